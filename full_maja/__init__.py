@@ -1,0 +1,63 @@
+"""full-maja: submit, follow and download MAJA L2A time series of Sentinel-2 tiles.
+
+The command-line scripts are thin users of this API::
+
+    import full_maja
+    requests = full_maja.validate_request("36TWQ", 64, "2019-03-01", "2019-09-01")
+    with full_maja.Client(url, credentials=full_maja.Credentials(user, password)) as client:
+        client.submit(requests, "36TWQ.log")
+        report = client.download("36TWQ.log", "products")
+"""
+from .__version__ import __version__
+from .client import DEFAULT_ENDPOINT, Client, open_log, resolve_endpoint
+from .credentials import Credentials, resolve_credentials
+from .download import ProductResult, Progress
+from .errors import (
+                     AuthenticationError,
+                     BusyError,
+                     CredentialsError,
+                     FullMajaError,
+                     JobLogError,
+                     NetworkError,
+                     ProductError,
+                     ServiceError,
+                     UsageError,
+                     ValidationError,
+)
+from .joblog import JobLog, JobRecord
+from .jobreport import JobReport
+from .jobs import JobState
+from .series import JobSeries, SeriesEntry, SeriesReport
+from .validation import JobRequest, split_period, validate_request
+
+__all__ = [
+                     "DEFAULT_ENDPOINT",
+                     "AuthenticationError",
+                     "BusyError",
+                     "Client",
+                     "Credentials",
+                     "CredentialsError",
+                     "FullMajaError",
+                     "JobLog",
+                     "JobLogError",
+                     "JobRecord",
+                     "JobReport",
+                     "JobRequest",
+                     "JobSeries",
+                     "JobState",
+                     "NetworkError",
+                     "ProductError",
+                     "ProductResult",
+                     "Progress",
+                     "SeriesEntry",
+                     "SeriesReport",
+                     "ServiceError",
+                     "UsageError",
+                     "ValidationError",
+                     "__version__",
+                     "open_log",
+                     "resolve_credentials",
+                     "resolve_endpoint",
+                     "split_period",
+                     "validate_request",
+]

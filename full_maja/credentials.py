@@ -1,0 +1,95 @@
+"""Where the PEPS account comes from: option, environment, netrc, in that order."""
+from __future__ import annotations
+
+import logging
+import netrc
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Optional
+from urllib.parse import urlsplit
+
+from .errors import CredentialsError
+
+log = logging.getLogger(__name__)
+
+USER_VARIABLE = "PEPS_USER"
+PASSWORD_VARIABLE = "PEPS_PASSWORD"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A PEPS account and a description of where it was found (never the password)."""
+
+    user: str
+    password: str = field(repr=False)
+    source: str = ""
+
+    def as_auth(self) -> tuple[str, str]:
+        """The (user, password) pair that requests expects."""
+        return (self.user, self.password)
+
+
+def resolve_credentials(auth_file: Optional[str], endpoint: str,
+                        environ: Optional[Mapping[str, str]] = None) -> Credentials:
+    """Find the account: `auth_file`, else PEPS_USER/PEPS_PASSWORD, else ~/.netrc."""
+    env = os.environ if environ is None else environ
+    if auth_file:
+        return read_auth_file(auth_file)
+    if env.get(USER_VARIABLE) and env.get(PASSWORD_VARIABLE):
+        return Credentials(env[USER_VARIABLE], env[PASSWORD_VARIABLE],
+                           f"the environment variables {USER_VARIABLE} and {PASSWORD_VARIABLE}")
+    found = _from_netrc(endpoint, env)
+    if found:
+        return found
+    raise CredentialsError(
+        "no PEPS account given: use -a FILE (one line: e-mail, space, password), "
+        f"or set {USER_VARIABLE} and {PASSWORD_VARIABLE}, "
+        f"or add a ~/.netrc entry for {urlsplit(endpoint).hostname}")
+
+
+def read_auth_file(path: str) -> Credentials:
+    """Read the one-line credentials file of the original client."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CredentialsError(f"--auth: cannot read {path}: {_reason(exc)}") from None
+    _warn_if_readable_by_others(path)
+    line = next((ln for ln in text.splitlines() if ln.strip()), "")
+    user, _, password = line.strip().partition(" ")
+    password = password.strip()
+    if not user or not password:
+        raise CredentialsError(
+            f"--auth: {path} must hold one line: the e-mail, one space, the password")
+    return Credentials(user, password, f"the file {path}")
+
+
+def _warn_if_readable_by_others(path: str) -> None:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        log.warning("%s can be read by other users; protect the password with: chmod 600 %s",
+                    path, path)
+
+
+def _from_netrc(endpoint: str, env: Mapping[str, str]) -> Optional[Credentials]:
+    host = urlsplit(endpoint).hostname or ""
+    path = env.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
+    if not os.path.isfile(path):
+        return None
+    try:
+        entry = netrc.netrc(path).authenticators(host)
+    except netrc.NetrcParseError as exc:
+        raise CredentialsError(f"cannot read {path}: syntax error at line {exc.lineno}") from None
+    except OSError as exc:
+        raise CredentialsError(f"cannot read {path}: {_reason(exc)}") from None
+    if not entry or not entry[0] or not entry[2]:
+        return None
+    return Credentials(entry[0], entry[2], f"the {path} entry for {host}")
+
+
+def _reason(exc: Exception) -> str:
+    return getattr(exc, "strerror", None) or exc.__class__.__name__

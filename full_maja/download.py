@@ -1,0 +1,305 @@
+"""Downloading products: resumable, verified before their final name, in parallel."""
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import re
+import threading
+import zipfile
+import zlib
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+
+import requests
+import urllib3
+
+from .atomic import fsync_directory
+from .errors import NetworkError, ProductError
+from .products import product_name_from_url, target_path
+from .session import PepsSession
+from .verified import VerifiedRecord
+
+log = logging.getLogger(__name__)
+
+DOWNLOADED, PRESENT, FAILED = "downloaded", "present", "failed"
+PART_SUFFIX = ".part"
+CHUNK = 1024 * 1024
+RESUME_ATTEMPTS = 5
+ZIP_MAGIC = b"PK\x03\x04"
+_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+
+
+@dataclass(frozen=True)
+class ProductResult:
+    """What became of one product URL."""
+
+    url: str
+    name: str
+    outcome: str
+    size: Optional[int] = None
+    message: str = ""
+    status: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A progress event: `kind` is start, advance or finish."""
+
+    kind: str
+    name: str
+    total: Optional[int] = None
+    done: int = 0
+    step: int = 0
+    outcome: str = ""
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class Interrupted(Exception):
+    """The transfer stopped early and can resume from the temporary file."""
+
+
+class BadBody(Exception):
+    """The server sent something that is not the product."""
+
+
+class Cancelled(Exception):
+    """The user asked to stop (Ctrl-C)."""
+
+
+class Downloader:
+    """Fetch products into one folder: skip verified ones, resume partial ones."""
+
+    def __init__(self, session: PepsSession, write_dir: Path, *, parallel: int = 2,
+                 on_progress: Optional[ProgressCallback] = None,
+                 cancel: Optional[threading.Event] = None) -> None:
+        self.session = session
+        self.write_dir = write_dir
+        self.parallel = max(1, parallel)
+        self.on_progress = on_progress or (lambda event: None)
+        self.cancel = cancel or threading.Event()
+        self.record = VerifiedRecord(write_dir)
+
+    def fetch_all(self, urls: Iterable[str]) -> list[ProductResult]:
+        """Fetch every URL, in parallel; one failure never stops the others."""
+        urls = list(urls)
+        if self.parallel == 1 or len(urls) <= 1:
+            return [self.fetch(url) for url in urls]
+        pool = ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="full-maja")
+        futures = [pool.submit(self.fetch, url) for url in urls]
+        try:
+            _wait_all(futures)
+        except BaseException:
+            self.cancel.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        return [future.result() for future in futures]
+
+    def fetch(self, url: str) -> ProductResult:
+        """Make sure one product is complete and verified in the write folder."""
+        try:
+            name = product_name_from_url(url)
+            final = target_path(self.write_dir, name)
+        except ProductError as exc:
+            log.error("%s", exc)
+            return ProductResult(url, exc.product or url, FAILED, message=str(exc))
+        if self.is_present(name, final):
+            self.on_progress(Progress("finish", name, outcome=PRESENT))
+            return ProductResult(url, name, PRESENT, size=_size(final))
+        try:
+            size = self._download(url, name, final)
+        except ProductError as exc:
+            log.error("%s", exc)
+            self.on_progress(Progress("finish", name, outcome=FAILED))
+            return ProductResult(url, name, FAILED, message=str(exc), status=exc.status)
+        self.on_progress(Progress("finish", name, total=size, done=size, outcome=DOWNLOADED))
+        return ProductResult(url, name, DOWNLOADED, size=size)
+
+    def is_present(self, name: str, final: Path) -> bool:
+        """True when the product is on disk and verified, now or by an earlier run."""
+        entry = self.record.entry(name)
+        if entry and entry.get("extracted") and (self.write_dir / entry["extracted"]).is_dir():
+            return True
+        if self.record.is_current(name, final):
+            return True
+        if final.is_file() and _zip_is_sound(final):
+            self.record.remember(name, final)
+            return True
+        return False
+
+    def _download(self, url: str, name: str, final: Path) -> int:
+        part = final.with_name(final.name + PART_SUFFIX)
+        for attempt in (1, 2):
+            try:
+                size = self._transfer_with_resume(url, name, part)
+                _check_zip(part, name)
+            except BadBody as exc:
+                _remove(part)
+                if attempt == 2:
+                    raise ProductError(f"{name}: {exc}; giving up on it for this run",
+                                       product=name) from None
+                log.warning("%s: %s; discarded, fetching it once more", name, exc)
+                continue
+            os.replace(part, final)
+            fsync_directory(final.parent)
+            self.record.remember(name, final)
+            return size
+        raise AssertionError("unreachable")
+
+    def _transfer_with_resume(self, url: str, name: str, part: Path) -> int:
+        last_error = ""
+        for _ in range(RESUME_ATTEMPTS):
+            try:
+                return self._transfer(url, name, part)
+            except Interrupted as exc:
+                last_error = str(exc)
+                log.warning("%s: %s; resuming", name, exc)
+        raise ProductError(f"{name}: the transfer kept breaking off ({last_error}); "
+                           "the part already fetched is kept for the next run", product=name)
+
+    def _transfer(self, url: str, name: str, part: Path) -> int:
+        offset = _size(part) or 0
+        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        try:
+            response = self.session.get(url, headers=headers, stream=True)
+        except NetworkError as exc:
+            raise ProductError(f"{name}: {exc}", product=name) from None
+        with response:
+            if response.status_code == 416 and offset:
+                _remove(part)
+                raise Interrupted("the server refused to resume; starting over")
+            _check_status(response, name)
+            span = _body_span(response, offset)
+            if span is None:
+                _remove(part)
+                raise Interrupted("the server's Content-Range does not match; starting over")
+            start, total = span
+            if start != offset:
+                log.warning("%s: the server cannot resume, fetching it from the start", name)
+            _check_content_type(response)
+            self.on_progress(Progress("start", name, total=total, done=start))
+            written = self._write_body(response, part, start, name, total)
+        if total is not None and written != total:
+            raise Interrupted(f"got {written} of {total} bytes")
+        return written
+
+    def _write_body(self, response: requests.Response, part: Path, start: int,
+                    name: str, total: Optional[int]) -> int:
+        written = start
+        mode = "ab" if start else "wb"
+        try:
+            with open(part, mode) as handle:
+                if start:
+                    handle.truncate(start)
+                for chunk in response.iter_content(chunk_size=CHUNK):
+                    if self.cancel.is_set():
+                        raise Cancelled()
+                    if written == 0 and not chunk.startswith(ZIP_MAGIC[:len(chunk)]):
+                        raise BadBody(_describe_non_zip(chunk))
+                    handle.write(chunk)
+                    written += len(chunk)
+                    self.on_progress(Progress("advance", name, total=total, done=written,
+                                              step=len(chunk)))
+                handle.flush()
+                os.fsync(handle.fileno())
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
+            raise Interrupted(_describe_break(exc)) from None
+        except OSError as exc:
+            _remove(part)
+            raise ProductError(_describe_disk_error(name, exc), product=name) from None
+        return written
+
+
+def _wait_all(futures: list[Future]) -> None:
+    pending = set(futures)
+    while pending:
+        _, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+
+
+def _check_status(response: requests.Response, name: str) -> None:
+    code = response.status_code
+    if code in (200, 206):
+        return
+    advice = {403: "access denied", 404: "not on the server (purged, or not produced)"}
+    reason = advice.get(code, "the server kept failing" if code >= 500 or code == 429
+                        else "unexpected answer")
+    raise ProductError(f"{name}: HTTP {code}, {reason}", product=name, status=code)
+
+
+def _body_span(response: requests.Response,
+               offset: int) -> Optional[tuple[int, Optional[int]]]:
+    """Where the body starts in the product and its full size; None if the range is wrong."""
+    if response.status_code == 206:
+        match = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", "").strip())
+        if match and int(match.group(1)) == offset and match.group(3) != "*":
+            return offset, int(match.group(3))
+        return None
+    length = response.headers.get("Content-Length")
+    return 0, int(length) if length and length.isdigit() else None
+
+
+def _check_content_type(response: requests.Response) -> None:
+    kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if kind in ("text/html", "application/json", "text/plain", "application/xml", "text/xml"):
+        raise BadBody(f"the server sent {kind} instead of a zip")
+
+
+def _describe_non_zip(chunk: bytes) -> str:
+    head = chunk[:64].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        return "the server sent an HTML page instead of a zip"
+    if head.startswith((b"{", b"[")):
+        return "the server sent JSON instead of a zip"
+    return "the server sent something that is not a zip"
+
+
+def _describe_break(exc: Exception) -> str:
+    text = str(exc)
+    if "Read timed out" in text or isinstance(exc, requests.exceptions.Timeout):
+        return "no data received for too long"
+    return "the connection broke off"
+
+
+def _describe_disk_error(name: str, exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return f"{name}: the disk is full; the partial file was removed, free space and run again"
+    return f"{name}: cannot write the product: {exc.strerror or exc}"
+
+
+def _check_zip(path: Path, name: str) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError,
+            NotImplementedError) as exc:
+        raise BadBody(f"the zip is corrupt ({exc.__class__.__name__})") from None
+    if bad is not None:
+        raise BadBody(f"the zip is corrupt (member {bad} fails its CRC check)")
+
+
+def _zip_is_sound(path: Path) -> bool:
+    try:
+        _check_zip(path, path.name)
+    except BadBody:
+        return False
+    return True
+
+
+def _size(path: Path) -> Optional[int]:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
+

@@ -1,0 +1,63 @@
+"""The exceptions of full-maja: one root, named subclasses whose messages say what to do."""
+from __future__ import annotations
+
+from typing import Optional
+
+
+class FullMajaError(Exception):
+    """Root of every error full-maja raises on purpose.
+
+    When a submission of several jobs stops half-way, `accepted` holds the job
+    records already written to the log and `remaining` the requests not sent.
+    """
+
+    accepted: list = []
+    remaining: list = []
+
+
+class UsageError(FullMajaError):
+    """A bad option, value or input file given by the user."""
+
+
+class ValidationError(UsageError):
+    """A request parameter (tile, orbit, dates) breaks a rule of the service."""
+
+
+class JobLogError(UsageError):
+    """A job log that cannot be read, parsed, or written as asked."""
+
+
+class CredentialsError(UsageError):
+    """No usable credentials were found."""
+
+
+class AuthenticationError(FullMajaError):
+    """The server refused the credentials (HTTP 401)."""
+
+
+class ServiceError(FullMajaError):
+    """The server answered, but with an error or a document that makes no sense."""
+
+    def __init__(self, message: str, *, job_id: Optional[str] = None,
+                 status: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.job_id = job_id
+        self.status = status
+
+
+class NetworkError(FullMajaError):
+    """The server could not be reached or stopped answering."""
+
+
+class ProductError(FullMajaError):
+    """One product could not be downloaded or verified."""
+
+    def __init__(self, message: str, *, product: Optional[str] = None,
+                 status: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.product = product
+        self.status = status
+
+
+class BusyError(FullMajaError):
+    """Another run holds the job log; try again later."""

@@ -1,0 +1,216 @@
+"""The job log: which jobs were submitted, where to follow them, and their history."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Optional, Union
+
+from .atomic import atomic_write
+from .errors import FullMajaError, JobLogError
+from .validation import JobRequest
+from .wps import job_id_from_status_location, parse_execute_response
+
+LOG_FORMAT = "full-maja job log"
+LOG_VERSION = 1
+MAX_LOG_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One submitted FULL_MAJA job, as the log keeps it."""
+
+    job_id: str
+    status_url: str
+    endpoint: Optional[str] = None
+    tile: Optional[str] = None
+    orbit: Optional[int] = None
+    start: Optional[date] = None
+    end: Optional[date] = None
+    submitted: Optional[str] = None
+    replaces: Optional[str] = None
+    replaced_by: Optional[str] = None
+
+    @property
+    def request(self) -> Optional[JobRequest]:
+        """The request this job was made of, when the log knows it."""
+        if self.tile and self.start and self.end:
+            return JobRequest(self.tile, self.orbit, self.start, self.end)
+        return None
+
+    def describe(self) -> str:
+        """`tile 36TWQ, orbit 64, 2019-03-01 to 2019-09-01` (what is known of it)."""
+        parts = []
+        if self.tile:
+            parts.append(f"tile {self.tile}")
+        if self.orbit is not None:
+            parts.append(f"orbit {self.orbit}")
+        if self.start and self.end:
+            parts.append(f"{self.start.isoformat()} to {self.end.isoformat()}")
+        return ", ".join(parts) or "parameters not recorded"
+
+
+@dataclass
+class JobLog:
+    """The jobs of one log file, oldest first."""
+
+    path: Path
+    jobs: list[JobRecord] = field(default_factory=list)
+    legacy: bool = False
+
+    @property
+    def active_jobs(self) -> list[JobRecord]:
+        """The jobs to follow: every job not replaced by a resubmission."""
+        return [job for job in self.jobs if not job.replaced_by]
+
+    def with_job(self, job: JobRecord) -> JobLog:
+        """A copy of this log with `job` added."""
+        return JobLog(self.path, [*self.jobs, job], legacy=False)
+
+    def with_replacement(self, old_id: str, new_job: JobRecord) -> JobLog:
+        """A copy where `new_job` replaces the job `old_id`, history kept."""
+        jobs = [replace(job, replaced_by=new_job.job_id) if job.job_id == old_id else job
+                for job in self.jobs]
+        return JobLog(self.path, [*jobs, replace(new_job, replaces=old_id)], legacy=False)
+
+
+def new_record(request: JobRequest, status_url: str, endpoint: str) -> JobRecord:
+    """The record of a job the server just accepted."""
+    return JobRecord(job_id=job_id_from_status_location(status_url), status_url=status_url,
+                     endpoint=endpoint, tile=request.tile, orbit=request.orbit,
+                     start=request.start, end=request.end, submitted=utc_now())
+
+
+def utc_now() -> str:
+    """The current time, UTC, to the second, ISO 8601."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def read_job_log(path: Union[str, Path]) -> JobLog:
+    """Read a job log of full-maja, or the raw ExecuteResponse of the original client."""
+    target = Path(path)
+    text = _read_text(target)
+    if not text.strip():
+        raise JobLogError(f"--log: {target} is empty; it holds no job")
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped.startswith("<"):
+        return _read_legacy(target, stripped)
+    return _read_json(target, stripped)
+
+
+def write_job_log(log: JobLog) -> None:
+    """Write the whole log atomically: a crash leaves the old log or the new one."""
+    document = {"format": LOG_FORMAT, "version": LOG_VERSION,
+                "jobs": [_job_to_json(job) for job in log.jobs]}
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    try:
+        atomic_write(log.path, text)
+    except OSError as exc:
+        raise JobLogError(f"--log: cannot write {log.path}: {exc.strerror or exc}") from None
+
+
+def log_holds_jobs(path: Union[str, Path]) -> bool:
+    """True when `path` exists and is not empty (so a new submission must not overwrite it)."""
+    try:
+        return Path(path).stat().st_size > 0
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise JobLogError(f"--log: cannot read {path}: {exc.strerror}") from None
+
+
+def default_log_name(request: JobRequest) -> str:
+    """A log name made of tile, orbit and period, e.g. `36TWQ_o64_2019-03-01_2019-09-01.log`."""
+    orbit = f"_o{request.orbit:03d}" if request.orbit is not None else ""
+    return f"{request.tile}{orbit}_{request.period_label()}.log"
+
+
+def _read_text(target: Path) -> str:
+    try:
+        size = target.stat().st_size
+        if size > MAX_LOG_BYTES:
+            raise JobLogError(f"--log: {target} is {size} bytes, too large for a job log "
+                              f"(at most {MAX_LOG_BYTES}); is it the right file?")
+        return target.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise JobLogError(f"--log: {target} does not exist; give the log written by "
+                          "full_maja_process.py") from None
+    except IsADirectoryError:
+        raise JobLogError(f"--log: {target} is a folder, not a job log") from None
+    except UnicodeDecodeError:
+        raise JobLogError(f"--log: {target} is not a text file; is it the right file?") from None
+    except OSError as exc:
+        raise JobLogError(f"--log: cannot read {target}: {exc.strerror}") from None
+
+
+def _read_legacy(target: Path, text: str) -> JobLog:
+    try:
+        status = parse_execute_response(text.encode("utf-8"), f"the log {target}")
+    except FullMajaError as exc:
+        raise JobLogError(f"--log: {target} is neither a full-maja log nor a WPS "
+                          f"response: {exc}") from None
+    if not status.status_location:
+        raise JobLogError(f"--log: {target} holds a WPS response without a statusLocation: "
+                          "the job was not accepted, or the file was cut; nothing to follow")
+    job = JobRecord(job_id=job_id_from_status_location(status.status_location),
+                    status_url=status.status_location)
+    return JobLog(target, [job], legacy=True)
+
+
+def _read_json(target: Path, text: str) -> JobLog:
+    try:
+        document = json.loads(text)
+    except ValueError:
+        raise JobLogError(f"--log: {target} is not a job log (neither JSON of full-maja nor "
+                          "the XML of the original client); was it cut or edited?") from None
+    if not isinstance(document, dict) or document.get("format") != LOG_FORMAT:
+        raise JobLogError(f"--log: {target} is JSON but not a full-maja job log")
+    jobs = document.get("jobs")
+    if not isinstance(jobs, list) or not jobs:
+        raise JobLogError(f"--log: {target} holds no job")
+    return JobLog(target, [_job_from_json(target, i, item) for i, item in enumerate(jobs, 1)])
+
+
+def _job_to_json(job: JobRecord) -> dict[str, Any]:
+    data = asdict(job)
+    for key in ("start", "end"):
+        data[key] = data[key].isoformat() if data[key] else None
+    return {key: value for key, value in data.items()
+            if value is not None or key in ("job_id", "status_url")}
+
+
+def _job_from_json(target: Path, index: int, item: Any) -> JobRecord:
+    where = f"--log: {target}, job {index}"
+    if not isinstance(item, dict):
+        raise JobLogError(f"{where} is not an object")
+    job_id, status_url = item.get("job_id"), item.get("status_url")
+    if not isinstance(job_id, str) or not job_id or not isinstance(status_url, str) \
+            or not status_url:
+        raise JobLogError(f"{where} lacks its job_id or status_url")
+    orbit = item.get("orbit")
+    if orbit is not None and (not isinstance(orbit, int) or isinstance(orbit, bool)):
+        raise JobLogError(f"{where}: orbit is not a number")
+    return JobRecord(job_id=job_id, status_url=status_url,
+                     endpoint=_optional_str(where, item, "endpoint"),
+                     tile=_optional_str(where, item, "tile"), orbit=orbit,
+                     start=_optional_date(where, item, "start"),
+                     end=_optional_date(where, item, "end"),
+                     submitted=_optional_str(where, item, "submitted"),
+                     replaces=_optional_str(where, item, "replaces"),
+                     replaced_by=_optional_str(where, item, "replaced_by"))
+
+
+def _optional_str(where: str, item: dict, key: str) -> Optional[str]:
+    value = item.get(key)
+    if value is not None and not isinstance(value, str):
+        raise JobLogError(f"{where}: {key} is not text")
+    return value
+
+
+def _optional_date(where: str, item: dict, key: str) -> Optional[date]:
+    value = _optional_str(where, item, key)
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise JobLogError(f"{where}: {key} is not a YYYY-MM-DD date") from None

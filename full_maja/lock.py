@@ -1,0 +1,47 @@
+"""One run at a time per job log, with an OS lock that dies with its process."""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Union
+
+from .errors import BusyError, JobLogError
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+    import msvcrt
+
+
+def lock_path_for(log_path: Union[str, Path]) -> Path:
+    """The lock file that guards a job log."""
+    path = Path(log_path)
+    return path.with_name(path.name + ".lock")
+
+
+@contextmanager
+def hold_lock(log_path: Union[str, Path]) -> Iterator[None]:
+    """Hold the job log's lock, or raise BusyError at once if another run holds it."""
+    path = lock_path_for(log_path)
+    try:
+        fd = os.open(str(path), os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise JobLogError(f"cannot create the lock file {path}: {exc.strerror}") from None
+    try:
+        _acquire(fd, path, log_path)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _acquire(fd: int, path: Path, log_path: Union[str, Path]) -> None:
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        else:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    except OSError:
+        raise BusyError(f"another full-maja run is working on {log_path} "
+                        f"(it holds {path}); try again when it has finished") from None

@@ -1,0 +1,142 @@
+"""The text a user reads about jobs and series: states, dates, gaps and a summary."""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Optional
+
+from .download import DOWNLOADED, FAILED, PRESENT
+from .jobs import BROKEN, DONE, PROCESSING, QUEUED, JobState
+from .series import CLOUDY, MISSING, READY, JobSeries, SeriesReport
+
+QUEUED_WHY = ("PEPS runs at most 10 FULL_MAJA jobs at once for all its users, and queues "
+              "the others while its computing centre is busy; the job waits its turn.")
+PROCESSING_CAVEAT = ("The progress figure runs well ahead of reality: MAJA needs about an "
+                     "hour for the first date and about 25 minutes for each further date.")
+LOOK_AGAIN = "Run this command again later: once an hour is plenty (a cron job does it well)."
+OUTCOME_WORDS = {DOWNLOADED: "downloaded", PRESENT: "on disk", CLOUDY: "cloudy",
+                 MISSING: "missing", FAILED: "FAILED", READY: "ready"}
+
+
+def job_heading(state: JobState) -> str:
+    """`Job 1552 (tile 36TWQ, orbit 64, 2019-03-01 to 2019-09-01): finished.`"""
+    job = state.job
+    return f"Job {job.job_id} ({job.describe()}): {_state_words(state)}"
+
+
+def state_lines(state: JobState) -> list[str]:
+    """What a user needs to know about a job that has not finished."""
+    lines = [job_heading(state)]
+    if state.phase == QUEUED:
+        lines += [f"  {QUEUED_WHY}", f"  {LOOK_AGAIN}"]
+    elif state.phase == PROCESSING:
+        lines += [f"  {PROCESSING_CAVEAT}", f"  {LOOK_AGAIN}"]
+    elif state.phase == BROKEN:
+        lines.append(f"  Server message: {state.message or 'none given'}")
+        for url in state.report.logs if state.report else []:
+            lines.append(f"  Log: {url}")
+    lines += [f"  Note: {note}" for note in state.notes]
+    return lines
+
+
+def series_lines(series: JobSeries) -> list[str]:
+    """The finished job's dates in order with their outcome, then the gaps."""
+    lines = [job_heading(series.state)]
+    if series.state.phase != DONE:
+        return state_lines(series.state)
+    lines.append(f"  Series, {len(series.entries)} products in date order:")
+    for entry in series.entries:
+        day = entry.date.isoformat() if entry.date else "(no date)"
+        detail = entry.message if entry.outcome == FAILED else entry.name
+        lines.append(f"    {day}  {OUTCOME_WORDS[entry.outcome]:<10}  {detail}")
+    lines += _cloudy_lines(series) + _missing_lines(series)
+    lines += [f"  Note: {note}" for note in series.state.notes]
+    return lines
+
+
+def summary_line(report: SeriesReport) -> str:
+    """The one-line summary that ends every download run."""
+    phases = Counter(job.state.phase for job in report.jobs)
+    outcomes = Counter(entry.outcome for job in report.jobs for entry in job.entries)
+    parts = [_count(len(report.jobs), "job") + ": " + ", ".join(
+        f"{count} {phase}" for phase, count in phases.items())]
+    on_disk = outcomes[DOWNLOADED] + outcomes[PRESENT]
+    if phases[DONE]:
+        parts.append(f"{_count(on_disk, 'product')} on disk "
+                     f"({outcomes[DOWNLOADED]} downloaded now)")
+        parts.append(f"{outcomes[CLOUDY]} skipped for clouds")
+        parts.append(f"{sum(job.unprocessed or 0 for job in report.jobs)} not processed")
+    if outcomes[FAILED]:
+        parts.append(f"{_count(outcomes[FAILED], 'product')} FAILED")
+    return "Summary: " + "; ".join(parts) + ". " + _verdict(report)
+
+
+def status_table(report: SeriesReport) -> list[str]:
+    """One row per job: tile, orbit, period, id, state, progress and product counts."""
+    header = ("TILE", "ORBIT", "PERIOD", "JOB", "STATE", "PROGRESS",
+              "READY", "ON DISK", "CLOUDY", "MISSING")
+    rows = [header] + [_status_row(job) for job in report.jobs]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+            for row in rows]
+
+
+def _status_row(series: JobSeries) -> tuple[str, ...]:
+    job, state = series.state.job, series.state
+    outcomes = Counter(entry.outcome for entry in series.entries)
+    finished = state.phase == DONE
+    period = f"{job.start}..{job.end}" if job.start and job.end else "-"
+
+    def figure(value: int) -> str:
+        return str(value) if finished else "-"
+
+    return (job.tile or "-", str(job.orbit) if job.orbit is not None else "-", period,
+            job.job_id, state.server_state, state.progress or "-",
+            figure(outcomes[READY] + outcomes[PRESENT] + outcomes[DOWNLOADED]
+                   + outcomes[FAILED]),
+            figure(outcomes[PRESENT] + outcomes[DOWNLOADED]), figure(outcomes[CLOUDY]),
+            str(series.unprocessed) if finished and series.unprocessed is not None else "-")
+
+
+def _cloudy_lines(series: JobSeries) -> list[str]:
+    cloudy = series.with_outcome(CLOUDY)
+    if not cloudy:
+        return ["  Skipped for clouds: none."]
+    days = ", ".join(_day(entry.date) for entry in cloudy)
+    return [f"  Skipped for clouds ({len(cloudy)}, over 90 % cloudy): {days}"]
+
+
+def _missing_lines(series: JobSeries) -> list[str]:
+    count = series.unprocessed
+    missing = series.with_outcome(MISSING)
+    if not count and not missing:
+        return ["  Not processed: none."]
+    lines = [f"  Not processed: {_count(count or len(missing), 'product')} "
+             "(split acquisitions, or the tape robot was overloaded)"]
+    lines += [f"    {_day(entry.date)}  {entry.name}" for entry in missing]
+    if count and not missing:
+        lines.append("    (the server does not say which ones)")
+    return lines
+
+
+def _verdict(report: SeriesReport) -> str:
+    if report.failed or report.failed_products:
+        return "Something failed: see the messages above, then run again."
+    if report.waiting:
+        return "Not finished yet: run again later."
+    return "The series is complete."
+
+
+def _state_words(state: JobState) -> str:
+    words = {QUEUED: "queued", PROCESSING: "processing", DONE: "finished", BROKEN: "failed"}
+    text = f"{words[state.phase]} ({state.server_state})"
+    if state.phase == PROCESSING and state.progress:
+        text += f", progress {state.progress}"
+    return text + "."
+
+
+def _day(value: Optional[object]) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else "(no date)"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -1,0 +1,138 @@
+"""The series report: per job and per acquisition date, what the user has and lacks."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Iterable, Optional
+
+from .download import DOWNLOADED, FAILED, PRESENT, ProductResult
+from .errors import ProductError
+from .jobs import BROKEN, DONE, PROCESSING, QUEUED, JobState
+from .products import acquisition_date, is_cloudy, product_name_from_url
+
+CLOUDY, MISSING, READY = "cloudy", "missing", "ready"
+OUTCOMES = (DOWNLOADED, PRESENT, CLOUDY, MISSING, FAILED, READY)
+
+
+@dataclass(frozen=True)
+class SeriesEntry:
+    """One product of a series: its name, acquisition date and outcome."""
+
+    name: str
+    date: Optional[date]
+    outcome: str
+    size: Optional[int] = None
+    message: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        """The entry in the documented JSON schema."""
+        return {"name": self.name, "date": self.date.isoformat() if self.date else None,
+                "outcome": self.outcome, "size": self.size,
+                **({"message": self.message} if self.message else {})}
+
+
+@dataclass(frozen=True)
+class JobSeries:
+    """A job's state and, once it has finished, the outcome of each of its products."""
+
+    state: JobState
+    entries: list[SeriesEntry] = field(default_factory=list)
+
+    def with_outcome(self, outcome: str) -> list[SeriesEntry]:
+        """The entries with one outcome, in date order."""
+        return [entry for entry in self.entries if entry.outcome == outcome]
+
+    @property
+    def unprocessed(self) -> Optional[int]:
+        """How many products the server says it did not process."""
+        return self.state.report.unprocessed if self.state.report else None
+
+    @property
+    def complete(self) -> bool:
+        """True when the job finished and every product it issued is on disk."""
+        return self.state.phase == DONE and not self.with_outcome(FAILED) \
+            and not self.with_outcome(READY)
+
+    def as_json(self) -> dict[str, Any]:
+        """The job in the documented JSON schema."""
+        job, report = self.state.job, self.state.report
+        return {"job_id": job.job_id, "tile": job.tile, "orbit": job.orbit,
+                "start": job.start.isoformat() if job.start else None,
+                "end": job.end.isoformat() if job.end else None,
+                "state": self.state.server_state, "phase": self.state.phase,
+                "progress": self.state.progress, "message": self.state.message or None,
+                "replaces": job.replaces,
+                "products": [entry.as_json() for entry in self.entries
+                             if entry.outcome != MISSING],
+                "unprocessed": self.unprocessed,
+                "missing": [{"name": entry.name,
+                             "date": entry.date.isoformat() if entry.date else None}
+                            for entry in self.with_outcome(MISSING)],
+                "logs": list(report.logs) if report else []}
+
+
+def build_series(state: JobState, results: Iterable[ProductResult]) -> JobSeries:
+    """Combine a job's report with what the downloads did."""
+    report = state.report
+    if report is None or state.phase != DONE:
+        return JobSeries(state)
+    by_url = {result.url: result for result in results}
+    entries = [_entry_for(url, by_url.get(url)) for url in report.results]
+    entries += [SeriesEntry(name, acquisition_date(name), MISSING) for name in report.missing]
+    return JobSeries(state, sorted(entries, key=_date_order))
+
+
+def product_urls_to_fetch(state: JobState) -> list[str]:
+    """The URLs of a finished job's products that are worth downloading (not cloudy)."""
+    if state.phase != DONE or state.report is None:
+        return []
+    return [url for url in state.report.results if not is_cloudy(url.rsplit("/", 1)[-1])]
+
+
+def _entry_for(url: str, result: Optional[ProductResult]) -> SeriesEntry:
+    try:
+        name = product_name_from_url(url)
+    except ProductError as exc:
+        name = exc.product or url
+    if is_cloudy(name):
+        return SeriesEntry(name, acquisition_date(name), CLOUDY)
+    if result is None:
+        return SeriesEntry(name, acquisition_date(name), FAILED, message="not fetched")
+    return SeriesEntry(result.name or name, acquisition_date(name), result.outcome,
+                       size=result.size, message=result.message)
+
+
+def _date_order(entry: SeriesEntry) -> tuple[date, str]:
+    return (entry.date or date.max, entry.name)
+
+
+@dataclass(frozen=True)
+class SeriesReport:
+    """The state of every job of a log and of every product of the finished ones."""
+
+    jobs: list[JobSeries]
+
+    @property
+    def waiting(self) -> list[JobSeries]:
+        """Jobs still queued or processing."""
+        return [job for job in self.jobs if job.state.phase in (QUEUED, PROCESSING)]
+
+    @property
+    def failed(self) -> list[JobSeries]:
+        """Jobs that failed or were canceled, or that could not be checked."""
+        return [job for job in self.jobs if job.state.phase == BROKEN]
+
+    @property
+    def failed_products(self) -> list[SeriesEntry]:
+        """Products that could not be downloaded or verified."""
+        return [entry for job in self.jobs for entry in job.with_outcome(FAILED)]
+
+    @property
+    def complete(self) -> bool:
+        """True when every job finished and every product is on disk."""
+        return all(job.complete for job in self.jobs)
+
+    def as_json(self) -> dict[str, Any]:
+        """The whole report in the documented JSON schema."""
+        return {"schema": "full-maja series report", "version": 1,
+                "complete": self.complete, "jobs": [job.as_json() for job in self.jobs]}

@@ -1,0 +1,137 @@
+"""The one HTTP session factory: identity, timeouts, retries and transport rules."""
+from __future__ import annotations
+
+import ipaddress
+import logging
+from typing import Any, Optional
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from .__version__ import __version__
+from .credentials import Credentials
+from .errors import AuthenticationError, NetworkError, UsageError
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"full-maja/{__version__}"
+CONNECT_TIMEOUT = 15.0
+READ_TIMEOUT = 60.0
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+DNS_FAILURE_SIGNS = ("NameResolutionError", "Name or service not known", "getaddrinfo failed",
+                     "nodename nor servname", "Temporary failure in name resolution")
+
+
+class PepsSession(requests.Session):
+    """A requests session that always sets timeouts and refuses clear-text passwords."""
+
+    def __init__(self, credentials: Optional[Credentials], *, insecure_http: bool = False,
+                 read_timeout: float = READ_TIMEOUT) -> None:
+        super().__init__()
+        self.credentials = credentials
+        self.insecure_http = insecure_http
+        self.read_timeout = read_timeout
+        self.headers["User-Agent"] = USER_AGENT
+        if credentials is not None:
+            self.auth = credentials.as_auth()
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+        """Send a request with explicit timeouts, after checking the transport."""
+        check_transport(url, self.insecure_http)
+        kwargs.setdefault("timeout", (CONNECT_TIMEOUT, self.read_timeout))
+        try:
+            response = super().request(method, url, *args, **kwargs)
+        except requests.exceptions.RequestException as exc:
+            raise NetworkError(describe_network_error(url, exc)) from exc
+        if response.status_code == 401:
+            response.close()
+            source = self.credentials.source if self.credentials else "no credentials"
+            raise AuthenticationError(
+                f"{urlsplit(url).hostname} refused the PEPS account "
+                f"from {source} (HTTP 401): check the e-mail and password")
+        return response
+
+
+def make_session(credentials: Optional[Credentials], *, insecure_http: bool = False,
+                 read_timeout: float = READ_TIMEOUT, retries: int = 5,
+                 backoff: float = 2.0, pool_size: int = 10) -> PepsSession:
+    """Build the session every request of full-maja goes through."""
+    session = PepsSession(credentials, insecure_http=insecure_http, read_timeout=read_timeout)
+    adapter = HTTPAdapter(max_retries=idempotent_retry(retries, backoff),
+                          pool_connections=pool_size, pool_maxsize=pool_size)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def idempotent_retry(total: int, backoff: float) -> Retry:
+    """Retry GET/HEAD on connection errors, timeouts, 429 and 5xx; never a sent POST.
+
+    urllib3 retries connection errors for every method: those requests never
+    reached the server, so even a submission is safe to send again then.
+    """
+    return Retry(total=total, connect=total, read=total, status=total, other=0,
+                 backoff_factor=backoff, backoff_max=60,
+                 status_forcelist=RETRY_STATUSES, allowed_methods=frozenset({"GET", "HEAD"}),
+                 respect_retry_after_header=True, raise_on_status=False,
+                 raise_on_redirect=False)
+
+
+def is_local_host(host: Optional[str]) -> bool:
+    """True for this machine's loopback names and addresses."""
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_transport(url: str, insecure_http: bool) -> None:
+    """Refuse to send the password in clear, except to this machine or when asked."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return
+    if parts.scheme != "http" or not parts.hostname:
+        raise UsageError(f"not an http(s) URL: {redact_url(url)}")
+    if is_local_host(parts.hostname) or insecure_http:
+        return
+    raise UsageError(
+        f"refusing plain http to {parts.hostname}: the password would travel in clear; "
+        "use https, or --insecure-http if you accept that")
+
+
+def redact_url(url: str) -> str:
+    """The URL without any user:password part."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return parts._replace(netloc=netloc).geturl()
+
+
+def describe_network_error(url: str, exc: Exception) -> str:
+    """One readable line for a failed request."""
+    host = urlsplit(url).hostname
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        what = "the connection timed out"
+    elif isinstance(exc, requests.exceptions.ReadTimeout):
+        what = "the server stopped answering (read timeout)"
+    elif isinstance(exc, requests.exceptions.SSLError):
+        what = "the TLS certificate could not be verified"
+    elif any(sign in text for sign in DNS_FAILURE_SIGNS):
+        what = "the host name could not be resolved (DNS)"
+    elif "Connection refused" in text or "ConnectionRefused" in text:
+        what = "the connection was refused"
+    elif isinstance(exc, requests.exceptions.RetryError):
+        what = "the server kept failing after several retries"
+    else:
+        what = f"the request failed ({exc.__class__.__name__})"
+    return f"cannot reach {host}: {what}; check the network and the endpoint, then run again"

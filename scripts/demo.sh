@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# A whole FULL_MAJA time series against the local emulator: submit, follow, download.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=demo-output
+rm -rf "$out" && mkdir -p "$out"
+
+python -m full_maja.emulator --port 0 > "$out/emulator.txt" &
+emulator=$!
+trap 'kill "$emulator" 2>/dev/null || true' EXIT
+url=""
+for _ in $(seq 100); do
+  url=$(grep -o 'http://[^ ]*' "$out/emulator.txt" || true)
+  [ -n "$url" ] && break
+  sleep 0.1
+done
+[ -n "$url" ] || { echo "the emulator did not start" >&2; exit 1; }
+echo "== $(cat "$out/emulator.txt")"
+
+echo "demo@example.com demo-password" > "$out/peps.txt"
+chmod 600 "$out/peps.txt"
+
+step() { echo; echo "== \$ $*"; "$@" || echo "(exit code $?)"; }
+
+step python full_maja_process.py -a "$out/peps.txt" --url "$url" \
+  -t 36TWQ -o 64 -d 2019-03-01 -f 2019-09-01 -l "$out/36TWQ.log"
+step python full_maja_download.py -a "$out/peps.txt" -l "$out/36TWQ.log" -w "$out/36TWQ"
+step python full_maja_download.py -a "$out/peps.txt" -l "$out/36TWQ.log" -w "$out/36TWQ" \
+  --wait --poll-interval 1
+step python full_maja_download.py -a "$out/peps.txt" -l "$out/36TWQ.log" -w "$out/36TWQ" -q
+
+echo
+echo "== products on disk in $out/36TWQ:"
+ls -1 "$out/36TWQ"

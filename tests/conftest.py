@@ -1,0 +1,96 @@
+"""Shared fixtures: an isolated environment, the emulator, and the real scripts."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from full_maja.emulator import Emulator, EmulatorConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+USER, PASSWORD = "demo@example.com", "s3cret-Pa55word"
+SCRIPTS = {"process": ROOT / "full_maja_process.py", "download": ROOT / "full_maja_download.py"}
+CLEARED_VARIABLES = ("PEPS_USER", "PEPS_PASSWORD", "PEPS_WPS_URL", "NETRC",
+                     "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY")
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A HOME of its own and no PEPS variables, so a developer's netrc never leaks in."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for name in CLEARED_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "*")
+    monkeypatch.chdir(tmp_path)
+    return home
+
+
+@pytest.fixture
+def make_emulator() -> Iterator[Callable[..., Emulator]]:
+    """Start emulators with given settings; all are stopped after the test."""
+    started: list[Emulator] = []
+
+    def start(**settings: object) -> Emulator:
+        settings.setdefault("user", USER)
+        settings.setdefault("password", PASSWORD)
+        emulator = Emulator(EmulatorConfig(**settings))
+        emulator.start()
+        started.append(emulator)
+        return emulator
+
+    yield start
+    for emulator in started:
+        emulator.stop()
+
+
+@pytest.fixture
+def emulator(make_emulator: Callable[..., Emulator]) -> Emulator:
+    """An emulator with its default timeline, reachable right away."""
+    return make_emulator(registration_polls=0)
+
+
+@pytest.fixture
+def auth_file(tmp_path: Path) -> Path:
+    """A credentials file of the original form, readable by its owner only."""
+    path = tmp_path / "peps.txt"
+    path.write_text(f"{USER} {PASSWORD}\n")
+    path.chmod(0o600)
+    return path
+
+
+class Script:
+    """Runs a real command-line script as a user would."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+
+    def __call__(self, name: str, *args: object, env: dict | None = None,
+                 timeout: float = 60) -> subprocess.CompletedProcess:
+        environment = dict(os.environ)
+        environment.update(env or {})
+        return subprocess.run([sys.executable, str(SCRIPTS[name]), *map(str, args)],
+                              cwd=self.cwd, env=environment, capture_output=True, text=True,
+                              timeout=timeout)
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Script:
+    """Run `process` or `download` with arguments, in the test's folder."""
+    return Script(tmp_path)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, code: int, *words: str) -> None:
+    """The run failed with `code`, one error line on stderr naming `words`, no traceback."""
+    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if ": error: " in line]
+    assert len(errors) == 1, result.stderr
+    for word in words:
+        assert word in errors[0], (word, errors[0])
+    assert PASSWORD not in result.stdout + result.stderr

@@ -1,0 +1,64 @@
+"""Credentials: option, then environment, then netrc; the password never shows."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from full_maja.credentials import resolve_credentials
+from full_maja.errors import CredentialsError
+
+ENDPOINT = "https://peps.cnes.fr/resto/wps"
+
+
+def write(path: Path, text: str, mode: int = 0o600) -> Path:
+    path.write_text(text)
+    path.chmod(mode)
+    return path
+
+
+@pytest.mark.parametrize("line, user, password", [
+    ("me@x.org secret\n", "me@x.org", "secret"),
+    ("me@x.org pass with spaces  \n", "me@x.org", "pass with spaces"),
+    ("\n  me@x.org  p@ss \r\n", "me@x.org", "p@ss"),
+])
+def test_the_file_of_the_original_client(tmp_path, line, user, password):
+    found = resolve_credentials(str(write(tmp_path / "peps.txt", line)), ENDPOINT, {})
+    assert (found.user, found.password) == (user, password)
+    assert "peps.txt" in found.source and password not in repr(found)
+
+
+@pytest.mark.parametrize("text", ["", "onlyuser\n", "   \n"])
+def test_a_file_without_password_is_refused(tmp_path, text):
+    with pytest.raises(CredentialsError, match="one line"):
+        resolve_credentials(str(write(tmp_path / "peps.txt", text)), ENDPOINT, {})
+
+
+def test_a_missing_file_is_named(tmp_path):
+    with pytest.raises(CredentialsError, match="--auth: cannot read .*nope.txt"):
+        resolve_credentials(str(tmp_path / "nope.txt"), ENDPOINT, {})
+
+
+def test_order_is_option_then_environment_then_netrc(tmp_path, isolated_env):
+    write(isolated_env / ".netrc", "machine peps.cnes.fr login n@x.org password netrc-pw\n")
+    env = {"PEPS_USER": "e@x.org", "PEPS_PASSWORD": "env-pw"}
+    auth = str(write(tmp_path / "peps.txt", "f@x.org file-pw"))
+    assert resolve_credentials(auth, ENDPOINT, env).user == "f@x.org"
+    assert resolve_credentials(None, ENDPOINT, env).user == "e@x.org"
+    found = resolve_credentials(None, ENDPOINT, {})
+    assert (found.user, found.password) == ("n@x.org", "netrc-pw")
+    assert ".netrc" in found.source
+
+
+def test_netrc_entry_must_match_the_endpoint_host(isolated_env):
+    write(isolated_env / ".netrc", "machine other.host login n@x.org password pw\n")
+    with pytest.raises(CredentialsError, match="PEPS_USER"):
+        resolve_credentials(None, ENDPOINT, {})
+
+
+def test_a_group_readable_file_draws_a_warning(tmp_path, caplog):
+    path = write(tmp_path / "peps.txt", "me@x.org secret", 0o644)
+    with caplog.at_level(logging.WARNING):
+        resolve_credentials(str(path), ENDPOINT, {})
+    assert "chmod 600" in caplog.text and "secret" not in caplog.text
