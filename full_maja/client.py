@@ -43,7 +43,7 @@ class Client:
     def __init__(self, endpoint: Optional[str] = None, *,
                  credentials: Optional[Credentials] = None, auth_file: Optional[str] = None,
                  insecure_http: bool = False, timeout: float = READ_TIMEOUT,
-                 retries: int = 5, backoff: float = 2.0, parallel: int = 2) -> None:
+                 retries: int = 5, backoff: float = 1.0, parallel: int = 2) -> None:
         self.endpoint = resolve_endpoint(endpoint)
         check_transport(self.endpoint, insecure_http)
         self.credentials = credentials or resolve_credentials(auth_file, self.endpoint)

@@ -46,7 +46,15 @@ class ServiceError(FullMajaError):
 
 
 class NetworkError(FullMajaError):
-    """The server could not be reached or stopped answering."""
+    """The server could not be reached or stopped answering.
+
+    `reached_server` is False when the request certainly never left (DNS failure,
+    refused connection): only then is it safe to send a submission again.
+    """
+
+    def __init__(self, message: str, *, reached_server: bool = True) -> None:
+        super().__init__(message)
+        self.reached_server = reached_server
 
 
 class ProductError(FullMajaError):

@@ -7,6 +7,7 @@ from typing import Any, Optional
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 USER_AGENT = f"full-maja/{__version__}"
 CONNECT_TIMEOUT = 15.0
 READ_TIMEOUT = 60.0
+CONNECT_RETRIES = 2
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 DNS_FAILURE_SIGNS = ("NameResolutionError", "Name or service not known", "getaddrinfo failed",
                      "nodename nor servname", "Temporary failure in name resolution")
@@ -44,7 +46,8 @@ class PepsSession(requests.Session):
         try:
             response = super().request(method, url, *args, **kwargs)
         except requests.exceptions.RequestException as exc:
-            raise NetworkError(describe_network_error(url, exc)) from exc
+            raise NetworkError(describe_network_error(url, exc),
+                               reached_server=may_have_reached_server(exc)) from exc
         if response.status_code == 401:
             response.close()
             source = self.credentials.source if self.credentials else "no credentials"
@@ -56,7 +59,7 @@ class PepsSession(requests.Session):
 
 def make_session(credentials: Optional[Credentials], *, insecure_http: bool = False,
                  read_timeout: float = READ_TIMEOUT, retries: int = 5,
-                 backoff: float = 2.0, pool_size: int = 10) -> PepsSession:
+                 backoff: float = 1.0, pool_size: int = 10) -> PepsSession:
     """Build the session every request of full-maja goes through."""
     session = PepsSession(credentials, insecure_http=insecure_http, read_timeout=read_timeout)
     adapter = HTTPAdapter(max_retries=idempotent_retry(retries, backoff),
@@ -70,9 +73,11 @@ def idempotent_retry(total: int, backoff: float) -> Retry:
     """Retry GET/HEAD on connection errors, timeouts, 429 and 5xx; never a sent POST.
 
     urllib3 retries connection errors for every method: those requests never
-    reached the server, so even a submission is safe to send again then.
+    reached the server, so even a submission is safe to send again then. They get
+    few tries: a host that cannot be resolved or refuses connections rarely
+    changes its mind within seconds, and the next cron run tries again anyway.
     """
-    return Retry(total=total, connect=total, read=total, status=total, other=0,
+    return Retry(total=total, connect=CONNECT_RETRIES, read=total, status=total, other=0,
                  backoff_factor=backoff, backoff_max=60,
                  status_forcelist=RETRY_STATUSES, allowed_methods=frozenset({"GET", "HEAD"}),
                  respect_retry_after_header=True, raise_on_status=False,
@@ -114,6 +119,14 @@ def redact_url(url: str) -> str:
     if parts.port:
         netloc += f":{parts.port}"
     return parts._replace(netloc=netloc).geturl()
+
+
+def may_have_reached_server(exc: Exception) -> bool:
+    """False when the request surely never left: no connection could be opened."""
+    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError)):
+        return False
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return not isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def describe_network_error(url: str, exc: Exception) -> str:

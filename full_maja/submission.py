@@ -21,6 +21,8 @@ def submit_job(session: PepsSession, endpoint: str, request: JobRequest) -> JobR
         response = session.post(endpoint, data=submission_document(request),
                                 headers=XML_HEADERS)
     except NetworkError as exc:
+        if not exc.reached_server:
+            raise
         raise NetworkError(f"{exc} (if the submission of tile {request.tile} reached the "
                            "server, the job may exist: check your jobs on the PEPS site "
                            "before submitting again)") from exc

@@ -147,7 +147,7 @@ def _check_splittable(start: date, end: date) -> None:
     if shortest is None or end < shortest:
         raise ValidationError(
             f"{_PERIOD}: the period {start} to {end} spans {_span(start, end)}, "
-            f"shorter than {MIN_MONTHS} months; MAJA needs at least {MIN_MONTHS} to initialise")
+            f"shorter than the {MIN_MONTHS} months MAJA needs to initialise")
 
 
 def _too_long(start: date, end: date) -> bool:

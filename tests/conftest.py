@@ -94,3 +94,17 @@ def assert_one_line_error(result: subprocess.CompletedProcess, code: int, *words
     for word in words:
         assert word in errors[0], (word, errors[0])
     assert PASSWORD not in result.stdout + result.stderr
+
+
+def submit(run: Script, emulator: Emulator, auth: Path, *extra: object,
+           log: str = "job.log") -> subprocess.CompletedProcess:
+    """Submit the article's example series (6 months would be slow: 2 months) to `emulator`."""
+    result = run("process", "-a", auth, "-t", "36TWQ", "-o", "64", "-d", "2019-03-01",
+                 "-f", "2019-05-01", "--url", emulator.url, "-l", log, *extra)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def product_requests(emulator: Emulator) -> list:
+    """The requests the emulator received for product zips."""
+    return [record for record in emulator.requests if record.path.endswith(".zip")]

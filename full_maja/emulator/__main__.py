@@ -67,11 +67,20 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    with Emulator(config_from(args)) as emulator:
+    emulator = Emulator(config_from(args))
+    try:
+        emulator.start()
+    except OSError as error:
+        print(f"python -m full_maja.emulator: error: cannot listen on {args.host}:{args.port}:"
+              f" {error.strerror or error}", file=sys.stderr)
+        return 1
+    try:
         print(f"PEPS emulator listening on {emulator.url} (user {emulator.config.user})",
               flush=True)
         while not finished.wait(0.5):
             pass
+    finally:
+        emulator.stop()
     return 0
 
 

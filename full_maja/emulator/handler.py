@@ -84,9 +84,12 @@ class Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server_version = "Apache"
-    sys_version = ""
     timeout = 60
     server: EmulatorHTTPServer
+
+    def version_string(self) -> str:
+        """The Server header."""
+        return self.server_version
 
     def setup(self) -> None:
         """Let the server know this connection, so stop() can wake it."""
@@ -122,20 +125,29 @@ class Handler(BaseHTTPRequestHandler):
         self.method = method
         url = urlsplit(self.path)
         self.query = dict(parse_qsl(url.query, keep_blank_values=True))
-        self.body = self._read_body() if method == "POST" else b""
         self.record = self.server.state.record(self._new_record(url.path))
         try:
-            self._dispatch(url.path)
+            if self._body_read(method):
+                self._dispatch(url.path)
         except (ConnectionError, socket.timeout):
             self.close_connection = True
 
-    def _read_body(self) -> bytes:
-        """The POSTed bytes (at most MAX_POST_BYTES)."""
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_POST_BYTES:
+    def _body_read(self, method: str) -> bool:
+        """Read a POSTed body of sane size; answer 400 or 413 and False otherwise."""
+        self.body = b""
+        if method != "POST":
+            return True
+        declared = self.headers.get("Content-Length") or "0"
+        if not declared.isdigit():
             self.close_connection = True
-            return b""
-        return self.rfile.read(length) if length > 0 else b""
+            self._send(text_reply(400, "400 Bad Request: no usable Content-Length"))
+            return False
+        if int(declared) > MAX_POST_BYTES:
+            self.close_connection = True
+            self._send(text_reply(413, "413 Request Entity Too Large"))
+            return False
+        self.body = self.rfile.read(int(declared))
+        return True
 
     def _new_record(self, path: str) -> RequestRecord:
         """What the tests may check about this request."""
@@ -159,7 +171,8 @@ class Handler(BaseHTTPRequestHandler):
     def _on_mirror(self, path: str) -> bool:
         """Whether a product is asked of the other host name, which needs no account."""
         host = self.headers.get("Host", "").rsplit(":", 1)[0]
-        return host == MIRROR_HOST and bool(_PRODUCT_PATH.match(path))
+        own_host = self.server.state.config.host
+        return host == MIRROR_HOST != own_host and bool(_PRODUCT_PATH.match(path))
 
     def _dispatch(self, path: str) -> None:
         """Refuse unauthenticated requests, then hand over to the matching endpoint."""
