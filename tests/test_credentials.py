@@ -36,7 +36,7 @@ def test_a_file_without_password_is_refused(tmp_path, text):
 
 
 def test_a_missing_file_is_named(tmp_path):
-    with pytest.raises(CredentialsError, match="--auth: cannot read .*nope.txt"):
+    with pytest.raises(CredentialsError, match=r"--auth: cannot read .*nope.txt"):
         resolve_credentials(str(tmp_path / "nope.txt"), ENDPOINT, {})
 
 

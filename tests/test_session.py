@@ -5,8 +5,13 @@ import pytest
 
 from full_maja.credentials import Credentials
 from full_maja.errors import UsageError
-from full_maja.session import (USER_AGENT, check_transport, idempotent_retry, make_session,
-                               redact_url)
+from full_maja.session import (
+    USER_AGENT,
+    check_transport,
+    idempotent_retry,
+    make_session,
+    redact_url,
+)
 
 
 @pytest.mark.parametrize("url", ["https://peps.cnes.fr/resto/wps", "http://127.0.0.1:8/w",

@@ -7,9 +7,17 @@ import pytest
 
 from full_maja.errors import ServiceError
 from full_maja.validation import JobRequest
-from full_maja.wps import (ACCEPTED, FAILED, STARTED, SUCCEEDED, execute_document,
-                           full_maja_inputs, job_id_from_status_location,
-                           parse_execute_response, parse_xml)
+from full_maja.wps import (
+    ACCEPTED,
+    FAILED,
+    STARTED,
+    SUCCEEDED,
+    execute_document,
+    full_maja_inputs,
+    job_id_from_status_location,
+    parse_execute_response,
+    parse_xml,
+)
 
 HEAD = ('<wps:ExecuteResponse xmlns:wps="http://www.opengis.net/wps/1.0.0" '
         'xmlns:ows="http://www.opengis.net/ows/1.1" service="WPS" version="1.0.0" '
@@ -58,7 +66,7 @@ def test_failed_status_carries_the_server_text():
 
 
 def test_exception_report_raises_with_the_server_text():
-    with pytest.raises(ServiceError, match="InvalidParameterValue.*tileid.*bad tile"):
+    with pytest.raises(ServiceError, match=r"InvalidParameterValue.*tileid.*bad tile"):
         parse_execute_response(REPORT.encode())
 
 
