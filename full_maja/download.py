@@ -11,7 +11,7 @@ import zlib
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 import requests
 import urllib3
@@ -164,7 +164,9 @@ class Downloader:
 
     def _transfer(self, url: str, name: str, part: Path) -> int:
         offset = _size(part) or 0
-        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        headers = {"Accept-Encoding": "identity"}
+        if offset:
+            headers["Range"] = f"bytes={offset}-"
         try:
             response = self.session.get(url, headers=headers, stream=True)
         except NetworkError as exc:
@@ -196,7 +198,7 @@ class Downloader:
             with open(part, mode) as handle:
                 if start:
                     handle.truncate(start)
-                for chunk in response.iter_content(chunk_size=CHUNK):
+                for chunk in _body_chunks(response):
                     if self.cancel.is_set():
                         raise Cancelled()
                     if written == 0 and not chunk.startswith(ZIP_MAGIC[:len(chunk)]):
@@ -213,6 +215,23 @@ class Downloader:
             _remove(part)
             raise ProductError(_describe_disk_error(name, exc), product=name) from None
         return written
+
+
+def _body_chunks(response: requests.Response) -> Iterator[bytes]:
+    """The body as it arrives, so that a broken transfer loses no byte already received.
+
+    `iter_content` asks urllib3 for whole chunks and drops a half-filled one when
+    the connection breaks; `read1` hands over what each read got.
+    """
+    read1 = getattr(response.raw, "read1", None)
+    if read1 is None:
+        yield from response.iter_content(chunk_size=CHUNK)
+        return
+    while True:
+        chunk = read1(CHUNK)
+        if not chunk:
+            return
+        yield chunk
 
 
 def _wait_all(futures: list[Future]) -> None:
@@ -243,10 +262,14 @@ def _body_span(response: requests.Response,
     return 0, int(length) if length and length.isdigit() else None
 
 
+_NOT_ZIP_TYPES = {"text/html": "an HTML page", "application/json": "JSON",
+                  "text/plain": "plain text", "application/xml": "XML", "text/xml": "XML"}
+
+
 def _check_content_type(response: requests.Response) -> None:
     kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    if kind in ("text/html", "application/json", "text/plain", "application/xml", "text/xml"):
-        raise BadBody(f"the server sent {kind} instead of a zip")
+    if kind in _NOT_ZIP_TYPES:
+        raise BadBody(f"the server sent {_NOT_ZIP_TYPES[kind]} instead of a zip")
 
 
 def _describe_non_zip(chunk: bytes) -> str:

@@ -274,7 +274,8 @@ def _document(title: str, report: SeriesReport, sections: list[str],
 def _legend() -> str:
     items = "".join(
         f'<li><span class="swatch o-{key}" aria-hidden="true"></span>'
-        f"<b>{_e(LABELS[key])}</b>: {_e(LEGEND[key])}</li>" for key in PAGE_OUTCOMES)
+        f"<span><b>{_e(LABELS[key])}</b>: {_e(LEGEND[key])}</span></li>"
+        for key in PAGE_OUTCOMES)
     return f'<ul class="legend" aria-label="Legend">{items}</ul>'
 
 
