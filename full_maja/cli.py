@@ -119,6 +119,11 @@ def download_parser(prog: str) -> argparse.ArgumentParser:
                         default=900.0, help="seconds between checks with --wait (default 900)")
     parser.add_argument("--resubmit", action="store_true",
                         help="submit again every job that ended in ERROR or CANCELED")
+    parser.add_argument("-x", "--extract", action="store_true",
+                        help="unzip each verified product into the write folder (and remove "
+                             "the zip unless --keep-zip)")
+    parser.add_argument("--keep-zip", action="store_true",
+                        help="with --extract, keep the zip beside the extracted product")
     _common_options(parser)
     return parser
 
@@ -298,7 +303,8 @@ def _download_series(client: Client, args: argparse.Namespace,
     cancel = threading.Event()
     try:
         report = client.download(args.log, args.write_dir, parallel=args.parallel,
-                                 on_progress=bars, cancel=cancel)
+                                 on_progress=bars, cancel=cancel, extract=args.extract,
+                                 keep_zip=args.keep_zip)
     finally:
         if bars is not None:
             bars.close()

@@ -102,13 +102,14 @@ class Client:
     def status(self, log_path: PathLike, write_dir: PathLike = ".") -> SeriesReport:
         """The series report of a log as it stands, with what is already on disk."""
         states = self.check(log_path)
-        downloader = Downloader(self.session, _write_dir(write_dir))
+        downloader = Downloader(self.session, Path(write_dir))
         return SeriesReport([build_series(state, _on_disk(downloader, state))
                              for state in states])
 
     def download(self, log_path: PathLike, write_dir: PathLike = ".", *,
                  parallel: int = 2, on_progress: Optional[ProgressCallback] = None,
-                 cancel: Optional[threading.Event] = None,
+                 cancel: Optional[threading.Event] = None, extract: bool = False,
+                 keep_zip: bool = False,
                  on_state: Optional[Callable[[JobState], None]] = None) -> SeriesReport:
         """Check every job of the log and download the finished products into `write_dir`."""
         path = Path(log_path)
@@ -118,7 +119,8 @@ class Client:
                 (on_state or _ignore)(state)
             folder = _write_dir(write_dir)
             downloader = Downloader(self.session, folder, parallel=parallel,
-                                    on_progress=on_progress, cancel=cancel)
+                                    on_progress=on_progress, cancel=cancel,
+                                    extract=extract, keep_zip=keep_zip)
             urls = [url for state in states for url in product_urls_to_fetch(state)]
             results = downloader.fetch_all(_unique(urls))
             return SeriesReport([build_series(state, results) for state in states])
@@ -153,7 +155,7 @@ class Client:
                                     request)
                 log = log.with_replacement(state.job.job_id, record)
                 write_job_log(log)
-                new_jobs.append(record)
+                new_jobs.append(log.jobs[-1])
             return new_jobs
 
 

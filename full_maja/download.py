@@ -18,13 +18,14 @@ import urllib3
 
 from .atomic import fsync_directory
 from .errors import NetworkError, ProductError
+from .extract import extract_product
 from .products import product_name_from_url, target_path
 from .session import PepsSession
 from .verified import VerifiedRecord
 
 log = logging.getLogger(__name__)
 
-DOWNLOADED, PRESENT, FAILED = "downloaded", "present", "failed"
+DOWNLOADED, PRESENT, FAILED = "downloaded", "already present", "failed"
 PART_SUFFIX = ".part"
 CHUNK = 1024 * 1024
 RESUME_ATTEMPTS = 5
@@ -76,10 +77,13 @@ class Downloader:
 
     def __init__(self, session: PepsSession, write_dir: Path, *, parallel: int = 2,
                  on_progress: Optional[ProgressCallback] = None,
-                 cancel: Optional[threading.Event] = None) -> None:
+                 cancel: Optional[threading.Event] = None, extract: bool = False,
+                 keep_zip: bool = False) -> None:
         self.session = session
         self.write_dir = write_dir
         self.parallel = max(1, parallel)
+        self.extract = extract
+        self.keep_zip = keep_zip
         self.on_progress = on_progress or (lambda event: None)
         self.cancel = cancel or threading.Event()
         self.record = VerifiedRecord(write_dir)
@@ -108,11 +112,13 @@ class Downloader:
         except ProductError as exc:
             log.error("%s", exc)
             return ProductResult(url, exc.product or url, FAILED, message=str(exc))
-        if self.is_present(name, final):
-            self.on_progress(Progress("finish", name, outcome=PRESENT))
-            return ProductResult(url, name, PRESENT, size=_size(final))
         try:
+            if self.is_present(name, final):
+                self._extract_if_asked(name, final)
+                self.on_progress(Progress("finish", name, outcome=PRESENT))
+                return ProductResult(url, name, PRESENT, size=_size(final))
             size = self._download(url, name, final)
+            self._extract_if_asked(name, final)
         except ProductError as exc:
             log.error("%s", exc)
             self.on_progress(Progress("finish", name, outcome=FAILED))
@@ -122,8 +128,7 @@ class Downloader:
 
     def is_present(self, name: str, final: Path) -> bool:
         """True when the product is on disk and verified, now or by an earlier run."""
-        entry = self.record.entry(name)
-        if entry and entry.get("extracted") and (self.write_dir / entry["extracted"]).is_dir():
+        if self._extracted_folder(name) and not final.exists():
             return True
         if self.record.is_current(name, final):
             return True
@@ -131,6 +136,22 @@ class Downloader:
             self.record.remember(name, final)
             return True
         return False
+
+    def _extracted_folder(self, name: str) -> Optional[Path]:
+        entry = self.record.entry(name) or {}
+        folder = entry.get("extracted")
+        path = self.write_dir / folder if isinstance(folder, str) and folder else None
+        return path if path is not None and path.exists() else None
+
+    def _extract_if_asked(self, name: str, final: Path) -> None:
+        if not self.extract or not final.exists():
+            return
+        if self._extracted_folder(name) is None:
+            folder = extract_product(final, self.write_dir)
+            self.record.remember(name, final, extracted=folder)
+        if not self.keep_zip:
+            self.record.remember_extracted(name, self.record.entry(name)["extracted"])
+            final.unlink()
 
     def _download(self, url: str, name: str, final: Path) -> int:
         part = final.with_name(final.name + PART_SUFFIX)

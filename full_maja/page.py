@@ -240,7 +240,7 @@ def _document(title: str, report: SeriesReport, sections: list[str],
         for phase, word in _STATE_WORDS.items()
         if any(job.state.phase == phase for job in report.jobs)))
     if counts:
-        summary += "; " + _counts_text(counts)
+        summary += "; dates: " + _counts_text(counts)
     return "\n".join([
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -409,8 +409,9 @@ def _timeline(index: int, series: JobSeries, period: tuple[date, date]) -> str:
                      f'data-date="{entry.date.isoformat()}" data-outcome="{outcome}"></a>')
     start, end = period
     ticks = "".join(
-        f'<span class="tick" style="left:{_position(day, period):.2f}%">{_e(text)}</span>'
-        for day, text in _month_ticks(period))
+        f'<span class="tick{" odd" if number % 2 else ""}" '
+        f'style="left:{_position(day, period):.2f}%">{_e(text)}</span>'
+        for number, (day, text) in enumerate(_month_ticks(period)))
     return ("<div class=\"timeline\">"
             f'<div class="strip" aria-label="Timeline from {start.isoformat()} to '
             f'{end.isoformat()}">{"".join(marks)}</div>'
@@ -421,7 +422,7 @@ def _timeline(index: int, series: JobSeries, period: tuple[date, date]) -> str:
 
 def _month_ticks(period: tuple[date, date]) -> list[tuple[date, str]]:
     start, end = period
-    ticks = []
+    ticks: list[tuple[date, str]] = []
     day = date(start.year, start.month, 1)
     while day <= end:
         if day >= start and 4.0 <= _position(day, period) <= 96.0:
@@ -515,5 +516,5 @@ def _css() -> str:
         f"{colours}"
         "@media (max-width:520px){body{font-size:14px}header,main,footer{padding:8px}"
         ".job{padding:10px}.cards{grid-template-columns:repeat(auto-fill,"
-        "minmax(120px,1fr));gap:8px}.tick{font-size:.9em}}"
+        "minmax(120px,1fr));gap:8px}.tick.odd{display:none}}"
     )

@@ -59,5 +59,7 @@ class VerifiedRecord:
             self._save()
 
     def _save(self) -> None:
+        if not self.path.parent.is_dir():
+            return
         document = {"format": RECORD_FORMAT, "products": self._entries}
         atomic_write(self.path, json.dumps(document, indent=1, sort_keys=True) + "\n")

@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, List, Optional, Union
 
-FAULT_KINDS = ("status", "truncate", "stall", "html", "json", "corrupt", "no-range", "drop")
+FAULT_KINDS = ("none", "status", "truncate", "stall", "html", "json", "corrupt", "no-range",
+               "drop")
 SUBMIT_FAULTS = (None, "exception", "http500", "drop", "html")
 REFRESH_FAULTS = (None, "http500", "exception")
 JOB_ID_STYLES = ("digits", "uuid")
@@ -21,7 +22,11 @@ def _default_timeline() -> List[str]:
 
 @dataclass
 class Fault:
-    """One injected misbehaviour, used up by one request."""
+    """One injected misbehaviour, used up by one request.
+
+    Kind "none" lets its request through untouched: queue it first to fault
+    the second request to a target rather than the first.
+    """
 
     kind: str
     value: Optional[int] = None

@@ -1,0 +1,643 @@
+#!/usr/bin/env python3
+"""Benchmarks of full_maja_download.py against the local emulator; writes BENCHMARKS.md."""
+from __future__ import annotations
+
+import os
+import platform
+import shlex
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from full_maja.emulator import Emulator, EmulatorConfig, Fault  # noqa: E402
+from full_maja.emulator.products import ProductStore  # noqa: E402
+
+MIB = 1024 * 1024
+GIB = 1024 * MIB
+CACHE = ROOT / ".bench-cache"
+REPORT = ROOT / "BENCHMARKS.md"
+DOWNLOAD = ROOT / "full_maja_download.py"
+PROCESS = ROOT / "full_maja_process.py"
+USER, PASSWORD = "bench@example.com", "bench-password"
+SUBMIT_ARGS = ("-t", "36TWQ", "-o", "64", "-d", "2019-03-01", "-f", "2019-05-01")
+PRODUCT_PATH = "/cgi-bin/mapcache_results/maja"
+CLEARED = ("PEPS_USER", "PEPS_PASSWORD", "PEPS_WPS_URL", "NETRC", "HTTP_PROXY", "HTTPS_PROXY",
+           "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy")
+POLL_SECONDS = 0.005
+
+BIG, MEDIUM, ROUNDS = GIB, 256 * MIB, 3
+SERIES_COUNT, SERIES_SIZE, SERIES_BANDWIDTH, SERIES_ROUNDS = 6, 16 * MIB, 8 * MIB, 2
+RESUME_SIZE, RESUME_BANDWIDTH, CUT = 64 * MIB, 16 * MIB, 0.4
+RERUN_ROUNDS = 3
+
+TARGET_RATIO, TARGET_RSS_MIB, TARGET_RSS_GROWTH_MIB = 0.9, 60.0, 4.0
+TARGET_SPEEDUP, TARGET_RESUMED, TARGET_RERUN = 3.0, 0.65, 1.0
+
+
+class BenchError(Exception):
+    """A scenario could not be measured (a run failed or behaved unexpectedly)."""
+
+
+@dataclass
+class Figure:
+    """One benchmark figure with its target and verdict."""
+
+    title: str
+    value: str
+    target: str
+    passed: bool
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Run:
+    """One child process: wall time, exit code, peak resident memory, output."""
+
+    started: float
+    seconds: float
+    code: int
+    max_rss_kib: int
+    output: str
+
+
+@dataclass
+class Workspace:
+    """The temporary folder of a bench run and the account file the scripts use."""
+
+    root: Path
+    auth: Path
+    count: int = 0
+
+    def folder(self, label: str) -> Path:
+        """A new, not yet existing, folder path inside the workspace."""
+        self.count += 1
+        return self.root / f"{self.count:02d}-{label}"
+
+
+class PartWatch:
+    """Notes when the .part file appears and when it holds every byte of the product."""
+
+    def __init__(self, part: Path, size: int) -> None:
+        """Watch part, expected to reach size bytes."""
+        self.part, self.size = part, size
+        self.appeared: Optional[float] = None
+        self.full: Optional[float] = None
+
+    def __call__(self, proc: subprocess.Popen) -> None:
+        """Look at the file once."""
+        now, size = time.perf_counter(), file_size(self.part)
+        if size is None:
+            return
+        if self.appeared is None:
+            self.appeared = now
+        if self.full is None and size >= self.size:
+            self.full = now
+
+
+class Interrupter:
+    """Sends SIGINT once, when the .part file reaches a size."""
+
+    def __init__(self, part: Path, threshold: int) -> None:
+        """Interrupt when part holds threshold bytes."""
+        self.part, self.threshold = part, threshold
+        self.at: Optional[int] = None
+
+    def __call__(self, proc: subprocess.Popen) -> None:
+        """Look at the file once; interrupt if it is big enough."""
+        size = file_size(self.part) or 0
+        if self.at is None and size >= self.threshold:
+            proc.send_signal(signal.SIGINT)
+            self.at = size
+
+
+def file_size(path: Path) -> Optional[int]:
+    """The size of a file, or None if it is not there."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
+def mib(count: float) -> str:
+    """Bytes as MiB, one decimal."""
+    return f"{count / MIB:.1f} MiB"
+
+
+def child_env() -> dict[str, str]:
+    """The environment of the children: no PEPS variables, no proxy."""
+    env = {key: value for key, value in os.environ.items() if key not in CLEARED}
+    env["NO_PROXY"] = env["no_proxy"] = "*"
+    return env
+
+
+def run_child(command: list[str], cwd: Path,
+              watch: Optional[Callable[[subprocess.Popen], None]] = None) -> Run:
+    """Run a command; time it, keep its peak RSS (wait4) and output; watch it if asked."""
+    with tempfile.TemporaryFile(dir=cwd) as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, cwd=cwd, env=child_env(), stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=subprocess.STDOUT)
+        status, usage = wait_child(proc, watch)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        output = out.read().decode("utf-8", "replace")
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Run(started, seconds, proc.returncode, usage.ru_maxrss, output)
+
+
+def wait_child(proc: subprocess.Popen,
+               watch: Optional[Callable[[subprocess.Popen], None]]) -> tuple[int, os.struct_rusage]:
+    """Wait for the child with wait4, calling watch every few milliseconds meanwhile."""
+    while True:
+        pid, status, usage = os.wait4(proc.pid, 0 if watch is None else os.WNOHANG)
+        if pid:
+            return status, usage
+        watch(proc)  # type: ignore[misc]
+        time.sleep(POLL_SECONDS)
+
+
+def checked(run: Run, what: str, codes: tuple[int, ...] = (0,)) -> Run:
+    """The run, if it exited with an expected code; BenchError otherwise."""
+    if run.code not in codes:
+        tail = " | ".join(run.output.strip().splitlines()[-3:])
+        raise BenchError(f"{what} exited {run.code}: {tail}")
+    return run
+
+
+def product_names(label: str, count: int) -> list[str]:
+    """Distinct MAJA L2A product names for one scenario."""
+    day = {"big": 1, "medium": 2, "series": 3, "resume": 4}[label]
+    return [f"SENTINEL2{'AB'[i % 2]}_201903{day:02d}-0837{i:02d}-{i:03d}_L2A_T36TWQ_C_V2-2.zip"
+            for i in range(count)]
+
+
+def build_cache(names: list[str], size: int) -> None:
+    """Create the product zips in the cache once (never timed)."""
+    CACHE.mkdir(exist_ok=True)
+    (CACHE / ".gitignore").write_text("*\n")
+    store = ProductStore(CACHE)
+    missing = [name for name in names if not store.cache_path(name, size).exists()]
+    if missing:
+        began = time.perf_counter()
+        for name in missing:
+            store.zip_path(name, size)
+        say(f"  built {len(missing)} product(s) of {mib(size)} in {CACHE.name}/ "
+            f"({time.perf_counter() - began:.1f} s, not timed)")
+
+
+@contextmanager
+def emulator(names: list[str], size: int, bandwidth: Optional[int] = None) -> Iterator[Emulator]:
+    """An emulator whose jobs finish at once and deliver names, served from the cache."""
+    config = EmulatorConfig(user=USER, password=PASSWORD, timeline=["FINISHED"],
+                            registration_polls=0, products=list(names), product_size=size,
+                            products_dir=CACHE, bandwidth=bandwidth)
+    emu = Emulator(config).start()
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+def submit(ws: Workspace, emu: Emulator) -> Path:
+    """Submit a job with the real process script (not timed); the job log's path."""
+    log = ws.folder("job").with_suffix(".log")
+    command = [sys.executable, str(PROCESS), "-a", str(ws.auth), "--url", emu.url,
+               *SUBMIT_ARGS, "-l", str(log)]
+    checked(run_child(command, ws.root), "full_maja_process.py")
+    return log
+
+
+def download_command(ws: Workspace, log: Path, out: Path, *extra: str) -> list[str]:
+    """The download command a user would type."""
+    return [sys.executable, str(DOWNLOAD), "-a", str(ws.auth), "-l", str(log), "-w", str(out),
+            *extra]
+
+
+def product_url(emu: Emulator, name: str) -> str:
+    """The URL of a product of the emulator's only job."""
+    job_id = next(iter(emu.jobs))
+    return f"{emu.base_url}{PRODUCT_PATH}/{job_id}/{name}"
+
+
+def bytes_sent(emu: Emulator, name: str) -> list[int]:
+    """The body bytes the emulator sent for each GET of a product, in order."""
+    return [record.bytes_sent for record in list(emu.requests)
+            if record.method == "GET" and record.path.endswith("/" + name)]
+
+
+def say(text: str) -> None:
+    """Print a progress line at once."""
+    print(text, flush=True)
+
+
+# 1 and 2: one big product, against curl; peak memory --------------------------------------
+
+@dataclass
+class BigRun:
+    """One timed download of the big product, with its phases seen from the .part file."""
+
+    run: Run
+    startup: float
+    transfer: float
+    finish: float
+
+
+def curl_once(ws: Workspace, url: str, size: int) -> float:
+    """Fetch url with curl into a fresh file; its wall time."""
+    target = ws.folder("curl")
+    command = ["curl", "-s", "-o", str(target), "-u", f"{USER}:{PASSWORD}", url]
+    run = checked(run_child(command, ws.root), "curl")
+    got = file_size(target)
+    target.unlink()
+    if got != size:
+        raise BenchError(f"curl fetched {got} bytes instead of {size}")
+    return run.seconds
+
+
+def script_once(ws: Workspace, log: Path, name: str, size: int,
+                crc_times: Optional[list[float]] = None) -> BigRun:
+    """One whole run of the download script into a fresh folder, with its phases."""
+    out = ws.folder("download")
+    watch = PartWatch(out / (name + ".part"), size)
+    run = checked(run_child(download_command(ws, log, out), ws.root, watch), "download")
+    final = out / name
+    if file_size(final) != size or watch.appeared is None or watch.full is None:
+        raise BenchError(f"the download did not leave {name} of {size} bytes")
+    if crc_times is not None:
+        crc_times.append(time_crc_check(final))
+    shutil.rmtree(out)
+    end = run.started + run.seconds
+    return BigRun(run, watch.appeared - run.started, watch.full - watch.appeared,
+                  end - watch.full)
+
+
+def time_crc_check(path: Path) -> float:
+    """Time the client's zip check (testzip, every member's CRC) on a cached file."""
+    began = time.perf_counter()
+    with zipfile.ZipFile(path) as archive:
+        if archive.testzip() is not None:
+            raise BenchError(f"{path.name} fails its CRC check")
+    return time.perf_counter() - began
+
+
+def bench_big(ws: Workspace) -> tuple[list[float], list[BigRun], list[float], str]:
+    """Best-of-ROUNDS curl and script runs on the 1 GiB product, interleaved."""
+    name = product_names("big", 1)[0]
+    build_cache([name], BIG)
+    curls: list[float] = []
+    runs: list[BigRun] = []
+    crc: list[float] = []
+    with emulator([name], BIG) as emu:
+        log = submit(ws, emu)
+        url = product_url(emu, name)
+        for index in range(ROUNDS):
+            curls.append(curl_once(ws, url, BIG))
+            runs.append(script_once(ws, log, name, BIG, crc if index == 0 else None))
+            say(f"  round {index + 1}: curl {curls[-1]:.2f} s, script {runs[-1].run.seconds:.2f}"
+                f" s (transfer {runs[-1].transfer:.2f} s)")
+        command = shlex.join(download_command(ws, log, Path("DIR")))
+    return curls, runs, crc, command
+
+
+def throughput_figure(curls: list[float], runs: list[BigRun], crc: list[float],
+                      command: str) -> Figure:
+    """Figure 1: whole-run throughput of the script against curl."""
+    best_curl = min(curls)
+    best = min(runs, key=lambda big: big.run.seconds)
+    ratio = best_curl / best.run.seconds
+    transfer_ratio = best_curl / min(big.transfer for big in runs)
+    notes = [
+        f"curl (best of {len(curls)}): {best_curl:.2f} s = {BIG / MIB / best_curl:.0f} MiB/s;"
+        f" runs: {', '.join(f'{s:.2f}' for s in curls)} s",
+        f"script, whole run (best of {len(runs)}): {best.run.seconds:.2f} s = "
+        f"{BIG / MIB / best.run.seconds:.0f} MiB/s; runs: "
+        f"{', '.join(f'{big.run.seconds:.2f}' for big in runs)} s",
+        f"phases of the best run: start-up and job check {best.startup:.2f} s, transfer "
+        f"{best.transfer:.2f} s, fsync + zip CRC check + rename + exit {best.finish:.2f} s",
+        f"transfer only (from .part creation to its last byte, best of {len(runs)}): "
+        f"{transfer_ratio:.2f} x curl",
+        f"zip CRC check alone (testzip on the file in page cache): {crc[0]:.2f} s"
+        if crc else "zip CRC check alone: not measured",
+        f"timed command: `{command}`; curl: `curl -s -o FILE -u USER:PASS URL`",
+    ]
+    return Figure("1. throughput of one 1 GiB product, whole run vs curl",
+                  f"{ratio:.2f} x curl", f">= {TARGET_RATIO} x curl", ratio >= TARGET_RATIO,
+                  notes)
+
+
+def bench_medium(ws: Workspace) -> Run:
+    """One whole run on the 256 MiB product, for its peak memory."""
+    name = product_names("medium", 1)[0]
+    build_cache([name], MEDIUM)
+    with emulator([name], MEDIUM) as emu:
+        log = submit(ws, emu)
+        result = script_once(ws, log, name, MEDIUM)
+    say(f"  256 MiB: {result.run.seconds:.2f} s, peak RSS {result.run.max_rss_kib / 1024:.1f} MiB")
+    return result.run
+
+
+def memory_figure(big_runs: list[BigRun], medium: Run) -> Figure:
+    """Figure 2: peak RSS of the download process, and its growth with product size."""
+    big_rss = max(big.run.max_rss_kib for big in big_runs) / 1024
+    medium_rss = medium.max_rss_kib / 1024
+    growth = big_rss - medium_rss
+    passed = big_rss < TARGET_RSS_MIB and growth <= TARGET_RSS_GROWTH_MIB
+    notes = [f"peak RSS (wait4 ru_maxrss of the download process): 1 GiB product "
+             f"{big_rss:.1f} MiB (max of {len(big_runs)} runs), 256 MiB product "
+             f"{medium_rss:.1f} MiB; growth {growth:+.1f} MiB for 4x the size "
+             f"(allowed: {TARGET_RSS_GROWTH_MIB:.0f} MiB of noise)"]
+    return Figure("2. peak resident memory of the download process", f"{big_rss:.1f} MiB",
+                  f"< {TARGET_RSS_MIB:.0f} MiB, flat with size", passed, notes)
+
+
+# 3 and 5: a series in parallel, then the re-run ------------------------------------------
+
+def bench_series(ws: Workspace) -> tuple[Figure, Figure]:
+    """Six bandwidth-limited products, -j 1 against -j 4, then re-runs once all are there."""
+    names = product_names("series", SERIES_COUNT)
+    build_cache(names, SERIES_SIZE)
+    with emulator(names, SERIES_SIZE, SERIES_BANDWIDTH) as emu:
+        log = submit(ws, emu)
+        serial: list[float] = []
+        parallel: list[float] = []
+        out = ws.root
+        for _ in range(SERIES_ROUNDS):
+            serial.append(series_once(ws, log, "1", names, remove=True))
+            out = ws.folder("series-j4")
+            parallel.append(series_once(ws, log, "4", names, out=out))
+            say(f"  6 products: -j 1 {serial[-1]:.2f} s, -j 4 {parallel[-1]:.2f} s")
+            if len(parallel) < SERIES_ROUNDS:
+                shutil.rmtree(out)
+        rerun = rerun_figure(ws, emu, log, out, names)
+    return speedup_figure(serial, parallel), rerun
+
+
+def series_once(ws: Workspace, log: Path, jobs: str, names: list[str],
+                out: Optional[Path] = None, remove: bool = False) -> float:
+    """Download the whole series into a fresh folder with -j jobs; the wall time."""
+    out = out or ws.folder(f"series-j{jobs}")
+    run = checked(run_child(download_command(ws, log, out, "-j", jobs), ws.root),
+                  f"download -j {jobs}")
+    landed = sorted(path.name for path in out.glob("*.zip"))
+    if landed != sorted(names):
+        raise BenchError(f"-j {jobs} left {len(landed)} of {len(names)} products")
+    if remove:
+        shutil.rmtree(out)
+    return run.seconds
+
+
+def speedup_figure(serial: list[float], parallel: list[float]) -> Figure:
+    """Figure 3: -j 4 against -j 1 on six bandwidth-limited products."""
+    ratio = min(serial) / min(parallel)
+    transfer = SERIES_SIZE / SERIES_BANDWIDTH
+    rounds = -(-SERIES_COUNT // 4)
+    notes = [
+        f"{SERIES_COUNT} products of {mib(SERIES_SIZE)}, {mib(SERIES_BANDWIDTH)}/s per "
+        f"connection ({transfer:.1f} s each); best of {len(serial)}: -j 1 {min(serial):.2f} s"
+        f" (runs {', '.join(f'{s:.2f}' for s in serial)}), -j 4 {min(parallel):.2f} s "
+        f"(runs {', '.join(f'{s:.2f}' for s in parallel)})",
+        f"transfer floor: -j 1 {SERIES_COUNT * transfer:.1f} s, -j 4 {rounds * transfer:.1f} s"
+        f" ({rounds} rounds of 4 connections); the ideal ratio is "
+        f"{SERIES_COUNT / rounds:.1f} x, and any fixed cost (start-up, job check) lowers it",
+        f"fixed cost per run (wall minus floor): -j 1 "
+        f"{min(serial) - SERIES_COUNT * transfer:.2f} s, -j 4 "
+        f"{min(parallel) - rounds * transfer:.2f} s",
+    ]
+    return Figure("3. six products, bandwidth-limited, -j 4 vs -j 1", f"{ratio:.2f} x faster",
+                  f">= {TARGET_SPEEDUP:.0f} x faster", ratio >= TARGET_SPEEDUP, notes)
+
+
+def rerun_figure(ws: Workspace, emu: Emulator, log: Path, out: Path,
+                 names: list[str]) -> Figure:
+    """Figure 5: re-runs when every product of the series is verified on disk."""
+    before = {path.name: path.stat().st_mtime_ns for path in out.iterdir()}
+    emu.clear_requests()
+    times = [checked(run_child(download_command(ws, log, out), ws.root), "re-run").seconds
+             for _ in range(RERUN_ROUNDS)]
+    fetched = sum(len(bytes_sent(emu, name)) for name in names)
+    after = {path.name: path.stat().st_mtime_ns for path in out.iterdir()}
+    median = statistics.median(times)
+    say(f"  re-run: {', '.join(f'{s:.2f}' for s in times)} s, {fetched} product request(s)")
+    notes = [f"median of {len(times)} re-runs (all: {', '.join(f'{s:.3f}' for s in times)} s);"
+             f" product requests: {fetched}; files changed: {before != after}"]
+    passed = median < TARGET_RERUN and fetched == 0 and before == after
+    return Figure("5. re-run with all 6 products verified", f"{median:.2f} s",
+                  f"< {TARGET_RERUN:.0f} s, no product fetched", passed, notes)
+
+
+# 4: resuming a product interrupted at 40 % ----------------------------------------------
+
+def bench_resume(ws: Workspace) -> Figure:
+    """Ctrl-C a run at 40 %, then count what the next run needs from the server."""
+    name = product_names("resume", 1)[0]
+    build_cache([name], RESUME_SIZE)
+    with emulator([name], RESUME_SIZE, RESUME_BANDWIDTH) as emu:
+        log = submit(ws, emu)
+        out = ws.folder("resume")
+        part, first_sent, kept = interrupt_at(ws, emu, log, out, name)
+        emu.clear_requests()
+        checked(run_child(download_command(ws, log, out), ws.root), "resumed run")
+        resumed = sum(bytes_sent(emu, name))
+        if file_size(out / name) != RESUME_SIZE:
+            raise BenchError("the resumed run did not complete the product")
+        emu.config.bandwidth = None
+        in_run = truncated_in_run(ws, emu, log, name)
+    fraction = resumed / RESUME_SIZE
+    say(f"  resume: part {kept / RESUME_SIZE:.2f} kept, second run fetched {fraction:.3f}")
+    notes = [
+        f"{mib(RESUME_SIZE)} product at {mib(RESUME_BANDWIDTH)}/s; SIGINT when "
+        f"{part.name} reached {part_note(first_sent, kept)}",
+        f"the next run fetched {resumed} bytes = {fraction:.3f} of the product "
+        f"(ideal {1 - kept / RESUME_SIZE:.3f})",
+        f"in-run resume (Fault('truncate', {CUT:.0%} of the size), no Ctrl-C): {in_run}",
+    ]
+    return Figure("4. bytes to finish a product interrupted at 40 %",
+                  f"{fraction:.3f} of its size", f"<= {TARGET_RESUMED}",
+                  fraction <= TARGET_RESUMED, notes)
+
+
+def interrupt_at(ws: Workspace, emu: Emulator, log: Path, out: Path,
+                 name: str) -> tuple[Path, int, int]:
+    """Run the download and SIGINT it at CUT; the .part, bytes sent, bytes kept."""
+    part = out / (name + ".part")
+    interrupter = Interrupter(part, int(CUT * RESUME_SIZE))
+    checked(run_child(download_command(ws, log, out), ws.root, interrupter),
+            "interrupted run", (130,))
+    kept = file_size(part)
+    if interrupter.at is None or kept is None:
+        raise BenchError("the run ended before reaching 40 %, or left no .part file")
+    return part, sum(bytes_sent(emu, name)), kept
+
+
+def part_note(sent: int, kept: int) -> str:
+    """What the first run had sent and kept, as fractions of the product."""
+    return (f"{CUT:.0%}; the server had sent {sent / RESUME_SIZE:.3f} of the product, "
+            f"the .part kept {kept / RESUME_SIZE:.3f}")
+
+
+def truncated_in_run(ws: Workspace, emu: Emulator, log: Path, name: str) -> str:
+    """A run whose first transfer is cut at CUT; what it fetched after the cut."""
+    emu.clear_requests()
+    emu.add_fault(name, Fault("truncate", int(CUT * RESUME_SIZE)))
+    out = ws.folder("truncate")
+    checked(run_child(download_command(ws, log, out), ws.root), "truncated run")
+    sent = bytes_sent(emu, name)
+    shutil.rmtree(out)
+    after = sum(sent[1:]) / RESUME_SIZE
+    return f"{len(sent)} request(s); fetched after the cut: {after:.3f} of the product"
+
+
+# the report --------------------------------------------------------------------------------
+
+def machine() -> list[str]:
+    """CPU model, cores, RAM, OS and Python of this machine."""
+    return [f"CPU: {cpu_model()}, {os.cpu_count()} cores",
+            f"RAM: {mem_total_gib():.1f} GiB",
+            f"OS: {platform.system()} {platform.release()}",
+            f"Python: {platform.python_version()} ({sys.executable})",
+            f"curl: {curl_version()}"]
+
+
+def cpu_model() -> str:
+    """The CPU model name from /proc/cpuinfo."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def mem_total_gib() -> float:
+    """The RAM from /proc/meminfo, in GiB."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) / (1024 * 1024)
+    except OSError:
+        pass
+    return 0.0
+
+
+def curl_version() -> str:
+    """The first words of curl --version."""
+    result = subprocess.run(["curl", "--version"], capture_output=True, text=True, check=False)
+    return " ".join(result.stdout.split()[:2])
+
+
+def invocation() -> str:
+    """The exact command that ran this bench, paths relative to the repository."""
+    words = [sys.executable, *sys.argv]
+    return shlex.join(os.path.relpath(word, ROOT) if os.path.isabs(word) else word
+                      for word in words)
+
+
+def render(figures: list[Figure], seconds: float) -> str:
+    """BENCHMARKS.md."""
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = ["# Benchmarks", "",
+             "Written by `make bench` (`scripts/bench.py`); each run overwrites this file.", "",
+             f"- Date: {stamp}", *(f"- {line}" for line in machine()),
+             f"- Command: `{invocation()}` (from the repository root)",
+             f"- Duration: {seconds:.0f} s", "",
+             "| figure | measured | target | result |", "|---|---|---|---|"]
+    lines += [f"| {f.title} | {f.value} | {f.target} | {verdict(f)} |" for f in figures]
+    lines += ["", "## Details", ""]
+    for figure in figures:
+        lines += [f"### {figure.title}", "", *(f"- {note}" for note in figure.notes), ""]
+    return "\n".join([*lines, *METHOD]) + "\n"
+
+
+def verdict(figure: Figure) -> str:
+    """PASS or FAIL."""
+    return "PASS" if figure.passed else "FAIL"
+
+
+METHOD = [
+    "## Method", "",
+    "- Server: the project's emulator (`full_maja.emulator`) on 127.0.0.1, in the bench "
+    "process; jobs have the timeline `[\"FINISHED\"]` and `registration_polls=0`. Product "
+    "zips are built once into `.bench-cache/` (git-ignored by its own `.gitignore`); "
+    "building them is not timed.",
+    "- Client: the real `full_maja_download.py`, run as a subprocess like a user would. "
+    "The job is submitted first with `full_maja_process.py` (not timed).",
+    "- A download time is the **whole run** of the script, from process start to exit: "
+    "start-up, job check (status document, refresh, report), transfer, fsync, the zip "
+    "check of every member's CRC, the rename and exit. curl only transfers and does not "
+    "fsync. The transfer-only time is seen from the disk: from the creation of "
+    "`NAME.zip.part` to the moment it holds every byte (polled every 5 ms).",
+    "- Peak memory is `ru_maxrss` of the download process itself (`os.wait4`).",
+    "- Figure 4 interrupts a run with SIGINT (Ctrl-C) once the `.part` file holds 40 % of "
+    "the product, then counts the body bytes the emulator sends during the next run.",
+    "- Figure 5 re-runs the download on the folder of the `-j 4` run; the emulator must "
+    "see no product request and no file may change.",
+]
+
+
+def scenario(name: str, measure: Callable[[], list[Figure]]) -> list[Figure]:
+    """Run one scenario; a scenario that cannot be measured yields a failing figure."""
+    say(f"{name} ...")
+    try:
+        return measure()
+    except BenchError as exc:
+        say(f"  failed: {exc}")
+        return [Figure(name, "not measured", "-", False, [str(exc)])]
+
+
+def big_figures(ws: Workspace) -> list[Figure]:
+    """Figures 1 and 2."""
+    curls, runs, crc, command = bench_big(ws)
+    return [throughput_figure(curls, runs, crc, command), memory_figure(runs, bench_medium(ws))]
+
+
+def all_figures(ws: Workspace) -> list[Figure]:
+    """Every figure, in the order of the targets."""
+    figures = scenario("1-2. one 1 GiB product (and a 256 MiB one)", lambda: big_figures(ws))
+    series = scenario("3, 5. six products, -j 1 / -j 4, re-run", lambda: list(bench_series(ws)))
+    resume = scenario("4. resume after Ctrl-C at 40 %", lambda: [bench_resume(ws)])
+    return sorted([*figures, *series, *resume], key=lambda figure: figure.title)
+
+
+@contextmanager
+def workspace() -> Iterator[Workspace]:
+    """A temporary folder with an account file, removed afterwards."""
+    root = Path(tempfile.mkdtemp(prefix="full-maja-bench-"))
+    try:
+        auth = root / "peps.txt"
+        auth.write_text(f"{USER} {PASSWORD}\n")
+        auth.chmod(0o600)
+        yield Workspace(root, auth)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def main() -> int:
+    """Run every benchmark, print and write BENCHMARKS.md; 1 if a target is missed."""
+    began = time.perf_counter()
+    with workspace() as ws:
+        figures = all_figures(ws)
+    REPORT.write_text(render(figures, time.perf_counter() - began))
+    say("")
+    for figure in figures:
+        say(f"{verdict(figure)}  {figure.title}: {figure.value} (target {figure.target})")
+    say(f"written to {REPORT.relative_to(ROOT)}")
+    return 0 if all(figure.passed for figure in figures) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
