@@ -1,6 +1,7 @@
 """The Python API: submit jobs, follow them, download their products, report the series."""
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -12,17 +13,18 @@ from .download import PRESENT, Downloader, ProductResult, ProgressCallback
 from .errors import FullMajaError, JobLogError, ServiceError, UsageError
 from .joblog import JobLog, JobRecord, log_holds_jobs, read_job_log, write_job_log
 from .jobreport import FAILED_STATES
-from .jobs import BROKEN, JobState, check_job
+from .jobs import BROKEN, UNREACHABLE, JobState, check_job
 from .lock import hold_lock
 from .products import product_name_from_url, target_path
 from .series import READY, JobSeries, SeriesReport, build_series, product_urls_to_fetch
-from .session import READ_TIMEOUT, PepsSession, check_transport, make_session
+from .session import READ_TIMEOUT, PepsSession, check_transport, make_session, warn_if_clear_text
 from .submission import submit_job
 from .validation import JobRequest
 
 DEFAULT_ENDPOINT = "https://peps.cnes.fr/resto/wps"
 ENDPOINT_VARIABLE = "PEPS_WPS_URL"
 PathLike = Union[str, "os.PathLike[str]"]
+log = logging.getLogger(__name__)
 
 
 def resolve_endpoint(url: Optional[str] = None,
@@ -46,6 +48,7 @@ class Client:
                  retries: int = 5, backoff: float = 1.0, parallel: int = 2) -> None:
         self.endpoint = resolve_endpoint(endpoint)
         check_transport(self.endpoint, insecure_http)
+        warn_if_clear_text(self.endpoint)
         self.credentials = credentials or resolve_credentials(auth_file, self.endpoint)
         self.session: PepsSession = make_session(
             self.credentials, insecure_http=insecure_http, read_timeout=timeout,
@@ -97,7 +100,8 @@ class Client:
         try:
             return check_job(self.session, job, job.endpoint or self.endpoint)
         except (ServiceError, UsageError) as exc:
-            return JobState(job, BROKEN, "UNREACHABLE", message=str(exc))
+            log.error("job %s: %s", job.job_id, exc)
+            return JobState(job, BROKEN, UNREACHABLE, message=str(exc))
 
     def status(self, log_path: PathLike, write_dir: PathLike = ".") -> SeriesReport:
         """The series report of a log as it stands, with what is already on disk."""

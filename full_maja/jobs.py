@@ -14,6 +14,7 @@ from .wps import ACCEPTED, FAILED, parse_execute_response, processing_status_par
 log = logging.getLogger(__name__)
 
 QUEUED, PROCESSING, DONE, BROKEN = "queued", "processing", "finished", "failed"
+UNREACHABLE = "UNREACHABLE"
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ COLOURS = {ON_DISK: ("#2e7d32", "#ffffff"), CLOUDY: ("#78909c", "#ffffff"),
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
            "Dec")
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
+_WRITTEN = re.compile(r'<time id="written"[^>]*>[^<]*</time>')
 _STATE_WORDS = {QUEUED: "queued", PROCESSING: "processing", DONE: "finished",
                 BROKEN: "failed"}
 
@@ -77,6 +78,7 @@ def write_series_page(report: SeriesReport, write_dir: Path, *, title: str,
                       now: Optional[datetime] = None) -> Optional[Path]:
     """Write `write_dir/series.html` atomically and return its path; None if no job.
 
+    A page that would differ from the one on disk only by its time is not rewritten.
     Quick-looks of the products on disk are copied out of their zips (only the
     `*_QKL_ALL.jpg` member is read) into `write_dir/series-quicklooks/`. An OSError
     (disk full, folder not writable) propagates: the caller decides whether a page
@@ -91,8 +93,23 @@ def write_series_page(report: SeriesReport, write_dir: Path, *, title: str,
                 for index, series in enumerate(report.jobs, 1)]
     page = _document(title, report, sections, moment)
     target = folder / PAGE_NAME
-    atomic_write(target, page)
+    if not _same_page(target, page):
+        atomic_write(target, page)
     return target
+
+
+def _same_page(target: Path, page: str) -> bool:
+    """True when `target` already says what `page` says, but for the time it was written.
+
+    A cron rerun that finds nothing new then leaves the page (and its time) alone.
+    """
+    try:
+        if target.stat().st_size > 4 * len(page.encode("utf-8")):
+            return False
+        old = target.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return _WRITTEN.sub("", old) == _WRITTEN.sub("", page)
 
 
 # Quick-looks and cloud cover -------------------------------------------------------
@@ -254,8 +271,9 @@ def _document(title: str, report: SeriesReport, sections: list[str],
         "<body>",
         "<header>",
         f"<h1>{_e(title)}</h1>",
-        f'<p class="meta">Written {_e(format_time(moment))} by full-maja {_e(__version__)}; '
-        "rewritten by each download run.</p>",
+        f'<p class="meta">Last changed <time id="written" datetime="'
+        f'{moment.strftime("%Y-%m-%dT%H:%M:%SZ")}">{_e(format_time(moment))}</time> by '
+        f"full-maja {_e(__version__)}; each download run brings it up to date.</p>",
         f'<p class="meta">{_e(summary)}.</p>',
         _legend(),
         "</header>",

@@ -63,7 +63,10 @@ class _ReporterHandler(logging.Handler):
         self.reporter = reporter
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.reporter.warning(record.getMessage())
+        if record.levelno >= logging.ERROR:
+            self.reporter.error(record.getMessage())
+        else:
+            self.reporter.warning(record.getMessage())
 
 
 class ProgressBars:

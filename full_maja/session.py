@@ -110,6 +110,14 @@ def check_transport(url: str, insecure_http: bool) -> None:
         "use https, or --insecure-http if you accept that")
 
 
+def warn_if_clear_text(url: str) -> None:
+    """Warn when the password will travel in clear to another machine."""
+    parts = urlsplit(url)
+    if parts.scheme == "http" and not is_local_host(parts.hostname):
+        log.warning("--insecure-http: the PEPS password travels in clear to %s; anyone on "
+                    "the way can read it", parts.hostname)
+
+
 def redact_url(url: str) -> str:
     """The URL without any user:password part."""
     parts = urlsplit(url)

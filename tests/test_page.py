@@ -184,21 +184,34 @@ def test_only_the_quicklook_and_metadata_members_are_read(series, monkeypatch):
     assert sorted(path.name for path in out.iterdir() if path.is_dir()) == [QUICKLOOK_DIR]
 
 
+def files(folder: Path) -> dict[Path, tuple[int, int]]:
+    return {path: (path.stat().st_ino, path.stat().st_mtime_ns) for path in folder.rglob("*")}
+
+
+def test_a_rerun_with_nothing_new_changes_no_file(series):
+    report, out = series
+    write_series_page(report, out, title="job.log", now=NOW)
+    before = files(out)
+    write_series_page(report, out, title="job.log", now=NOW + timedelta(hours=1))
+    assert files(out) == before
+    assert "2026-11-23 20:14 UTC" in read_page(out / PAGE_NAME).text
+
+
 def test_a_rewrite_is_atomic_and_keeps_quicklooks_already_there(series, monkeypatch):
     report, out = series
     write_series_page(report, out, title="job.log", now=NOW)
     images = {path: path.stat().st_mtime_ns for path in (out / QUICKLOOK_DIR).iterdir()}
     first = (out / PAGE_NAME).read_text()
-    write_series_page(report, out, title="job.log", now=NOW + timedelta(hours=1))
+    write_series_page(report, out, title="other.log", now=NOW + timedelta(hours=1))
     assert {path: path.stat().st_mtime_ns for path in (out / QUICKLOOK_DIR).iterdir()} \
         == images
-    assert (out / PAGE_NAME).read_text() != first
+    second = (out / PAGE_NAME).read_text()
+    assert second != first and "other.log" in second and "2026-11-23 21:14 UTC" in second
     assert no_temporary_files(out)
 
     def broken_replace(*_: object) -> None:
         raise OSError(28, "No space left on device")
 
-    second = (out / PAGE_NAME).read_text()
     monkeypatch.setattr(full_maja.atomic.os, "replace", broken_replace)
     with pytest.raises(OSError):
         write_series_page(report, out, title="job.log", now=NOW + timedelta(hours=2))
