@@ -150,17 +150,19 @@ def _positive_float(text: str) -> float:
 
 def process_main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of full_maja_process.py."""
-    return _run("full_maja_process", process_parser, _process, argv)
+    return _run("full_maja_process", process_parser, _process, argv,
+                "interrupted; if the submission was sent, check the log before submitting again")
 
 
 def download_main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of full_maja_download.py."""
-    return _run("full_maja_download", download_parser, _download, argv)
+    return _run("full_maja_download", download_parser, _download, argv,
+                "interrupted; partial downloads are kept and resume on the next run")
 
 
 def _run(prog: str, make_parser: Callable[[str], argparse.ArgumentParser],
          command: Callable[[argparse.Namespace, Reporter], ExitCode],
-         argv: Optional[Sequence[str]]) -> int:
+         argv: Optional[Sequence[str]], interrupted: str) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     reporter = Reporter(prog, quiet="-q" in arguments or "--quiet" in arguments)
     debug = "--debug" in arguments
@@ -175,8 +177,14 @@ def _run(prog: str, make_parser: Callable[[str], argparse.ArgumentParser],
         reporter.error(str(exc))
         return int(exit_code_for(exc))
     except KeyboardInterrupt:
-        reporter.error("interrupted; partial downloads are kept and resume on the next run")
+        reporter.error(interrupted)
         return int(ExitCode.INTERRUPTED)
+    except Exception as exc:
+        if debug:
+            raise
+        reporter.error(f"unexpected {exc.__class__.__name__}: {exc}; nothing was lost, run "
+                       "again with --debug and report the traceback")
+        return int(ExitCode.FAILED)
 
 
 def _process(args: argparse.Namespace, reporter: Reporter) -> ExitCode:

@@ -332,6 +332,24 @@ def test_an_extracted_product_shows_its_quicklook_and_links_its_folder(tmp_path:
     assert (out / QUICKLOOK_DIR / f"{stem}.jpg").read_bytes() == JPEG
 
 
+def test_products_extracted_by_the_client_keep_their_quicklooks(make_emulator, tmp_path):
+    emulator = make_emulator(registration_polls=0, timeline=["FINISHED"])
+    with Client(emulator.url, credentials=Credentials(USER, PASSWORD)) as client:
+        client.submit([JobRequest("36TWQ", 64, date(2019, 3, 1), date(2019, 5, 1))],
+                      tmp_path / "job.log")
+        report = client.download(tmp_path / "job.log", tmp_path / "out", extract=True)
+    out = tmp_path / "out"
+    assert not list(out.glob("*.zip"))
+    page = read_page(write_series_page(report, out, title="job.log", now=NOW))
+    on_disk = [card for card in page.cards if card["outcome"] == "downloaded"]
+    assert on_disk and len(on_disk) == len(list(out.glob("SENTINEL2*")))
+    for card in on_disk:
+        assert len(card["img"]) == 1 and (out / card["img"][0]).read_bytes()[:2] == b"\xff\xd8"
+        assert {href.rstrip("/") for href in card["href"]} <= {
+            path.name for path in out.iterdir() if path.is_dir()}
+        assert "Cloud " in " ".join(card["text"])
+
+
 def test_waiting_jobs_show_their_state_progress_and_estimate(tmp_path: Path):
     submitted = (NOW - timedelta(hours=3)).isoformat().replace("+00:00", "Z")
     queued = JobState(record("1", submitted=submitted), QUEUED, "PENDING")
