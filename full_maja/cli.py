@@ -16,6 +16,7 @@ from .client import Client, resolve_endpoint
 from .errors import AuthenticationError, BusyError, FullMajaError, UsageError
 from .joblog import JobRecord, default_log_name, read_job_log
 from .jobs import JobState
+from .page import PAGE_NAME, write_series_page
 from .report import series_lines, state_lines, status_table, summary_line
 from .reporter import Reporter
 from .series import SeriesReport
@@ -124,6 +125,9 @@ def download_parser(prog: str) -> argparse.ArgumentParser:
                              "the zip unless --keep-zip)")
     parser.add_argument("--keep-zip", action="store_true",
                         help="with --extract, keep the zip beside the extracted product")
+    parser.add_argument("--no-page", action="store_true",
+                        help=f"do not write {PAGE_NAME}, the series at a glance, in the "
+                             "write folder")
     _common_options(parser)
     return parser
 
@@ -316,7 +320,20 @@ def _download_series(client: Client, args: argparse.Namespace,
     finally:
         if bars is not None:
             bars.close()
+    if not args.no_page:
+        _write_page(report, args, reporter)
     return _print_report(report, args, reporter)
+
+
+def _write_page(report: SeriesReport, args: argparse.Namespace, reporter: Reporter) -> None:
+    try:
+        page = write_series_page(report, Path(args.write_dir), title=Path(args.log).name)
+    except OSError as exc:
+        reporter.warning(f"could not write {PAGE_NAME} in {args.write_dir}: "
+                         f"{exc.strerror or exc}")
+        return
+    if page is not None and not args.json:
+        reporter.info(f"Series page: {page}")
 
 
 def _print_report(report: SeriesReport, args: argparse.Namespace,

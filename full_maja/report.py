@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime, timezone
 from typing import Optional
 
 from .download import DOWNLOADED, FAILED, PRESENT
+from .estimate import estimate_text
 from .jobs import BROKEN, DONE, PROCESSING, QUEUED, JobState
 from .series import CLOUDY, MISSING, READY, JobSeries, SeriesReport
 
@@ -23,13 +25,14 @@ def job_heading(state: JobState) -> str:
     return f"Job {job.job_id} ({job.describe()}): {_state_words(state)}"
 
 
-def state_lines(state: JobState) -> list[str]:
+def state_lines(state: JobState, now: Optional[datetime] = None) -> list[str]:
     """What a user needs to know about a job that has not finished."""
     lines = [job_heading(state)]
+    estimate = estimate_text(state, now or datetime.now(timezone.utc))
     if state.phase == QUEUED:
-        lines += [f"  {QUEUED_WHY}", f"  {LOOK_AGAIN}"]
+        lines += [f"  {QUEUED_WHY}", f"  {estimate}", f"  {LOOK_AGAIN}"]
     elif state.phase == PROCESSING:
-        lines += [f"  {PROCESSING_CAVEAT}", f"  {LOOK_AGAIN}"]
+        lines += [f"  {PROCESSING_CAVEAT}", f"  {estimate}", f"  {LOOK_AGAIN}"]
     elif state.phase == BROKEN:
         lines.append(f"  Server message: {state.message or 'none given'}")
         for url in state.report.logs if state.report else []:
@@ -76,8 +79,11 @@ def status_table(report: SeriesReport) -> list[str]:
               "READY", "ON DISK", "CLOUDY", "MISSING")
     rows = [header] + [_status_row(job) for job in report.jobs]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
-            for row in rows]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+             for row in rows]
+    now = datetime.now(timezone.utc)
+    return lines + [f"Job {job.state.job.job_id}: {estimate_text(job.state, now)}"
+                    for job in report.waiting if estimate_text(job.state, now)]
 
 
 def _status_row(series: JobSeries) -> tuple[str, ...]:

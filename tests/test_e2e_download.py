@@ -51,12 +51,14 @@ def test_the_cron_rerun_requests_no_product_and_changes_no_file(run, make_emulat
     emulator = finished(make_emulator)
     submit(run, emulator, auth_file)
     assert download(run, auth_file).returncode == 0
-    before = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in Path("out").iterdir()}
+    before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in Path("out").rglob("*")
+              if p.is_file()}
     emulator.clear_requests()
     result = download(run, auth_file, "-q")
     assert result.returncode == 0, result.stderr
     assert product_requests(emulator) == []
-    after = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in Path("out").iterdir()}
+    after = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in Path("out").rglob("*")
+             if p.is_file()}
     assert after == before
     assert result.stdout.strip().splitlines()[-1].endswith("The series is complete.")
     assert len(result.stdout.strip().splitlines()) == 1
