@@ -6,8 +6,6 @@ import logging
 import os
 import re
 import threading
-import zipfile
-import zlib
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ from .extract import extract_product
 from .products import product_name_from_url, target_path
 from .session import PepsSession
 from .verified import VerifiedRecord
+from .zipcheck import CorruptZip, StreamingZipCheck, check_zip_file, zip_is_sound
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +131,7 @@ class Downloader:
             return True
         if self.record.is_current(name, final):
             return True
-        if final.is_file() and _zip_is_sound(final):
+        if final.is_file() and zip_is_sound(final):
             self.record.remember(name, final)
             return True
         return False
@@ -157,8 +156,8 @@ class Downloader:
         part = final.with_name(final.name + PART_SUFFIX)
         for attempt in (1, 2):
             try:
-                size = self._transfer_with_resume(url, name, part)
-                _check_zip_while_syncing(part, name)
+                size, check = self._transfer_with_resume(url, name, part)
+                _verify_while_syncing(part, name, check)
             except BadBody as exc:
                 _remove(part)
                 if attempt == 2:
@@ -172,7 +171,8 @@ class Downloader:
             return size
         raise AssertionError("unreachable")
 
-    def _transfer_with_resume(self, url: str, name: str, part: Path) -> int:
+    def _transfer_with_resume(self, url: str, name: str,
+                              part: Path) -> tuple[int, StreamingZipCheck]:
         last_error = ""
         for _ in range(RESUME_ATTEMPTS):
             try:
@@ -183,7 +183,7 @@ class Downloader:
         raise ProductError(f"{name}: the transfer kept breaking off ({last_error}); "
                            "the part already fetched is kept for the next run", product=name)
 
-    def _transfer(self, url: str, name: str, part: Path) -> int:
+    def _transfer(self, url: str, name: str, part: Path) -> tuple[int, StreamingZipCheck]:
         offset = _size(part) or 0
         headers = {"Accept-Encoding": "identity"}
         if offset:
@@ -206,13 +206,14 @@ class Downloader:
                 log.warning("%s: the server cannot resume, fetching it from the start", name)
             _check_content_type(response)
             self.on_progress(Progress("start", name, total=total, done=start))
-            written = self._write_body(response, part, start, name, total)
+            check = _check_of_prefix(part, start)
+            written = self._write_body(response, part, start, name, total, check)
         if total is not None and written != total:
             raise Interrupted(f"got {written} of {total} bytes")
-        return written
+        return written, check
 
     def _write_body(self, response: requests.Response, part: Path, start: int,
-                    name: str, total: Optional[int]) -> int:
+                    name: str, total: Optional[int], check: StreamingZipCheck) -> int:
         written = start
         mode = "ab" if start else "wb"
         try:
@@ -224,11 +225,14 @@ class Downloader:
                         raise Cancelled()
                     if written == 0 and not chunk.startswith(ZIP_MAGIC[:len(chunk)]):
                         raise BadBody(_describe_non_zip(chunk))
+                    check.feed(chunk)
                     handle.write(chunk)
                     written += len(chunk)
                     self.on_progress(Progress("advance", name, total=total, done=written,
                                               step=len(chunk)))
                 handle.flush()
+        except CorruptZip as exc:
+            raise BadBody(str(exc)) from None
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
             raise Interrupted(_describe_break(exc)) from None
         except OSError as exc:
@@ -314,17 +318,29 @@ def _describe_disk_error(name: str, exc: OSError) -> str:
     return f"{name}: cannot write the product: {exc.strerror or exc}"
 
 
-def _check_zip_while_syncing(path: Path, name: str) -> None:
-    """Check the zip while the kernel writes the file to disk; both before the rename.
+def _check_of_prefix(part: Path, start: int) -> StreamingZipCheck:
+    """A streaming check that has already seen the first `start` bytes kept on disk."""
+    check = StreamingZipCheck()
+    if start:
+        with open(part, "rb") as handle:
+            while not check.unsure and handle.tell() < start:
+                check.feed(handle.read(min(CHUNK, start - handle.tell())))
+    return check
 
-    Flushing a gigabyte to disk and re-reading it for the CRCs take about as long
-    each; side by side they cost half, and the product still gets its final name
-    only once it is both verified and durable.
+
+def _verify_while_syncing(path: Path, name: str, check: StreamingZipCheck) -> None:
+    """Make sure the zip is sound and on disk before it may take its final name.
+
+    When the streaming check saw every member, only the directory is read again;
+    otherwise the whole archive is checked while the kernel flushes it, side by side.
     """
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="full-maja-fsync") as pool:
         synced = pool.submit(_fsync_file, path)
         try:
-            _check_zip(path, name)
+            if not check.confirms(path):
+                check_zip_file(path)
+        except CorruptZip as exc:
+            raise BadBody(str(exc)) from None
         finally:
             error = synced.exception()
     if error is not None:
@@ -338,25 +354,6 @@ def _fsync_file(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _check_zip(path: Path, name: str) -> None:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            bad = archive.testzip()
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError,
-            NotImplementedError) as exc:
-        raise BadBody(f"the zip is corrupt ({exc.__class__.__name__})") from None
-    if bad is not None:
-        raise BadBody(f"the zip is corrupt (member {bad} fails its CRC check)")
-
-
-def _zip_is_sound(path: Path) -> bool:
-    try:
-        _check_zip(path, path.name)
-    except BadBody:
-        return False
-    return True
 
 
 def _size(path: Path) -> Optional[int]:

@@ -1,0 +1,99 @@
+"""Zip verification: the streaming check agrees with reading the whole file, never less strict."""
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from full_maja.zipcheck import CorruptZip, StreamingZipCheck, check_zip_file, zip_is_sound
+
+
+def build_zip(compression: int = zipfile.ZIP_STORED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        archive.writestr("P/P_QKL_ALL.jpg", b"\xff\xd8" + bytes(range(256)) * 40)
+        archive.writestr("P/P_MTD_ALL.xml", b"<a>" + b"x" * 5000 + b"</a>")
+        archive.writestr("P/empty", b"")
+    return buffer.getvalue()
+
+
+def stream(data: bytes, cuts: list[int]) -> StreamingZipCheck:
+    check = StreamingZipCheck()
+    edges = sorted({0, len(data), *(cut % (len(data) + 1) for cut in cuts)})
+    for begin, end in zip(edges, edges[1:]):
+        check.feed(data[begin:end])
+    return check
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+@given(cuts=st.lists(st.integers(min_value=0), max_size=12))
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_sound_zip_is_confirmed_however_it_is_cut(tmp_path: Path, compression, cuts):
+    data = build_zip(compression)
+    path = tmp_path / "p.zip"
+    path.write_bytes(data)
+    assert stream(data, cuts).confirms(path)
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_a_damaged_member_is_caught_on_the_way_in(compression):
+    data = bytearray(build_zip(compression))
+    data[200] ^= 0xFF
+    with pytest.raises(CorruptZip):
+        stream(bytes(data), [100, 4000])
+
+
+@given(position=st.integers(min_value=0), flip=st.integers(min_value=1, max_value=255),
+       cuts=st.lists(st.integers(min_value=0), max_size=6))
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_the_stream_never_vouches_for_a_zip_the_full_check_refuses(tmp_path: Path, position,
+                                                                   flip, cuts):
+    data = bytearray(build_zip(zipfile.ZIP_DEFLATED))
+    data[position % len(data)] ^= flip
+    path = tmp_path / "p.zip"
+    path.write_bytes(bytes(data))
+    try:
+        confirmed = stream(bytes(data), cuts).confirms(path)
+    except CorruptZip:
+        return
+    if confirmed:
+        check_zip_file(path)
+
+
+def test_zips_it_cannot_follow_make_it_unsure(tmp_path: Path):
+    class Unseekable(io.RawIOBase):
+        def __init__(self):
+            self.data = bytearray()
+
+        def writable(self):
+            return True
+
+        def write(self, chunk):
+            self.data += chunk
+            return len(chunk)
+
+    sink = Unseekable()
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive, \
+            archive.open("P/a.tif", "w") as member:
+        member.write(b"y" * 10000)
+    path = tmp_path / "d.zip"
+    path.write_bytes(bytes(sink.data))
+    check = stream(bytes(sink.data), [50])
+    assert check.unsure and not check.confirms(path)
+    assert zip_is_sound(path)
+
+
+def test_the_full_check_reads_every_member(tmp_path: Path):
+    data = bytearray(build_zip())
+    data[200] ^= 0xFF
+    path = tmp_path / "p.zip"
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptZip, match="CRC"):
+        check_zip_file(path)
+    assert not zip_is_sound(path)
