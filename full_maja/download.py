@@ -15,7 +15,7 @@ import requests
 import urllib3
 
 from .atomic import fsync_directory
-from .errors import NetworkError, ProductError
+from .errors import NetworkError, ProductError, UsageError
 from .extract import extract_product
 from .products import product_name_from_url, target_path
 from .session import PepsSession
@@ -190,7 +190,7 @@ class Downloader:
             headers["Range"] = f"bytes={offset}-"
         try:
             response = self.session.get(url, headers=headers, stream=True)
-        except NetworkError as exc:
+        except (NetworkError, UsageError) as exc:
             raise ProductError(f"{name}: {exc}", product=name) from None
         with response:
             if response.status_code == 416 and offset:

@@ -10,7 +10,7 @@ from typing import Any, Optional, Union
 from .atomic import atomic_write
 from .errors import FullMajaError, JobLogError
 from .validation import JobRequest
-from .wps import job_id_from_status_location, parse_execute_response
+from .wps import job_id_from_status_location, parse_execute_response, parses_as_url
 
 LOG_FORMAT = "full-maja job log"
 LOG_VERSION = 1
@@ -153,15 +153,18 @@ def _read_legacy(target: Path, text: str) -> JobLog:
     if not status.status_location:
         raise JobLogError(f"--log: {target} holds a WPS response without a statusLocation: "
                           "the job was not accepted, or the file was cut; nothing to follow")
-    job = JobRecord(job_id=job_id_from_status_location(status.status_location),
-                    status_url=status.status_location)
+    try:
+        job_id = job_id_from_status_location(status.status_location)
+    except FullMajaError as exc:
+        raise JobLogError(f"--log: {target}: {exc}") from None
+    job = JobRecord(job_id=job_id, status_url=status.status_location)
     return JobLog(target, [job], legacy=True)
 
 
 def _read_json(target: Path, text: str) -> JobLog:
     try:
         document = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise JobLogError(f"--log: {target} is not a job log (neither JSON of full-maja nor "
                           "the XML of the original client); was it cut or edited?") from None
     if not isinstance(document, dict) or document.get("format") != LOG_FORMAT:
@@ -188,11 +191,15 @@ def _job_from_json(target: Path, index: int, item: Any) -> JobRecord:
     if not isinstance(job_id, str) or not job_id or not isinstance(status_url, str) \
             or not status_url:
         raise JobLogError(f"{where} lacks its job_id or status_url")
+    endpoint = _optional_str(where, item, "endpoint")
+    for key, url in (("status_url", status_url), ("endpoint", endpoint)):
+        if url and not parses_as_url(url):
+            raise JobLogError(f"{where}: {key} is not a URL")
     orbit = item.get("orbit")
     if orbit is not None and (not isinstance(orbit, int) or isinstance(orbit, bool)):
         raise JobLogError(f"{where}: orbit is not a number")
     return JobRecord(job_id=job_id, status_url=status_url,
-                     endpoint=_optional_str(where, item, "endpoint"),
+                     endpoint=endpoint,
                      tile=_optional_str(where, item, "tile"), orbit=orbit,
                      start=_optional_date(where, item, "start"),
                      end=_optional_date(where, item, "end"),

@@ -13,16 +13,23 @@ from .errors import ProductError
 SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\.zip")
 _DATE_IN_NAME = re.compile(r"(?:^|_)(\d{4})(\d{2})(\d{2})(?=[-T_.]|$)")
 CLOUDY_MARK = "NOVALD"
+# Most file systems allow 255 bytes per name; the temporary NAME.zip.part needs 5 more.
+MAX_NAME_LENGTH = 250
 
 
 def product_name_from_url(url: str) -> str:
     """The decoded last path segment of a product URL, if it is a safe zip name."""
-    path = urlsplit(url).path
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        raise ProductError(f"refused the product URL {url!r}: it is not a URL",
+                           product=url) from None
     raw = path.rsplit("/", 1)[-1]
     name = unquote(raw)
-    if not SAFE_NAME.fullmatch(name) or ".." in name:
+    if not SAFE_NAME.fullmatch(name) or ".." in name or len(name) > MAX_NAME_LENGTH:
         raise ProductError(f"refused the product URL {url!r}: its file name {name!r} is not "
-                           "a plain product name (letters, digits, _ - . ending in .zip)",
+                           "a plain product name (letters, digits, _ - . ending in .zip, "
+                           f"at most {MAX_NAME_LENGTH} characters)",
                            product=name or raw)
     return name
 

@@ -98,10 +98,14 @@ def is_local_host(host: Optional[str]) -> bool:
 
 def check_transport(url: str, insecure_http: bool) -> None:
     """Refuse to send the password in clear, except to this machine or when asked."""
-    parts = urlsplit(url)
-    if parts.scheme == "https":
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        raise UsageError(f"not a valid URL: {url!r}") from None
+    if parts.scheme == "https" and host:
         return
-    if parts.scheme != "http" or not parts.hostname:
+    if parts.scheme != "http" or not host:
         raise UsageError(f"not an http(s) URL: {redact_url(url)}")
     if is_local_host(parts.hostname) or insecure_http:
         return
@@ -143,8 +147,11 @@ def describe_network_error(url: str, exc: Exception) -> str:
     text = str(exc)
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         what = "the connection timed out"
-    elif isinstance(exc, requests.exceptions.ReadTimeout):
+    elif isinstance(exc, requests.exceptions.ReadTimeout) or "Read timed out" in text:
         what = "the server stopped answering (read timeout)"
+    elif isinstance(exc, requests.exceptions.ChunkedEncodingError) \
+            or "IncompleteRead" in text or "Connection broken" in text:
+        what = "the answer was cut short"
     elif isinstance(exc, requests.exceptions.SSLError):
         what = "the TLS certificate could not be verified"
     elif any(sign in text for sign in DNS_FAILURE_SIGNS):

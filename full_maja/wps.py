@@ -80,7 +80,8 @@ def parse_xml(content: bytes, what: str) -> ET.Element:
     except DefusedXmlException as exc:
         raise ServiceError(f"{what} was refused: it declares a DTD or entities "
                            f"({exc.__class__.__name__}), which full-maja never accepts") from None
-    except (ET.ParseError, ValueError) as exc:
+    except (ET.ParseError, ValueError, LookupError) as exc:
+        # LookupError: an XML declaration naming an encoding Python does not know.
         raise ServiceError(f"{what} is not a valid XML document ({exc})") from None
 
 
@@ -100,8 +101,8 @@ def parse_execute_response(content: bytes, what: str = "the WPS response") -> Wp
                else " ".join((state_element.text or "").split()))
     return WpsStatus(state=state, message=message,
                      percent=_percent(state_element.get("percentCompleted")),
-                     status_location=root.get("statusLocation") or None,
-                     report_url=_report_reference(root))
+                     status_location=_url(root.get("statusLocation"), what, "statusLocation"),
+                     report_url=_url(_report_reference(root), what, "report reference"))
 
 
 def exception_text(element: ET.Element) -> str:
@@ -121,7 +122,11 @@ def exception_text(element: ET.Element) -> str:
 
 def job_id_from_status_location(url: str) -> str:
     """The job id: the status document's name without `.xml` and the `pywps-` prefix."""
-    name = posixpath.basename(unquote(urlsplit(url).path))
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        raise ServiceError(f"the status location {url!r} is not a URL") from None
+    name = posixpath.basename(unquote(path))
     if name.lower().endswith(".xml"):
         name = name[:-4]
     if name.startswith("pywps-"):
@@ -142,10 +147,28 @@ def _report_reference(root: ET.Element) -> Optional[str]:
     return None
 
 
+def parses_as_url(value: str) -> bool:
+    """True when `value` can be split into a URL, port included (requests needs that)."""
+    try:
+        port = urlsplit(value).port  # a bad [IPv6] host or port raises ValueError
+    except ValueError:
+        return False
+    return port is None or 0 <= port <= 65535
+
+
+def _url(value: Optional[str], what: str, name: str) -> Optional[str]:
+    """`value` when it is empty or a URL that can be parsed; ServiceError otherwise."""
+    if not value:
+        return None
+    if not parses_as_url(value):
+        raise ServiceError(f"{what} has a {name} that is not a URL: {value!r}")
+    return value
+
+
 def _percent(value: Optional[str]) -> Optional[int]:
     try:
         return int(float(value)) if value is not None else None
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 
