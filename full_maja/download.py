@@ -206,7 +206,12 @@ class Downloader:
                 log.warning("%s: the server cannot resume, fetching it from the start", name)
             _check_content_type(response)
             self.on_progress(Progress("start", name, total=total, done=start))
-            check = _check_of_prefix(part, start)
+            try:
+                check = _check_of_prefix(part, start)
+            except CorruptZip:
+                _remove(part)
+                raise Interrupted("the part kept from an earlier run is damaged; "
+                                  "starting over") from None
             written = self._write_body(response, part, start, name, total, check)
         if total is not None and written != total:
             raise Interrupted(f"got {written} of {total} bytes")

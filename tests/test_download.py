@@ -68,6 +68,19 @@ def test_a_partial_file_is_resumed_with_a_range_request(run, series, auth_file):
     assert not Path("out", FIRST + ".part").exists()
 
 
+def test_a_damaged_partial_file_is_fetched_again_from_the_start(run, series, auth_file):
+    content = real_bytes(series)
+    damaged = bytearray(content[:100_000])
+    damaged[300] ^= 0xFF
+    Path("out").mkdir()
+    Path("out", FIRST + ".part").write_bytes(bytes(damaged))
+    result = download(run, auth_file)
+    assert result.returncode == 0, result.stderr
+    assert "damaged; starting over" in result.stderr
+    assert Path("out", FIRST).read_bytes() == content
+    assert [r.range for r in requests_for(series)] == ["bytes=100000-", None]
+
+
 def test_a_server_ignoring_range_makes_the_product_start_over(run, make_emulator, auth_file):
     emulator = make_emulator(registration_polls=0, timeline=["FINISHED"], product_size=SIZE,
                              range_support=False)
