@@ -44,14 +44,18 @@ def _keep_mode(target: Path, temp_name: str) -> None:
     try:
         mode = target.stat().st_mode & 0o7777
     except OSError:
-        mode = 0o666 & ~_umask()
+        mode = 0o666 & ~_UMASK
     os.chmod(temp_name, mode)
 
 
-def _umask() -> int:
-    current = os.umask(0)
+def _read_umask() -> int:
+    """The process umask, read once at import: setting it is not thread-safe."""
+    current = os.umask(0o022)
     os.umask(current)
     return current
+
+
+_UMASK = _read_umask()
 
 
 def _remove_quietly(name: str) -> None:

@@ -127,7 +127,7 @@ class Downloader:
 
     def is_present(self, name: str, final: Path) -> bool:
         """True when the product is on disk and verified, now or by an earlier run."""
-        if self._extracted_folder(name) and not final.exists():
+        if self._extracted_entries(name) and not final.exists():
             return True
         if self.record.is_current(name, final):
             return True
@@ -136,20 +136,25 @@ class Downloader:
             return True
         return False
 
-    def _extracted_folder(self, name: str) -> Optional[Path]:
-        entry = self.record.entry(name) or {}
-        folder = entry.get("extracted")
-        path = self.write_dir / folder if isinstance(folder, str) and folder else None
-        return path if path is not None and path.exists() else None
+    def _extracted_entries(self, name: str) -> list[str]:
+        """What an earlier extraction of `name` made, if all of it is still there."""
+        entries = (self.record.entry(name) or {}).get("extracted")
+        if isinstance(entries, str):
+            entries = [entries]
+        if not isinstance(entries, list) or not entries:
+            return []
+        paths = [self.write_dir / entry for entry in entries if isinstance(entry, str)]
+        return entries if paths and all(path.exists() for path in paths) else []
 
     def _extract_if_asked(self, name: str, final: Path) -> None:
         if not self.extract or not final.exists():
             return
-        if self._extracted_folder(name) is None:
-            folder = extract_product(final, self.write_dir)
-            self.record.remember(name, final, extracted=folder)
+        entries = self._extracted_entries(name)
+        if not entries:
+            entries = extract_product(final, self.write_dir)
+            self.record.remember(name, final, extracted=entries)
         if not self.keep_zip:
-            self.record.remember_extracted(name, self.record.entry(name)["extracted"])
+            self.record.remember_extracted(name, entries)
             final.unlink()
 
     def _download(self, url: str, name: str, final: Path) -> int:

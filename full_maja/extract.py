@@ -8,9 +8,11 @@ from pathlib import Path, PurePosixPath
 
 from .errors import ProductError
 
+RESERVED_SUFFIXES = (".zip", ".part", ".html", ".json", ".log", ".lock")
 
-def extract_product(archive: Path, write_dir: Path) -> str:
-    """Unpack `archive` into `write_dir` and return the top folder (or file) it made.
+
+def extract_product(archive: Path, write_dir: Path) -> list[str]:
+    """Unpack `archive` into `write_dir` and return the top-level entries it made.
 
     Members go to a temporary folder first and are moved into place once all are
     out, so an interrupted run never leaves a half-extracted product under its name.
@@ -19,14 +21,16 @@ def extract_product(archive: Path, write_dir: Path) -> str:
     try:
         with zipfile.ZipFile(archive) as zipped:
             members = zipped.infolist()
-            tops = {_checked_parts(member.filename, name)[0] for member in members}
+            tops = sorted({_checked_parts(member.filename, name)[0] for member in members})
+            for top in tops:
+                _check_top(top, write_dir, name)
             with tempfile.TemporaryDirectory(prefix=f".{name}.", dir=write_dir) as temp:
                 zipped.extractall(temp, members=members)
                 for top in tops:
                     _move_into_place(Path(temp) / top, write_dir / top)
     except (zipfile.BadZipFile, OSError) as exc:
         raise ProductError(f"{name}: cannot extract it: {exc}", product=name) from None
-    return sorted(tops)[0] if len(tops) == 1 else archive.stem
+    return tops
 
 
 def _checked_parts(member: str, archive_name: str) -> tuple[str, ...]:
@@ -39,9 +43,18 @@ def _checked_parts(member: str, archive_name: str) -> tuple[str, ...]:
     return parts
 
 
+def _check_top(top: str, write_dir: Path, archive_name: str) -> None:
+    """A top-level entry may only be new, or replace the folder of an earlier extraction."""
+    target = write_dir / top
+    clashes = top.startswith(".") or top.lower().endswith(RESERVED_SUFFIXES) \
+        or top == "series-quicklooks" or target.is_symlink() \
+        or (target.exists() and not target.is_dir())
+    if clashes:
+        raise ProductError(f"{archive_name}: refused to extract it: its entry {top!r} would "
+                           "replace a file of the write folder", product=archive_name)
+
+
 def _move_into_place(source: Path, target: Path) -> None:
-    if target.is_dir() and not target.is_symlink():
+    if target.is_dir():
         shutil.rmtree(target)
-    elif target.exists() or target.is_symlink():
-        target.unlink()
     source.replace(target)

@@ -22,26 +22,26 @@ def lock_path_for(log_path: Union[str, Path]) -> Path:
 
 
 @contextmanager
-def hold_lock(log_path: Union[str, Path]) -> Iterator[None]:
-    """Hold the job log's lock, or raise BusyError at once if another run holds it."""
+def hold_lock(log_path: Union[str, Path], *, wait: bool = False) -> Iterator[None]:
+    """Hold the lock of a file; if another run holds it, wait or raise BusyError at once."""
     path = lock_path_for(log_path)
     try:
         fd = os.open(str(path), os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         raise JobLogError(f"cannot create the lock file {path}: {exc.strerror}") from None
     try:
-        _acquire(fd, path, log_path)
+        _acquire(fd, path, log_path, wait)
         yield
     finally:
         os.close(fd)
 
 
-def _acquire(fd: int, path: Path, log_path: Union[str, Path]) -> None:
+def _acquire(fd: int, path: Path, log_path: Union[str, Path], wait: bool) -> None:
     try:
         if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         else:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            msvcrt.locking(fd, msvcrt.LK_LOCK if wait else msvcrt.LK_NBLCK, 1)
     except OSError:
         raise BusyError(f"another full-maja run is working on {log_path} "
                         f"(it holds {path}); try again when it has finished") from None

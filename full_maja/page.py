@@ -133,6 +133,8 @@ class _Previews:
             image, cloud = self._from_zip(zip_path, entry.name)
             return Preview(image, cloud, quote(zip_path.name, safe=""))
         extracted = (self.record.entry(entry.name) or {}).get("extracted")
+        if isinstance(extracted, list) and extracted and isinstance(extracted[0], str):
+            extracted = extracted[0]
         if isinstance(extracted, str) and extracted:
             return self._from_folder(entry.name, extracted)
         return Preview()

@@ -7,18 +7,24 @@ from pathlib import Path
 from typing import Optional
 
 from .atomic import atomic_write
+from .lock import hold_lock
 
 RECORD_NAME = ".full-maja-verified.json"
 RECORD_FORMAT = "full-maja verified products"
 
 
 class VerifiedRecord:
-    """Name, size and modification time of each product verified in one folder."""
+    """Name, size and modification time of each product verified in one folder.
+
+    Several runs (two logs, one write folder) may share the record: each save
+    merges this run's entries into the record on disk, under an OS lock.
+    """
 
     def __init__(self, write_dir: Path) -> None:
         self.path = write_dir / RECORD_NAME
         self._lock = threading.Lock()
         self._entries = self._load()
+        self._changes: dict[str, dict] = {}
 
     def _load(self) -> dict[str, dict]:
         try:
@@ -48,18 +54,20 @@ class VerifiedRecord:
     def remember(self, name: str, path: Path, **extra: object) -> None:
         """Record `path` as verified and save the record at once."""
         stat = path.stat()
-        with self._lock:
-            self._entries[name] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, **extra}
-            self._save()
+        self._save(name, {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, **extra})
 
-    def remember_extracted(self, name: str, folder: str) -> None:
-        """Record that `name` was extracted to `folder` and its zip removed."""
-        with self._lock:
-            self._entries[name] = {"extracted": folder}
-            self._save()
+    def remember_extracted(self, name: str, folders: list[str]) -> None:
+        """Record that `name` was extracted to `folders` and its zip removed."""
+        self._save(name, {"extracted": folders})
 
-    def _save(self) -> None:
-        if not self.path.parent.is_dir():
-            return
-        document = {"format": RECORD_FORMAT, "products": self._entries}
-        atomic_write(self.path, json.dumps(document, indent=1, sort_keys=True) + "\n")
+    def _save(self, name: str, entry: dict) -> None:
+        with self._lock:
+            self._changes[name] = entry
+            self._entries[name] = entry
+            if not self.path.parent.is_dir():
+                return
+            with hold_lock(self.path, wait=True):
+                merged = {**self._load(), **self._changes}
+                document = {"format": RECORD_FORMAT, "products": merged}
+                atomic_write(self.path, json.dumps(document, indent=1, sort_keys=True) + "\n")
+            self._entries = {**merged, **self._entries}
