@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 import threading
@@ -13,14 +14,20 @@ from urllib.parse import urlsplit
 
 from .__version__ import __version__
 from .client import Client, resolve_endpoint
-from .errors import AuthenticationError, BusyError, FullMajaError, UsageError
-from .joblog import JobRecord, default_log_name, read_job_log
+from .errors import (
+    AuthenticationError,
+    BusyError,
+    Cancelled,
+    FullMajaError,
+    UsageError,
+)
+from .joblog import JobLog, JobRecord, check_log_is_free, default_log_name, read_job_log
 from .jobs import JobState
 from .page import PAGE_NAME, write_series_page
 from .report import series_lines, state_lines, status_table, summary_line
 from .reporter import Reporter
 from .series import SeriesReport
-from .session import is_local_host
+from .session import check_transport, is_local_host
 from .submission import submission_document
 from .validation import JobRequest, read_tiles_file, validate_request
 
@@ -42,6 +49,8 @@ def exit_code_for(error: FullMajaError) -> ExitCode:
     """The one mapping from error classes to exit codes."""
     if isinstance(error, AuthenticationError):
         return ExitCode.CREDENTIALS
+    if isinstance(error, Cancelled):
+        return ExitCode.INTERRUPTED
     if isinstance(error, BusyError):
         return ExitCode.LATER
     if isinstance(error, UsageError):
@@ -180,6 +189,9 @@ def _run(prog: str, make_parser: Callable[[str], argparse.ArgumentParser],
     except KeyboardInterrupt:
         reporter.error(interrupted)
         return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        _silence_stdout()
+        return int(ExitCode.FAILED)
     except Exception as exc:
         if debug:
             raise
@@ -188,10 +200,19 @@ def _run(prog: str, make_parser: Callable[[str], argparse.ArgumentParser],
         return int(ExitCode.FAILED)
 
 
+def _silence_stdout() -> None:
+    """The reader of our output went away (`| head`): say nothing more, quietly."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def _process(args: argparse.Namespace, reporter: Reporter) -> ExitCode:
     requests = _requests_from(args)
     log_path = Path(args.log or _default_log(requests))
     endpoint = resolve_endpoint(args.url)
+    check_transport(endpoint, args.insecure_http)
+    check_log_is_free(log_path, args.append)
     if args.dry_run:
         _print_dry_run(reporter, endpoint, requests, log_path)
         return ExitCode.OK
@@ -224,7 +245,10 @@ def _requests_from(args: argparse.Namespace) -> list[JobRequest]:
 
 
 def _default_log(requests: list[JobRequest]) -> str:
-    name = default_log_name(requests[0])
+    first = requests[0]
+    whole = JobRequest(first.tile, first.orbit, min(r.start for r in requests),
+                       max(r.end for r in requests))
+    name = default_log_name(whole)
     tiles = list(dict.fromkeys(request.tile for request in requests))
     if len(tiles) > 1:
         name = name.replace(tiles[0], f"{tiles[0]}+{len(tiles) - 1}", 1)
@@ -266,7 +290,7 @@ def _download_command(args: argparse.Namespace, log_path: Path,
 def _download(args: argparse.Namespace, reporter: Reporter) -> ExitCode:
     log = read_job_log(args.log)
     endpoint = resolve_endpoint(args.url or _recorded_endpoint(log.jobs))
-    _check_poll_interval(args, endpoint)
+    _check_poll_interval(args, log, endpoint)
     with Client(endpoint, auth_file=args.auth, insecure_http=args.insecure_http,
                 timeout=args.timeout, parallel=args.parallel) as client:
         if args.resubmit:
@@ -283,8 +307,9 @@ def _recorded_endpoint(jobs: list[JobRecord]) -> Optional[str]:
     return next((job.endpoint for job in jobs if job.endpoint), None)
 
 
-def _check_poll_interval(args: argparse.Namespace, endpoint: str) -> None:
-    local = is_local_host(urlsplit(endpoint).hostname)
+def _check_poll_interval(args: argparse.Namespace, log: JobLog, endpoint: str) -> None:
+    polled = {job.endpoint or endpoint for job in log.active_jobs}
+    local = all(is_local_host(urlsplit(url).hostname) for url in polled)
     if args.wait and args.poll_interval < MIN_POLL_INTERVAL and not local:
         raise UsageError(f"--poll-interval: at least {MIN_POLL_INTERVAL:.0f} seconds; "
                          "checking PEPS more often does not make the job go faster")
@@ -317,9 +342,10 @@ def _download_series(client: Client, args: argparse.Namespace,
     finally:
         if bars is not None:
             bars.close()
+    code = _print_report(report, args, reporter)
     if not args.no_page:
         _write_page(report, args, reporter)
-    return _print_report(report, args, reporter)
+    return code
 
 
 def _write_page(report: SeriesReport, args: argparse.Namespace, reporter: Reporter) -> None:
@@ -358,7 +384,7 @@ def _print_status(report: SeriesReport, args: argparse.Namespace,
 def _exit_for(report: SeriesReport) -> ExitCode:
     if report.failed or report.failed_products:
         return ExitCode.FAILED
-    if report.waiting:
+    if not report.complete:
         return ExitCode.LATER
     return ExitCode.OK
 

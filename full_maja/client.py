@@ -10,10 +10,17 @@ from typing import Callable, Iterable, Mapping, Optional, Sequence, Union
 
 from .credentials import Credentials, resolve_credentials
 from .download import PRESENT, Downloader, ProductResult, ProgressCallback
-from .errors import FullMajaError, JobLogError, ServiceError, UsageError
-from .joblog import JobLog, JobRecord, log_holds_jobs, read_job_log, write_job_log
+from .errors import FullMajaError, JobLogError, NetworkError, ServiceError, UsageError
+from .joblog import (
+    JobLog,
+    JobRecord,
+    check_log_is_free,
+    log_holds_jobs,
+    read_job_log,
+    write_job_log,
+)
 from .jobreport import FAILED_STATES
-from .jobs import BROKEN, UNREACHABLE, JobState, check_job
+from .jobs import BROKEN, PROCESS_FAILED, UNREACHABLE, JobState, check_job
 from .lock import hold_lock
 from .products import product_name_from_url, target_path
 from .series import READY, JobSeries, SeriesReport, build_series, product_urls_to_fetch
@@ -24,6 +31,7 @@ from .validation import JobRequest
 DEFAULT_ENDPOINT = "https://peps.cnes.fr/resto/wps"
 ENDPOINT_VARIABLE = "PEPS_WPS_URL"
 PathLike = Union[str, "os.PathLike[str]"]
+RESUBMITTABLE_STATES = FAILED_STATES | {PROCESS_FAILED}
 log = logging.getLogger(__name__)
 
 
@@ -72,9 +80,7 @@ class Client:
         error's `accepted` and `remaining` say which requests still need submitting.
         """
         path = Path(log_path)
-        if log_holds_jobs(path) and not append:
-            raise JobLogError(f"--log: {path} already holds a job; give another --log, "
-                              "or --append to add the new job to it")
+        check_log_is_free(path, append)
         with hold_lock(path):
             log = read_job_log(path) if log_holds_jobs(path) else JobLog(path)
             accepted: list[JobRecord] = []
@@ -99,7 +105,7 @@ class Client:
         """Where one job stands; a job that cannot be checked comes back as failed."""
         try:
             return check_job(self.session, job, job.endpoint or self.endpoint)
-        except (ServiceError, UsageError) as exc:
+        except ServiceError as exc:
             log.error("job %s: %s", job.job_id, exc)
             return JobState(job, BROKEN, UNREACHABLE, message=str(exc))
 
@@ -132,12 +138,21 @@ class Client:
     def wait(self, log_path: PathLike, *, poll_interval: float,
              on_state: Optional[Callable[[JobState], None]] = None,
              sleep: Callable[[float], None] = time.sleep) -> list[JobState]:
-        """Check the jobs every `poll_interval` seconds until each has ended."""
+        """Check the jobs every `poll_interval` seconds until each has ended.
+
+        A server that cannot be reached, or a job that cannot be checked, is tried
+        again at the next poll: a follow meant to last a day must outlive a hiccup.
+        """
         while True:
-            states = self.check(log_path)
+            try:
+                states = self.check(log_path)
+            except NetworkError as exc:
+                log.warning("%s; trying again in %.0f s", exc, poll_interval)
+                states = []
             for state in states:
                 (on_state or _ignore)(state)
-            if all(state.ended for state in states):
+            if states and all(state.ended and state.server_state != UNREACHABLE
+                              for state in states):
                 return states
             sleep(poll_interval)
 
@@ -148,7 +163,7 @@ class Client:
             log = open_log(path)
             new_jobs = []
             for state in self.check(log):
-                if state.server_state not in FAILED_STATES:
+                if state.server_state not in RESUBMITTABLE_STATES:
                     continue
                 request = state.job.request
                 if request is None:

@@ -15,7 +15,7 @@ import requests
 import urllib3
 
 from .atomic import fsync_directory
-from .errors import NetworkError, ProductError, UsageError
+from .errors import Cancelled, NetworkError, ProductError, UsageError
 from .extract import extract_product
 from .products import product_name_from_url, target_path
 from .session import PepsSession
@@ -65,10 +65,6 @@ class Interrupted(Exception):
 
 class BadBody(Exception):
     """The server sent something that is not the product."""
-
-
-class Cancelled(Exception):
-    """The user asked to stop (Ctrl-C)."""
 
 
 class Downloader:
@@ -232,7 +228,8 @@ class Downloader:
                     handle.truncate(start)
                 for chunk in _body_chunks(response):
                     if self.cancel.is_set():
-                        raise Cancelled()
+                        raise Cancelled(f"stopped while fetching {name}; the part already "
+                                        "fetched is kept for the next run")
                     if written == 0 and not chunk.startswith(ZIP_MAGIC[:len(chunk)]):
                         raise BadBody(_describe_non_zip(chunk))
                     check.feed(chunk)

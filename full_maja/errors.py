@@ -69,3 +69,7 @@ class ProductError(FullMajaError):
 
 class BusyError(FullMajaError):
     """Another run holds the job log; try again later."""
+
+
+class Cancelled(FullMajaError):
+    """The downloads were stopped on request; partial files stay for the next run."""

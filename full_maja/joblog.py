@@ -120,6 +120,13 @@ def log_holds_jobs(path: Union[str, Path]) -> bool:
         raise JobLogError(f"--log: cannot read {path}: {exc.strerror}") from None
 
 
+def check_log_is_free(path: Union[str, Path], append: bool) -> None:
+    """Refuse to submit into a log that already holds a job, unless appending."""
+    if log_holds_jobs(path) and not append:
+        raise JobLogError(f"--log: {path} already holds a job; give another --log, "
+                          "or --append to add the new job to it")
+
+
 def default_log_name(request: JobRequest) -> str:
     """A log name made of tile, orbit and period, e.g. `36TWQ_o64_2019-03-01_2019-09-01.log`."""
     orbit = f"_o{request.orbit:03d}" if request.orbit is not None else ""

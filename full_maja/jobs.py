@@ -14,7 +14,7 @@ from .wps import ACCEPTED, FAILED, parse_execute_response, processing_status_par
 log = logging.getLogger(__name__)
 
 QUEUED, PROCESSING, DONE, BROKEN = "queued", "processing", "finished", "failed"
-UNREACHABLE = "UNREACHABLE"
+UNREACHABLE, PROCESS_FAILED = "UNREACHABLE", "ProcessFailed"
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def check_job(session: PepsSession, job: JobRecord, endpoint: str) -> JobState:
         _get(session, job.status_url, f"the status document of job {job.job_id}", job),
         f"the status document of job {job.job_id}")
     if status.state == FAILED:
-        return JobState(job, BROKEN, "ProcessFailed", message=status.message)
+        return JobState(job, BROKEN, PROCESS_FAILED, message=status.message)
     if not status.report_url:
         phase = QUEUED if status.state == ACCEPTED else PROCESSING
         progress = f"{status.percent}%" if status.percent is not None else None

@@ -7,7 +7,7 @@ from typing import Optional
 
 from .download import DOWNLOADED, FAILED, PRESENT
 from .estimate import estimate_text
-from .jobs import BROKEN, DONE, PROCESSING, QUEUED, JobState
+from .jobs import BROKEN, DONE, PROCESSING, QUEUED, UNREACHABLE, JobState
 from .series import CLOUDY, MISSING, READY, JobSeries, SeriesReport
 
 QUEUED_WHY = ("PEPS runs at most 10 FULL_MAJA jobs at once for all its users, and queues "
@@ -33,8 +33,11 @@ def state_lines(state: JobState, now: Optional[datetime] = None) -> list[str]:
         lines += [f"  {QUEUED_WHY}", f"  {estimate}", f"  {LOOK_AGAIN}"]
     elif state.phase == PROCESSING:
         lines += [f"  {PROCESSING_CAVEAT}", f"  {estimate}", f"  {LOOK_AGAIN}"]
+    elif state.server_state == UNREACHABLE:
+        lines.append(f"  Could not check it: {state.message}")
     elif state.phase == BROKEN:
         lines.append(f"  Server message: {state.message or 'none given'}")
+        lines.append("  To submit it again: run this command with --resubmit")
         for url in state.report.logs if state.report else []:
             lines.append(f"  Log: {url}")
     lines += [f"  Note: {note}" for note in state.notes]

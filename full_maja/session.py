@@ -103,6 +103,9 @@ def check_transport(url: str, insecure_http: bool) -> None:
         host = parts.hostname
     except ValueError:
         raise UsageError(f"not a valid URL: {url!r}") from None
+    if parts.username is not None or parts.password is not None:
+        raise UsageError(f"refusing {redact_url(url)} with an account in the URL: give the "
+                         "account with -a, PEPS_USER/PEPS_PASSWORD or ~/.netrc instead")
     if parts.scheme == "https" and host:
         return
     if parts.scheme != "http" or not host:
@@ -124,12 +127,15 @@ def warn_if_clear_text(url: str) -> None:
 
 def redact_url(url: str) -> str:
     """The URL without any user:password part."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
+    try:
+        parts = urlsplit(url)
+        if parts.username is None and parts.password is None:
+            return url
+        netloc = parts.hostname or ""
+        if parts.port:
+            netloc += f":{parts.port}"
+    except ValueError:
+        return "(a URL that cannot be read)"
     return parts._replace(netloc=netloc).geturl()
 
 

@@ -114,6 +114,18 @@ def test_cancel_stops_the_downloads_and_keeps_partial_files(make_emulator):
 
     with Client(emulator.url, credentials=Credentials(USER, PASSWORD)) as api:
         api.submit(validate_request("36TWQ", 64, "2019-03-01", "2019-05-01"), "a.log")
-        with pytest.raises(full_maja.download.Cancelled):
+        with pytest.raises(full_maja.Cancelled):
             api.download("a.log", "out", parallel=2, on_progress=on_progress, cancel=cancel)
     assert list(Path("out").glob("*.part")) and not list(Path("out").glob("*.zip"))
+
+
+@pytest.mark.parametrize("fault", [Fault("status", 503), Fault("drop")])
+def test_wait_outlives_a_check_that_fails(make_emulator, fault):
+    emulator = make_emulator(registration_polls=0, timeline=["FINISHED"])
+    naps = []
+    with Client(emulator.url, credentials=Credentials(USER, PASSWORD), retries=0) as api:
+        api.submit(validate_request("36TWQ", 64, "2019-03-01", "2019-05-01"), "a.log")
+        emulator.add_fault("status", fault)
+        states = api.wait("a.log", poll_interval=7, sleep=naps.append)
+    assert naps == [7]
+    assert [state.server_state for state in states] == ["FINISHED"]

@@ -81,7 +81,7 @@ def test_status_prints_one_row_per_job_and_downloads_nothing(run, make_emulator,
     result = process(run, emulator, auth_file, "-t", "36TWQ", "31TCJ", "-o", "64")
     assert result.returncode == 0
     result = download(run, auth_file, "--status")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 75, result.stderr
     lines = result.stdout.strip().splitlines()
     assert lines[0].split() == ["TILE", "ORBIT", "PERIOD", "JOB", "STATE", "PROGRESS", "READY",
                                 "ON", "DISK", "CLOUDY", "MISSING"]
@@ -91,7 +91,9 @@ def test_status_prints_one_row_per_job_and_downloads_nothing(run, make_emulator,
                            "100%", "9", "0", "3", "1"]
     assert product_requests(emulator) == [] and not Path("out").exists()
     assert download(run, auth_file, "-q").returncode == 0
-    rows = [line.split() for line in download(run, auth_file, "--status").stdout.splitlines()]
+    done = download(run, auth_file, "--status")
+    assert done.returncode == 0
+    rows = [line.split() for line in done.stdout.splitlines()]
     assert rows[1][-4:] == ["9", "9", "3", "1"]
 
 
@@ -160,3 +162,30 @@ def test_extract_unpacks_products_and_a_rerun_knows_them(run, make_emulator, aut
     again = download(run, auth_file, *extra)
     assert again.returncode == 0 and "The series is complete." in again.stdout
     assert product_requests(emulator) == []
+
+
+def test_resubmit_also_revives_a_process_failed_job(run, make_emulator, auth_file):
+    emulator = make_emulator(registration_polls=0, process_failed=True, timeline=["FINISHED"])
+    submit(run, emulator, auth_file)
+    assert download(run, auth_file).returncode == 1
+    emulator.config.process_failed = False
+    result = download(run, auth_file, "--resubmit")
+    assert result.returncode == 0, result.stdout + result.stderr
+    old, new = log_jobs()
+    assert old["replaced_by"] == new["job_id"]
+
+
+def test_a_reader_that_goes_away_gets_no_traceback(make_emulator, auth_file, run):
+    import subprocess
+    import sys
+
+    from conftest import SCRIPTS
+    emulator = make_emulator(registration_polls=0, timeline=["FINISHED"])
+    submit(run, emulator, auth_file)
+    process = subprocess.Popen([sys.executable, str(SCRIPTS["download"]), "-a", str(auth_file),
+                                "-l", "job.log", "-w", "out"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=30) == 1
+    assert "Traceback" not in stderr and "unexpected" not in stderr

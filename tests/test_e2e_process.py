@@ -154,3 +154,28 @@ def test_the_endpoint_comes_from_the_environment(run, emulator, auth_file):
                  env={"PEPS_WPS_URL": emulator.url})
     assert result.returncode == 0, result.stderr
     assert len(emulator.jobs) == 1
+
+
+def test_dry_run_refuses_what_the_real_run_would_refuse(run, emulator, auth_file):
+    submit(run, emulator, auth_file)
+    result = run("process", *VALID, "--url", emulator.url, "-n", "-l", "job.log")
+    assert_one_line_error(result, 2, "already holds a job")
+    result = run("process", *VALID, "--url", "ftp://x/wps", "-n")
+    assert_one_line_error(result, 2, "not an http(s) URL")
+
+
+def test_an_account_inside_the_url_is_refused_and_never_shown(run, emulator, auth_file):
+    url = emulator.url.replace("http://", f"http://{USER}:{PASSWORD}@")
+    for extra in ([], ["-n"]):
+        result = run("process", "-a", auth_file, *VALID, "--url", url, "-l", "x.log", *extra)
+        assert_one_line_error(result, 2, "account in the URL")
+    assert emulator.requests == [] and not Path("x.log").exists()
+
+
+def test_split_jobs_share_a_log_named_after_the_whole_period(run, emulator, auth_file,
+                                                              tmp_path):
+    result = run("process", "-a", auth_file, "-t", "36TWQ", "-d", "2019-03-01", "-f",
+                 "2020-09-01", "--split", "--url", emulator.url)
+    assert result.returncode == 0, result.stderr
+    log = tmp_path / "36TWQ_2019-03-01_2020-09-01.log"
+    assert len(json.loads(log.read_text())["jobs"]) == 2

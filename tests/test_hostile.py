@@ -580,7 +580,7 @@ def test_a_log_pointing_off_http_or_to_plain_http_elsewhere_is_refused(script, a
         {"job_id": "1", "status_url": status_url}]}).encode()
     Path("job.log").write_bytes(content)
     result = download(script, auth_file, "--url", f"{UNREACHABLE}/resto/wps")
-    assert_one_line_error(result, 1, words)
+    assert_one_line_error(result, 2, words)
     assert Path("job.log").read_bytes() == content
 
 
