@@ -1,6 +1,7 @@
 """The Python API, used directly: the README example, results as data, errors with context."""
 from __future__ import annotations
 
+import inspect
 import re
 import threading
 from pathlib import Path
@@ -41,8 +42,19 @@ def test_the_readme_example_runs_as_it_is(tmp_path: Path, capsys):
 def test_every_public_name_is_documented_and_typed():
     for name in full_maja.__all__:
         item = getattr(full_maja, name)
-        if callable(item):
-            assert (item.__doc__ or "").strip(), name
+        if not callable(item):
+            continue
+        assert (item.__doc__ or "").strip(), name
+        functions = [item] if inspect.isfunction(item) else [
+            member for member_name, member in vars(item).items()
+            if inspect.isfunction(member) and not member_name.startswith("_")]
+        for function in functions:
+            signature = inspect.signature(function)
+            assert signature.return_annotation is not inspect.Signature.empty, function
+            for parameter in signature.parameters.values():
+                if parameter.name not in ("self", "cls"):
+                    assert parameter.annotation is not inspect.Parameter.empty, \
+                        (function, parameter.name)
 
 
 @pytest.fixture
