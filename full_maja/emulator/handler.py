@@ -85,6 +85,9 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "Apache"
     timeout = 60
+    # Like production web servers (TCP_NODELAY): a small body written after the headers
+    # is not held back by Nagle's algorithm until the client's delayed ACK, 40 ms later.
+    disable_nagle_algorithm = True
     server: EmulatorHTTPServer
 
     def version_string(self) -> str:
