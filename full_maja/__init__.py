@@ -11,7 +11,7 @@ The command-line scripts are thin users of this API::
 from .__version__ import __version__
 from .client import DEFAULT_ENDPOINT, Client, open_log, resolve_endpoint
 from .credentials import Credentials, resolve_credentials
-from .download import ProductResult, Progress
+from .download import ProductResult
 from .errors import (
                      AuthenticationError,
                      BusyError,
@@ -29,6 +29,7 @@ from .joblog import JobLog, JobRecord
 from .jobreport import JobReport
 from .jobs import JobState
 from .series import JobSeries, SeriesEntry, SeriesReport
+from .transfer import Progress
 from .validation import JobRequest, split_period, validate_request
 
 __all__ = [

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping, Optional, Sequence, Union
 
 from .credentials import Credentials, resolve_credentials
-from .download import PRESENT, Downloader, ProductResult, ProgressCallback
+from .download import PRESENT, Downloader, ProductResult
 from .errors import FullMajaError, JobLogError, NetworkError, ServiceError, UsageError
 from .joblog import (
     JobLog,
@@ -26,6 +26,7 @@ from .products import product_name_from_url, target_path
 from .series import READY, JobSeries, SeriesReport, build_series, product_urls_to_fetch
 from .session import READ_TIMEOUT, PepsSession, check_transport, make_session, warn_if_clear_text
 from .submission import submit_job
+from .transfer import ProgressCallback
 from .validation import JobRequest
 
 DEFAULT_ENDPOINT = "https://peps.cnes.fr/resto/wps"

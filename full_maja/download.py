@@ -1,35 +1,36 @@
 """Downloading products: resumable, verified before their final name, in parallel."""
 from __future__ import annotations
 
-import errno
 import logging
 import os
-import re
 import threading
+import time
+from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional
-
-import requests
-import urllib3
+from typing import Callable, Iterable, Optional
 
 from .atomic import fsync_directory
-from .errors import Cancelled, NetworkError, ProductError, UsageError
+from .errors import ProductError
 from .extract import extract_product
+from .parts import PartFiles
 from .products import product_name_from_url, target_path
 from .session import PepsSession
+from .transfer import (
+    BadBody,
+    ProductTransfer,
+    Progress,
+    ProgressCallback,
+    describe_disk_error,
+)
 from .verified import VerifiedRecord
 from .zipcheck import CorruptZip, StreamingZipCheck, check_zip_file, zip_is_sound
 
 log = logging.getLogger(__name__)
 
 DOWNLOADED, PRESENT, FAILED = "downloaded", "already present", "failed"
-PART_SUFFIX = ".part"
-CHUNK = 1024 * 1024
-RESUME_ATTEMPTS = 5
-ZIP_MAGIC = b"PK\x03\x04"
-_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+POLL_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -42,29 +43,6 @@ class ProductResult:
     size: Optional[int] = None
     message: str = ""
     status: Optional[int] = None
-
-
-@dataclass(frozen=True)
-class Progress:
-    """A progress event: `kind` is start, advance or finish."""
-
-    kind: str
-    name: str
-    total: Optional[int] = None
-    done: int = 0
-    step: int = 0
-    outcome: str = ""
-
-
-ProgressCallback = Callable[[Progress], None]
-
-
-class Interrupted(Exception):
-    """The transfer stopped early and can resume from the temporary file."""
-
-
-class BadBody(Exception):
-    """The server sent something that is not the product."""
 
 
 class Downloader:
@@ -82,22 +60,55 @@ class Downloader:
         self.on_progress = on_progress or (lambda event: None)
         self.cancel = cancel or threading.Event()
         self.record = VerifiedRecord(write_dir)
+        self._lock = threading.Lock()
+        self._transfers: set[ProductTransfer] = set()
 
     def fetch_all(self, urls: Iterable[str]) -> list[ProductResult]:
         """Fetch every URL, in parallel; one failure never stops the others."""
         urls = list(urls)
-        if self.parallel == 1 or len(urls) <= 1:
+        if self.parallel == 1:
             return [self.fetch(url) for url in urls]
         pool = ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="full-maja")
-        futures = [pool.submit(self.fetch, url) for url in urls]
         try:
-            _wait_all(futures)
+            results = self._fetch_with(pool, urls)
         except BaseException:
             self.cancel.set()
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
-        return [future.result() for future in futures]
+        return results
+
+    def _fetch_with(self, pool: ThreadPoolExecutor, urls: list[str]) -> list[ProductResult]:
+        """Keep every connection busy: products first, then tails of the slowest ones."""
+        waiting = deque(urls)
+        products: list[Future] = []
+        running: set[Future] = set()
+        while waiting or running:
+            while waiting and len(running) < self.parallel:
+                products.append(pool.submit(self.fetch, waiting.popleft()))
+                running.add(products[-1])
+            if not waiting and len(running) < self.parallel:
+                helper = self._work_for_free_connection()
+                if helper is not None:
+                    running.add(pool.submit(*helper))
+            done, pending = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            running = set(pending)
+            for future in done:
+                future.result()
+        return [future.result() for future in products]
+
+    def _work_for_free_connection(self) -> Optional[tuple[Callable[..., None], object]]:
+        """A stretch of the product that gains most from another connection, if any does."""
+        now = time.monotonic()
+        with self._lock:
+            transfers = list(self._transfers)
+        worth = [(transfer.split_worth(now), index) for index, transfer in enumerate(transfers)]
+        best = max(worth, default=(0.0, -1))
+        if best[0] <= 0:
+            return None
+        transfer = transfers[best[1]]
+        segment = transfer.take_work(now)
+        return None if segment is None else (transfer.fetch_side, segment)
 
     def fetch(self, url: str) -> ProductResult:
         """Make sure one product is complete and verified in the write folder."""
@@ -154,185 +165,30 @@ class Downloader:
             final.unlink()
 
     def _download(self, url: str, name: str, final: Path) -> int:
-        part = final.with_name(final.name + PART_SUFFIX)
         for attempt in (1, 2):
+            parts = PartFiles(final)
+            transfer = ProductTransfer(self.session, url, name, parts, cancel=self.cancel,
+                                       on_progress=self.on_progress)
+            with self._lock:
+                self._transfers.add(transfer)
             try:
-                size, check = self._transfer_with_resume(url, name, part)
-                _verify_while_syncing(part, name, check)
+                size, check = transfer.run()
+                _verify_while_syncing(parts.main, name, check)
             except BadBody as exc:
-                _remove(part)
+                parts.remove_all()
                 if attempt == 2:
                     raise ProductError(f"{name}: {exc}; giving up on it for this run",
                                        product=name) from None
                 log.warning("%s: %s; discarded, fetching it once more", name, exc)
                 continue
-            os.replace(part, final)
+            finally:
+                with self._lock:
+                    self._transfers.discard(transfer)
+            os.replace(parts.main, final)
             fsync_directory(final.parent)
             self.record.remember(name, final)
             return size
         raise AssertionError("unreachable")
-
-    def _transfer_with_resume(self, url: str, name: str,
-                              part: Path) -> tuple[int, StreamingZipCheck]:
-        last_error = ""
-        for _ in range(RESUME_ATTEMPTS):
-            try:
-                return self._transfer(url, name, part)
-            except Interrupted as exc:
-                last_error = str(exc)
-                log.warning("%s: %s; resuming", name, exc)
-        raise ProductError(f"{name}: the transfer kept breaking off ({last_error}); "
-                           "the part already fetched is kept for the next run", product=name)
-
-    def _transfer(self, url: str, name: str, part: Path) -> tuple[int, StreamingZipCheck]:
-        offset = _size(part) or 0
-        headers = {"Accept-Encoding": "identity"}
-        if offset:
-            headers["Range"] = f"bytes={offset}-"
-        try:
-            response = self.session.get(url, headers=headers, stream=True)
-        except (NetworkError, UsageError) as exc:
-            raise ProductError(f"{name}: {exc}", product=name) from None
-        with response:
-            if response.status_code == 416 and offset:
-                _remove(part)
-                raise Interrupted("the server refused to resume; starting over")
-            _check_status(response, name)
-            span = _body_span(response, offset)
-            if span is None:
-                _remove(part)
-                raise Interrupted("the server's Content-Range does not match; starting over")
-            start, total = span
-            if start != offset:
-                log.warning("%s: the server cannot resume, fetching it from the start", name)
-            _check_content_type(response)
-            self.on_progress(Progress("start", name, total=total, done=start))
-            try:
-                check = _check_of_prefix(part, start)
-            except CorruptZip:
-                _remove(part)
-                raise Interrupted("the part kept from an earlier run is damaged; "
-                                  "starting over") from None
-            written = self._write_body(response, part, start, name, total, check)
-        if total is not None and written != total:
-            raise Interrupted(f"got {written} of {total} bytes")
-        return written, check
-
-    def _write_body(self, response: requests.Response, part: Path, start: int,
-                    name: str, total: Optional[int], check: StreamingZipCheck) -> int:
-        written = start
-        mode = "ab" if start else "wb"
-        try:
-            with open(part, mode) as handle:
-                if start:
-                    handle.truncate(start)
-                for chunk in _body_chunks(response):
-                    if self.cancel.is_set():
-                        raise Cancelled(f"stopped while fetching {name}; the part already "
-                                        "fetched is kept for the next run")
-                    if written == 0 and not chunk.startswith(ZIP_MAGIC[:len(chunk)]):
-                        raise BadBody(_describe_non_zip(chunk))
-                    check.feed(chunk)
-                    handle.write(chunk)
-                    written += len(chunk)
-                    self.on_progress(Progress("advance", name, total=total, done=written,
-                                              step=len(chunk)))
-                handle.flush()
-        except CorruptZip as exc:
-            raise BadBody(str(exc)) from None
-        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
-            raise Interrupted(_describe_break(exc)) from None
-        except OSError as exc:
-            _remove(part)
-            raise ProductError(_describe_disk_error(name, exc), product=name) from None
-        return written
-
-
-def _body_chunks(response: requests.Response) -> Iterator[bytes]:
-    """The body as it arrives, so that a broken transfer loses no byte already received.
-
-    `iter_content` asks urllib3 for whole chunks and drops a half-filled one when
-    the connection breaks; `read1` hands over what each read got.
-    """
-    read1 = getattr(response.raw, "read1", None)
-    if read1 is None:
-        yield from response.iter_content(chunk_size=CHUNK)
-        return
-    while True:
-        chunk = read1(CHUNK)
-        if not chunk:
-            return
-        yield chunk
-
-
-def _wait_all(futures: list[Future]) -> None:
-    pending = set(futures)
-    while pending:
-        _, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-
-
-def _check_status(response: requests.Response, name: str) -> None:
-    code = response.status_code
-    if code in (200, 206):
-        return
-    advice = {403: "access denied", 404: "not on the server (purged, or not produced)"}
-    reason = advice.get(code, "the server kept failing" if code >= 500 or code == 429
-                        else "unexpected answer")
-    raise ProductError(f"{name}: HTTP {code}, {reason}", product=name, status=code)
-
-
-def _body_span(response: requests.Response,
-               offset: int) -> Optional[tuple[int, Optional[int]]]:
-    """Where the body starts in the product and its full size; None if the range is wrong."""
-    if response.status_code == 206:
-        match = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", "").strip())
-        if match and int(match.group(1)) == offset and match.group(3) != "*":
-            return offset, int(match.group(3))
-        return None
-    length = response.headers.get("Content-Length")
-    return 0, int(length) if length and length.isdigit() else None
-
-
-_NOT_ZIP_TYPES = {"text/html": "an HTML page", "application/json": "JSON",
-                  "text/plain": "plain text", "application/xml": "XML", "text/xml": "XML"}
-
-
-def _check_content_type(response: requests.Response) -> None:
-    kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    if kind in _NOT_ZIP_TYPES:
-        raise BadBody(f"the server sent {_NOT_ZIP_TYPES[kind]} instead of a zip")
-
-
-def _describe_non_zip(chunk: bytes) -> str:
-    head = chunk[:64].lstrip().lower()
-    if head.startswith((b"<!doctype html", b"<html")):
-        return "the server sent an HTML page instead of a zip"
-    if head.startswith((b"{", b"[")):
-        return "the server sent JSON instead of a zip"
-    return "the server sent something that is not a zip"
-
-
-def _describe_break(exc: Exception) -> str:
-    text = str(exc)
-    if "Read timed out" in text or isinstance(exc, requests.exceptions.Timeout):
-        return "no data received for too long"
-    return "the connection broke off"
-
-
-def _describe_disk_error(name: str, exc: OSError) -> str:
-    if exc.errno == errno.ENOSPC:
-        return f"{name}: the disk is full; the partial file was removed, free space and run again"
-    return f"{name}: cannot write the product: {exc.strerror or exc}"
-
-
-def _check_of_prefix(part: Path, start: int) -> StreamingZipCheck:
-    """A streaming check that has already seen the first `start` bytes kept on disk."""
-    check = StreamingZipCheck()
-    if start:
-        with open(part, "rb") as handle:
-            while not check.unsure and handle.tell() < start:
-                check.feed(handle.read(min(CHUNK, start - handle.tell())))
-    return check
 
 
 def _verify_while_syncing(path: Path, name: str, check: StreamingZipCheck) -> None:
@@ -352,7 +208,7 @@ def _verify_while_syncing(path: Path, name: str, check: StreamingZipCheck) -> No
             error = synced.exception()
     if error is not None:
         _remove(path)
-        raise ProductError(_describe_disk_error(name, error), product=name) from None
+        raise ProductError(describe_disk_error(name, error), product=name) from None
 
 
 def _fsync_file(path: Path) -> None:

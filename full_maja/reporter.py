@@ -8,7 +8,7 @@ from typing import Optional, TextIO
 
 from tqdm import tqdm
 
-from .download import Progress
+from .transfer import Progress
 
 
 class Reporter:

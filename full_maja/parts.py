@@ -1,0 +1,206 @@
+"""A product's partial files: the main part, and tail segments fetched beside it.
+
+`NAME.zip.part` holds the product from byte 0. When a product is split over
+several connections, each later stretch goes to `NAME.zip.<START>.part`, and
+the main part absorbs it once it has reached START. Every file only grows by
+appending, so its length says how much of its stretch is there, and an
+interrupted run leaves files the next run can resume as they are.
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterator, Optional
+
+from .errors import Cancelled
+
+PART_SUFFIX = ".part"
+CHUNK = 1024 * 1024
+MAX_FILE_NAME = 255
+
+
+@dataclass(eq=False)
+class Segment:
+    """The product's bytes from `start` up to `end` (None: its end), kept in one file."""
+
+    start: int
+    path: Path
+    have: int = 0
+    end: Optional[int] = None
+    busy: bool = False
+    abandoned: bool = False
+    fetch_began: float = 0.0
+    fetched: int = 0
+
+    @property
+    def position(self) -> int:
+        """The product offset of the next byte this segment needs."""
+        return self.start + self.have
+
+    def stop(self, total: Optional[int]) -> Optional[int]:
+        """Where this segment ends in the product, when that is known."""
+        return self.end if self.end is not None else total
+
+    def remaining(self, total: Optional[int]) -> Optional[int]:
+        """Bytes still missing from this segment, when its end is known."""
+        stop = self.stop(total)
+        return None if stop is None else stop - self.position
+
+
+class PartFiles:
+    """The part files of one product, in product order; the main part comes first."""
+
+    def __init__(self, final: Path) -> None:
+        self.final = final
+        self.main = final.with_name(final.name + PART_SUFFIX)
+        self._side_name = re.compile(re.escape(final.name) + r"\.([1-9][0-9]*)"
+                                     + re.escape(PART_SUFFIX))
+        self.segments = self._discover()
+
+    @property
+    def head(self) -> Segment:
+        """The segment of the main part."""
+        return self.segments[0]
+
+    def side_path(self, start: int) -> Optional[Path]:
+        """The file of a segment starting at `start`; None if its name would be too long."""
+        name = f"{self.final.name}.{start}{PART_SUFFIX}"
+        return None if len(name.encode()) > MAX_FILE_NAME else self.final.with_name(name)
+
+    def bytes_on_disk(self) -> int:
+        """Bytes of the product already held by the part files."""
+        return sum(segment.have for segment in self.segments)
+
+    def fits(self, total: int) -> bool:
+        """True when every segment lies inside a product of `total` bytes."""
+        return all(segment.start < total for segment in self.segments[1:]) and all(
+            segment.position <= segment.stop(total) for segment in self.segments)
+
+    def remove_all(self) -> None:
+        """Delete every part file and start again from an empty main part.
+
+        The main part's segment stays the same object; the others are marked
+        abandoned, so that a connection still filling one of them stops.
+        """
+        head = self.segments[0]
+        for segment in self.segments[1:]:
+            segment.abandoned = True
+        for path in [self.main, *self._side_files().values()]:
+            _remove(path)
+        head.have, head.end, head.fetched = 0, None, 0
+        self.segments = [head]
+
+    def append_to_head(self, segment: Segment, feed: Callable[[bytes], None],
+                       cancel: threading.Event) -> None:
+        """Copy the bytes of `segment`, which starts where the main part ends, onto it.
+
+        If the run stops half-way, the segment's file is still whole, and the
+        next run clips the main part back to where the segment starts.
+        """
+        with open(self.main, "ab") as target:
+            behind = WriteBehind(target)
+            for piece in _read_pieces(segment.path, segment.have):
+                if cancel.is_set():
+                    raise Cancelled(f"stopped while assembling {self.final.name}; its parts "
+                                    "are kept for the next run")
+                feed(piece)
+                target.write(piece)
+                behind.wrote(len(piece))
+
+    def merge_into_head(self, segment: Segment) -> None:
+        """Count `segment`, just appended, as part of the main part and delete its file."""
+        head = self.segments[0]
+        head.have += segment.have
+        head.end = segment.end
+        self.segments.remove(segment)
+        _remove(segment.path)
+
+    def _discover(self) -> list[Segment]:
+        segments = [Segment(0, self.main, have=_size(self.main) or 0)]
+        for start, path in sorted(self._side_files().items()):
+            segments.append(Segment(start, path, have=_size(path) or 0))
+        for segment, following in zip(segments, segments[1:]):
+            segment.end = following.start
+            if segment.position > segment.end:
+                _clip(segment)
+        return segments
+
+    def _side_files(self) -> dict[int, Path]:
+        try:
+            names = os.listdir(self.final.parent)
+        except OSError:
+            return {}
+        found = {}
+        for name in names:
+            match = self._side_name.fullmatch(name)
+            if match:
+                found[int(match.group(1))] = self.final.with_name(name)
+        return found
+
+
+class WriteBehind:
+    """Has the kernel write a growing file back to disk as it grows.
+
+    Without it, a gigabyte sits dirty in the page cache until the final fsync,
+    which then takes about half a second; with it, that fsync finds little left.
+    The pages already on disk leave the cache, so a long series does not
+    crowd out the rest of the machine.
+    """
+
+    EVERY = 16 * 1024 * 1024
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.pending = 0
+        self.mark = handle.tell()
+
+    def wrote(self, count: int) -> None:
+        """Note `count` bytes written; every EVERY bytes, start their write-back."""
+        self.pending += count
+        if self.pending < self.EVERY or not hasattr(os, "posix_fadvise"):
+            return
+        self.handle.flush()
+        end = self.handle.tell()
+        try:
+            os.posix_fadvise(self.handle.fileno(), self.mark, end - self.mark,
+                             os.POSIX_FADV_DONTNEED)
+        except OSError:
+            return
+        self.mark = max(0, end - self.EVERY)
+        self.pending = 0
+
+
+def _read_pieces(path: Path, count: int) -> Iterator[bytes]:
+    """The first `count` bytes of `path`, piece by piece."""
+    with open(path, "rb") as source:
+        while count > 0:
+            piece = source.read(min(CHUNK, count))
+            if not piece:
+                return
+            count -= len(piece)
+            yield piece
+
+
+def _clip(segment: Segment) -> None:
+    """Cut a file that runs past its stretch: the following segment holds those bytes."""
+    keep = segment.end - segment.start
+    with open(segment.path, "r+b") as handle:
+        handle.truncate(keep)
+    segment.have = keep
+
+
+def _size(path: Path) -> Optional[int]:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
