@@ -94,12 +94,14 @@ class PartFiles:
         self.segments = [head]
 
     def append_to_head(self, segment: Segment, feed: Callable[[bytes], None],
-                       cancel: threading.Event) -> None:
+                       cancel: threading.Event) -> int:
         """Copy the bytes of `segment`, which starts where the main part ends, onto it.
 
-        If the run stops half-way, the segment's file is still whole, and the
-        next run clips the main part back to where the segment starts.
+        Returns how many were copied. If the run stops half-way, the segment's
+        file is still whole, and the next run clips the main part back to where
+        the segment starts.
         """
+        copied = 0
         with open(self.main, "ab") as target:
             behind = WriteBehind(target)
             for piece in _read_pieces(segment.path, segment.have):
@@ -109,11 +111,13 @@ class PartFiles:
                 feed(piece)
                 target.write(piece)
                 behind.wrote(len(piece))
+                copied += len(piece)
+        return copied
 
-    def merge_into_head(self, segment: Segment) -> None:
-        """Count `segment`, just appended, as part of the main part and delete its file."""
+    def merge_into_head(self, segment: Segment, copied: int) -> None:
+        """Count the `copied` bytes of `segment` as the main part's and delete its file."""
         head = self.segments[0]
-        head.have += segment.have
+        head.have += copied
         head.end = segment.end
         self.segments.remove(segment)
         _remove(segment.path)
@@ -155,10 +159,14 @@ class WriteBehind:
     def __init__(self, handle: BinaryIO) -> None:
         self.handle = handle
         self.pending = 0
-        self.mark = handle.tell()
+        self.mark = self.previous_end = handle.tell()
 
     def wrote(self, count: int) -> None:
-        """Note `count` bytes written; every EVERY bytes, start their write-back."""
+        """Note `count` bytes written; every EVERY bytes, start their write-back.
+
+        Each call also covers the stretch of the call before, written back since,
+        so that its pages leave the cache.
+        """
         self.pending += count
         if self.pending < self.EVERY or not hasattr(os, "posix_fadvise"):
             return
@@ -169,12 +177,14 @@ class WriteBehind:
                              os.POSIX_FADV_DONTNEED)
         except OSError:
             return
-        self.mark = max(0, end - self.EVERY)
+        self.mark, self.previous_end = self.previous_end, end
         self.pending = 0
 
 
 def _read_pieces(path: Path, count: int) -> Iterator[bytes]:
-    """The first `count` bytes of `path`, piece by piece."""
+    """The first `count` bytes of `path` (fewer if it is shorter or gone), piece by piece."""
+    if count <= 0 or not path.exists():
+        return
     with open(path, "rb") as source:
         while count > 0:
             piece = source.read(min(CHUNK, count))

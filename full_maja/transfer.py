@@ -74,6 +74,7 @@ class ProductTransfer:
         self.total: Optional[int] = None
         self.ranged = False
         self.side_failures = 0
+        self.helper_refused = False
         self.stopped = False
         self.until_eof = False
         self.check = StreamingZipCheck()
@@ -180,14 +181,14 @@ class ProductTransfer:
                 following.busy = True
             try:
                 self._bring_check_up_to_date()
-                self.parts.append_to_head(following, self._feed_check, self.cancel)
+                copied = self.parts.append_to_head(following, self._feed_check, self.cancel)
             except CorruptZip as exc:
                 raise BadBody(str(exc)) from None
             finally:
                 with self.lock:
                     following.busy = False
             with self.lock:
-                self.parts.merge_into_head(following)
+                self.parts.merge_into_head(following, copied)
 
     def _fetch_head(self) -> None:
         head = self.parts.head
@@ -232,7 +233,7 @@ class ProductTransfer:
             span = _body_span(response, offset) if response.status_code == 206 else None
             if span is None or span[1] != total:
                 with self.lock:
-                    self.ranged = False
+                    self.helper_refused = True
                 raise Interrupted(f"HTTP {response.status_code} to a range request")
             _check_content_type(response)
             self._receive(response, segment, None)
@@ -353,7 +354,7 @@ class ProductTransfer:
     def _helpers_welcome(self) -> bool:
         """True while other connections may fetch stretches of this product."""
         return (self.ranged and self.total is not None and not self.stopped
-                and self.side_failures < RESUME_ATTEMPTS)
+                and not self.helper_refused and self.side_failures < RESUME_ATTEMPTS)
 
     def _leftover(self) -> Optional[Segment]:
         """A stretch left unfinished (by an earlier run or a helper) that nobody is fetching."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import glob
 import os
 import platform
 import shlex
@@ -118,16 +119,16 @@ class PartWatch:
 
 
 class Interrupter:
-    """Sends SIGINT once, when the .part file reaches a size."""
+    """Sends SIGINT once, when the part files of a product hold a number of bytes."""
 
-    def __init__(self, part: Path, threshold: int) -> None:
-        """Interrupt when part holds threshold bytes."""
-        self.part, self.threshold = part, threshold
+    def __init__(self, folder: Path, name: str, threshold: int) -> None:
+        """Interrupt when the part files of name in folder hold threshold bytes."""
+        self.folder, self.name, self.threshold = folder, name, threshold
         self.at: Optional[int] = None
 
     def __call__(self, proc: subprocess.Popen) -> None:
-        """Look at the file once; interrupt if it is big enough."""
-        size = file_size(self.part) or 0
+        """Look at the files once; interrupt if they hold enough."""
+        size = parts_size(self.folder, self.name)[0]
         if self.at is None and size >= self.threshold:
             proc.send_signal(signal.SIGINT)
             self.at = size
@@ -139,6 +140,13 @@ def file_size(path: Path) -> Optional[int]:
         return path.stat().st_size
     except OSError:
         return None
+
+
+def parts_size(folder: Path, name: str) -> tuple[int, int]:
+    """Bytes held by the part files of a product (main part and split-off tails); how many."""
+    paths = [folder / (name + ".part"), *folder.glob(glob.escape(name) + ".*.part")]
+    sizes = [size for size in map(file_size, paths) if size is not None]
+    return sum(sizes), len(sizes)
 
 
 def mib(count: float) -> str:
@@ -515,7 +523,7 @@ def bench_resume(ws: Workspace) -> Figure:
     with emulator([name], RESUME_SIZE, RESUME_BANDWIDTH) as emu:
         log = submit(ws, emu)
         out = ws.folder("resume")
-        part, first_sent, kept = interrupt_at(ws, emu, log, out, name)
+        first_sent, kept, files = interrupt_at(ws, emu, log, out, name)
         emu.clear_requests()
         checked(run_child(download_command(ws, log, out), ws.root), "resumed run")
         resumed = sum(bytes_sent(emu, name))
@@ -526,8 +534,9 @@ def bench_resume(ws: Workspace) -> Figure:
     fraction = resumed / RESUME_SIZE
     say(f"  resume: part {kept / RESUME_SIZE:.2f} kept, second run fetched {fraction:.3f}")
     notes = [
-        f"{mib(RESUME_SIZE)} product at {mib(RESUME_BANDWIDTH)}/s; SIGINT when "
-        f"{part.name} reached {part_note(first_sent, kept)}",
+        f"{mib(RESUME_SIZE)} product at {mib(RESUME_BANDWIDTH)}/s per connection, default "
+        f"-j 2 (so its tail is split off to the second connection); SIGINT when its part "
+        f"files reached {part_note(first_sent, kept, files)}",
         f"the next run fetched {resumed} bytes = {fraction:.3f} of the product "
         f"(ideal {1 - kept / RESUME_SIZE:.3f})",
         f"in-run resume (Fault('truncate', {CUT:.0%} of the size), no Ctrl-C): {in_run}",
@@ -539,22 +548,21 @@ def bench_resume(ws: Workspace) -> Figure:
 
 
 def interrupt_at(ws: Workspace, emu: Emulator, log: Path, out: Path,
-                 name: str) -> tuple[Path, int, int]:
-    """Run the download and SIGINT it at CUT; the .part, bytes sent, bytes kept."""
-    part = out / (name + ".part")
-    interrupter = Interrupter(part, int(CUT * RESUME_SIZE))
+                 name: str) -> tuple[int, int, int]:
+    """Run the download and SIGINT it at CUT; bytes sent, bytes kept, part files kept."""
+    interrupter = Interrupter(out, name, int(CUT * RESUME_SIZE))
     checked(run_child(download_command(ws, log, out), ws.root, interrupter),
             "interrupted run", (130,))
-    kept = file_size(part)
-    if interrupter.at is None or kept is None:
+    kept, files = parts_size(out, name)
+    if interrupter.at is None or not files:
         raise BenchError("the run ended before reaching 40 %, or left no .part file")
-    return part, sum(bytes_sent(emu, name)), kept
+    return sum(bytes_sent(emu, name)), kept, files
 
 
-def part_note(sent: int, kept: int) -> str:
+def part_note(sent: int, kept: int, files: int) -> str:
     """What the first run had sent and kept, as fractions of the product."""
     return (f"{CUT:.0%}; the server had sent {sent / RESUME_SIZE:.3f} of the product, "
-            f"the .part kept {kept / RESUME_SIZE:.3f}")
+            f"the {files} part file(s) kept {kept / RESUME_SIZE:.3f}")
 
 
 def truncated_in_run(ws: Workspace, emu: Emulator, log: Path, name: str) -> str:

@@ -1,0 +1,170 @@
+"""One product over several connections: tails split off, absorbed in order, resumed."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import pytest
+import requests
+from conftest import PASSWORD, SCRIPTS, USER, product_requests, submit
+
+import full_maja.transfer as transfer
+from full_maja.client import Client
+from full_maja.credentials import Credentials
+from full_maja.emulator import Fault
+
+NAME = "SENTINEL2A_20190301-083751-427_L2A_T36TWQ_C_V2-2.zip"
+KIB, MIB = 1024, 1024 * 1024
+
+
+def start_series(run, make_emulator, auth_file, size: int, bandwidth: Optional[int]):
+    """A finished job of one bandwidth-limited product; the emulator and the product's bytes."""
+    emulator = make_emulator(registration_polls=0, timeline=["FINISHED"], products=[NAME],
+                             product_size=size, bandwidth=bandwidth)
+    submit(run, emulator, auth_file)
+    job_id = next(iter(emulator.jobs))
+    url = f"{emulator.base_url}/cgi-bin/mapcache_results/maja/{job_id}/{NAME}"
+    emulator.config.bandwidth = None
+    content = requests.get(url, auth=(USER, PASSWORD), timeout=10).content
+    emulator.config.bandwidth = bandwidth
+    emulator.clear_requests()
+    return emulator, content
+
+
+def ranges(emulator) -> list:
+    return [record.range for record in product_requests(emulator)]
+
+
+def range_start(header: str) -> int:
+    return int(header.split("=")[1].split("-")[0])
+
+
+def part_files() -> list[Path]:
+    return sorted(Path("out").glob(NAME + "*.part"))
+
+
+@pytest.fixture
+def quick_splits(monkeypatch):
+    """Split thresholds small enough for products of a few MiB (in-process runs only)."""
+    monkeypatch.setattr(transfer, "SPLIT_MIN_BYTES", 256 * KIB)
+    monkeypatch.setattr(transfer, "SPLIT_MIN_SECONDS", 0.4)
+    monkeypatch.setattr(transfer, "RATE_WINDOW", 0.15)
+
+
+def download_in_process(emulator, parallel: int):
+    with Client(emulator.url, credentials=Credentials(USER, PASSWORD)) as client:
+        return client.download("job.log", "out", parallel=parallel)
+
+
+def test_the_script_splits_a_slow_product_over_its_two_connections(run, make_emulator,
+                                                                  auth_file):
+    emulator, content = start_series(run, make_emulator, auth_file, 12 * MIB, 3 * MIB)
+    result = run("download", "-a", auth_file, "-l", "job.log", "-w", "out")
+    assert result.returncode == 0, result.stderr
+    assert Path("out", NAME).read_bytes() == content
+    first, *others = product_requests(emulator)
+    assert first.range is None and len(others) == 1
+    middle = range_start(others[0].range)
+    assert 0 < middle < len(content) and others[0].range == f"bytes={middle}-{len(content) - 1}"
+    assert others[0].bytes_sent == len(content) - middle
+    assert part_files() == []
+
+
+def test_four_connections_share_one_product_without_fetching_a_byte_twice(
+        run, make_emulator, auth_file, quick_splits):
+    emulator, content = start_series(run, make_emulator, auth_file, 3 * MIB, 1 * MIB)
+    report = download_in_process(emulator, parallel=4)
+    assert [entry.outcome for entry in report.jobs[0].entries] == ["downloaded"]
+    assert Path("out", NAME).read_bytes() == content
+    helpers = [header for header in ranges(emulator) if header]
+    starts = [range_start(header) for header in helpers]
+    assert len(starts) >= 2 and len(set(starts)) == len(starts)
+    assert all(not header.endswith("-") for header in helpers)
+    sent = sum(record.bytes_sent for record in product_requests(emulator))
+    assert len(content) <= sent < len(content) * 1.05
+    assert part_files() == []
+
+
+def test_parts_split_by_an_earlier_run_are_resumed_where_each_stopped(run, make_emulator,
+                                                                      auth_file):
+    emulator, content = start_series(run, make_emulator, auth_file, 1 * MIB, None)
+    head, side, side_have = 200_000, 600_000, 150_000
+    Path("out").mkdir()
+    Path("out", NAME + ".part").write_bytes(content[:head])
+    Path("out", f"{NAME}.{side}.part").write_bytes(content[side:side + side_have])
+    result = run("download", "-a", auth_file, "-l", "job.log", "-w", "out", "-j", "1")
+    assert result.returncode == 0, result.stderr
+    assert Path("out", NAME).read_bytes() == content
+    assert ranges(emulator) == [f"bytes={head}-{side - 1}", f"bytes={side + side_have}-"]
+    sent = sum(record.bytes_sent for record in product_requests(emulator))
+    assert sent == len(content) - head - side_have
+    assert part_files() == []
+
+
+def test_a_main_part_cut_while_absorbing_a_tail_is_clipped_and_finished(run, make_emulator,
+                                                                       auth_file):
+    emulator, content = start_series(run, make_emulator, auth_file, 1 * MIB, None)
+    side, side_have, copied = 500_000, 300_000, 120_000
+    Path("out").mkdir()
+    Path("out", NAME + ".part").write_bytes(content[:side + copied])
+    Path("out", f"{NAME}.{side}.part").write_bytes(content[side:side + side_have])
+    result = run("download", "-a", auth_file, "-l", "job.log", "-w", "out")
+    assert result.returncode == 0, result.stderr
+    assert Path("out", NAME).read_bytes() == content
+    assert ranges(emulator) == [f"bytes={side + side_have}-"]
+    assert part_files() == []
+
+
+def test_a_tail_part_that_does_not_belong_is_caught_and_the_product_fetched_again(
+        run, make_emulator, auth_file):
+    _, content = start_series(run, make_emulator, auth_file, 1 * MIB, None)
+    Path("out").mkdir()
+    Path("out", NAME + ".part").write_bytes(content[:400_000])
+    Path("out", f"{NAME}.400000.part").write_bytes(b"\0" * 100_000)
+    result = run("download", "-a", auth_file, "-l", "job.log", "-w", "out")
+    assert result.returncode == 0, result.stderr
+    assert NAME in result.stderr and "fetching it once more" in result.stderr
+    assert Path("out", NAME).read_bytes() == content
+    assert part_files() == []
+
+
+def test_a_helper_whose_range_is_ignored_leaves_the_tail_to_the_main_connection(
+        run, make_emulator, auth_file, quick_splits):
+    emulator, content = start_series(run, make_emulator, auth_file, 2 * MIB, 1 * MIB)
+    emulator.add_fault(NAME, Fault("none"))
+    emulator.add_fault(NAME, Fault("no-range"))
+    report = download_in_process(emulator, parallel=2)
+    assert [entry.outcome for entry in report.jobs[0].entries] == ["downloaded"]
+    assert Path("out", NAME).read_bytes() == content
+    first, helper, rest = product_requests(emulator)
+    assert first.range is None
+    assert rest.range == f"bytes={range_start(helper.range)}-"
+    assert part_files() == []
+
+
+def test_ctrl_c_during_a_split_download_then_the_next_run_fetches_only_what_is_missing(
+        run, make_emulator, auth_file):
+    emulator, content = start_series(run, make_emulator, auth_file, 12 * MIB, 3 * MIB)
+    command = [sys.executable, str(SCRIPTS["download"]), "-a", str(auth_file), "-l", "job.log",
+               "-w", "out", "-q"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while len(part_files()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    kept = sum(path.stat().st_size for path in part_files())
+    assert len(part_files()) == 2 and 0 < kept < len(content)
+    emulator.config.bandwidth = None
+    emulator.clear_requests()
+    result = run("download", "-a", auth_file, "-l", "job.log", "-w", "out")
+    assert result.returncode == 0, result.stderr
+    assert Path("out", NAME).read_bytes() == content
+    assert sum(record.bytes_sent for record in product_requests(emulator)) == len(content) - kept
+    assert part_files() == []
