@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Optional
 from .atomic import fsync_directory
 from .errors import ProductError
 from .extract import extract_product
-from .parts import PartFiles
+from .parts import PartFiles, remove_part_files
 from .products import product_name_from_url, target_path
 from .session import PepsSession
 from .transfer import (
@@ -120,6 +120,7 @@ class Downloader:
             return ProductResult(url, exc.product or url, FAILED, message=str(exc))
         try:
             if self.is_present(name, final):
+                remove_part_files(final)
                 self._extract_if_asked(name, final)
                 self.on_progress(Progress("finish", name, outcome=PRESENT))
                 return ProductResult(url, name, PRESENT, size=_size(final))

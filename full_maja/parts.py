@@ -56,8 +56,6 @@ class PartFiles:
     def __init__(self, final: Path) -> None:
         self.final = final
         self.main = final.with_name(final.name + PART_SUFFIX)
-        self._side_name = re.compile(re.escape(final.name) + r"\.([1-9][0-9]*)"
-                                     + re.escape(PART_SUFFIX))
         self.segments = self._discover()
 
     @property
@@ -88,8 +86,7 @@ class PartFiles:
         head = self.segments[0]
         for segment in self.segments[1:]:
             segment.abandoned = True
-        for path in [self.main, *self._side_files().values()]:
-            _remove(path)
+        remove_part_files(self.final)
         head.have, head.end, head.fetched = 0, None, 0
         self.segments = [head]
 
@@ -119,12 +116,13 @@ class PartFiles:
         head = self.segments[0]
         head.have += copied
         head.end = segment.end
+        segment.abandoned = True
         self.segments.remove(segment)
         _remove(segment.path)
 
     def _discover(self) -> list[Segment]:
         segments = [Segment(0, self.main, have=_size(self.main) or 0)]
-        for start, path in sorted(self._side_files().items()):
+        for start, path in sorted(_side_files(self.final).items()):
             segments.append(Segment(start, path, have=_size(path) or 0))
         for segment, following in zip(segments, segments[1:]):
             segment.end = following.start
@@ -132,17 +130,26 @@ class PartFiles:
                 _clip(segment)
         return segments
 
-    def _side_files(self) -> dict[int, Path]:
-        try:
-            names = os.listdir(self.final.parent)
-        except OSError:
-            return {}
-        found = {}
-        for name in names:
-            match = self._side_name.fullmatch(name)
-            if match:
-                found[int(match.group(1))] = self.final.with_name(name)
-        return found
+
+def remove_part_files(final: Path) -> None:
+    """Delete every part file of the product that lands at `final`."""
+    for path in [final.with_name(final.name + PART_SUFFIX), *_side_files(final).values()]:
+        _remove(path)
+
+
+def _side_files(final: Path) -> dict[int, Path]:
+    """The tail part files of `final`'s product, by the offset where each starts."""
+    pattern = re.compile(re.escape(final.name) + r"\.([1-9][0-9]*)" + re.escape(PART_SUFFIX))
+    try:
+        names = os.listdir(final.parent)
+    except OSError:
+        return {}
+    found = {}
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match:
+            found[int(match.group(1))] = final.with_name(name)
+    return found
 
 
 class WriteBehind:

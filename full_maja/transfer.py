@@ -37,6 +37,7 @@ SPLIT_MIN_SECONDS = 2.0
 RATE_WINDOW = 0.5
 WAIT_STEP = 0.2
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+_UNSATISFIED_RANGE = re.compile(r"bytes\s+\*/(\d+)")
 
 
 @dataclass(frozen=True)
@@ -182,11 +183,15 @@ class ProductTransfer:
             try:
                 self._bring_check_up_to_date()
                 copied = self.parts.append_to_head(following, self._feed_check, self.cancel)
-            except CorruptZip as exc:
-                raise BadBody(str(exc)) from None
-            finally:
+            except BaseException as exc:
                 with self.lock:
                     following.busy = False
+                if isinstance(exc, CorruptZip):
+                    raise BadBody(str(exc)) from None
+                if isinstance(exc, OSError):
+                    raise ProductError(describe_disk_error(self.name, exc, removed=False),
+                                       product=self.name) from None
+                raise
             with self.lock:
                 self.parts.merge_into_head(following, copied)
 
@@ -199,6 +204,8 @@ class ProductTransfer:
             headers["Range"] = f"bytes={offset}-{'' if end is None else end - 1}"
         with self._get(headers) as response:
             if response.status_code == 416 and "Range" in headers:
+                if self._already_whole(response):
+                    return
                 self._start_over()
                 raise Interrupted("the server refused to resume; starting over")
             _check_status(response, self.name)
@@ -223,10 +230,25 @@ class ProductTransfer:
                                   "starting over") from None
             self._receive(response, head, self._feed_check)
 
+    def _already_whole(self, response: requests.Response) -> bool:
+        """True when a 416 says the product has exactly the bytes the main part holds.
+
+        That happens when an earlier run stopped after the last byte arrived but
+        before the rename: the product is then checked, not fetched again.
+        """
+        match = _UNSATISFIED_RANGE.fullmatch(response.headers.get("Content-Range", "").strip())
+        with self.lock:
+            if not match or len(self.parts.segments) > 1 or \
+                    int(match.group(1)) != self.parts.head.have:
+                return False
+            self.total = self.parts.head.have
+        return True
+
     def _fetch_side(self, segment: Segment) -> None:
         with self.lock:
             offset, stop, total = segment.position, segment.stop(self.total), self.total
-        if stop is None or offset >= stop or self.stopped:
+            dropped = segment.abandoned or self.stopped or self.cancel.is_set()
+        if dropped or stop is None or offset >= stop:
             return
         headers = {"Accept-Encoding": "identity", "Range": f"bytes={offset}-{stop - 1}"}
         with self._get(headers) as response:
@@ -287,6 +309,7 @@ class ProductTransfer:
                 return
             with handle:
                 handle.truncate(segment.have)
+                handle.seek(segment.have)
                 self._write_pieces(response, segment, handle, feed)
         except CorruptZip as exc:
             raise BadBody(str(exc)) from None
@@ -294,6 +317,8 @@ class ProductTransfer:
             raise Interrupted(_describe_break(exc)) from None
         except OSError as exc:
             if segment is not self.parts.head:
+                with self.lock:
+                    segment.have = _size(segment.path) or 0
                 raise
             with self.lock:
                 self.parts.remove_all()
@@ -463,10 +488,11 @@ def _describe_break(exc: Exception) -> str:
     return "the connection broke off"
 
 
-def describe_disk_error(name: str, exc: OSError) -> str:
+def describe_disk_error(name: str, exc: OSError, removed: bool = True) -> str:
     """What to tell the user when a product cannot be written."""
     if exc.errno == errno.ENOSPC:
-        return f"{name}: the disk is full; the partial file was removed, free space and run again"
+        kept = "removed" if removed else "kept for the next run"
+        return f"{name}: the disk is full; the partial file was {kept}, free space and run again"
     return f"{name}: cannot write the product: {exc.strerror or exc}"
 
 
@@ -477,5 +503,15 @@ def _check_of_prefix(part: Path, start: int) -> StreamingZipCheck:
     if start:
         with open(part, "rb") as handle:
             while not check.unsure and handle.tell() < start:
-                check.feed(handle.read(min(CHUNK, start - handle.tell())))
+                piece = handle.read(min(CHUNK, start - handle.tell()))
+                if not piece:
+                    raise CorruptZip("the part is shorter than it was")
+                check.feed(piece)
     return check
+
+
+def _size(path: Path) -> Optional[int]:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None

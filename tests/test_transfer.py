@@ -1,6 +1,7 @@
 """One product over several connections: tails split off, absorbed in order, resumed."""
 from __future__ import annotations
 
+import errno
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 import requests
 from conftest import PASSWORD, SCRIPTS, USER, product_requests, submit
 
+import full_maja.parts as parts
 import full_maja.transfer as transfer
 from full_maja.client import Client
 from full_maja.credentials import Credentials
@@ -168,3 +170,52 @@ def test_ctrl_c_during_a_split_download_then_the_next_run_fetches_only_what_is_m
     assert Path("out", NAME).read_bytes() == content
     assert sum(record.bytes_sent for record in product_requests(emulator)) == len(content) - kept
     assert part_files() == []
+
+
+@pytest.mark.parametrize("copied", [None, 0, 70_000])
+def test_parts_that_already_hold_every_byte_are_checked_not_fetched_again(
+        run, make_emulator, auth_file, copied):
+    emulator, content = start_series(run, make_emulator, auth_file, 1 * MIB, None)
+    Path("out").mkdir()
+    if copied is None:
+        Path("out", NAME + ".part").write_bytes(content)
+    else:
+        tail = 600_000
+        Path("out", NAME + ".part").write_bytes(content[:tail + copied])
+        Path("out", f"{NAME}.{tail}.part").write_bytes(content[tail:])
+    result = run("download", "-a", auth_file, "-l", "job.log", "-w", "out")
+    assert result.returncode == 0, result.stderr
+    assert "starting over" not in result.stderr
+    assert Path("out", NAME).read_bytes() == content
+    assert ranges(emulator) == [f"bytes={len(content)}-"]
+    assert part_files() == []
+
+
+def test_a_full_disk_while_absorbing_a_tail_fails_that_product_and_keeps_its_parts(
+        run, make_emulator, auth_file, monkeypatch):
+    emulator, content = start_series(run, make_emulator, auth_file, 1 * MIB, None)
+    Path("out").mkdir()
+    Path("out", NAME + ".part").write_bytes(content[:600_000])
+    Path("out", f"{NAME}.600000.part").write_bytes(content[600_000:700_000])
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(parts.PartFiles, "append_to_head", full_disk)
+    report = download_in_process(emulator, parallel=2)
+    [failed] = report.failed_products
+    assert "disk is full" in failed.message and "kept for the next run" in failed.message
+    assert Path("out", f"{NAME}.600000.part").read_bytes() == content[600_000:700_000]
+    assert product_requests(emulator) == []
+
+
+def test_part_files_left_beside_a_verified_product_are_removed(run, make_emulator, auth_file):
+    emulator, content = start_series(run, make_emulator, auth_file, 1 * MIB, None)
+    Path("out").mkdir()
+    Path("out", NAME).write_bytes(content)
+    Path("out", NAME + ".part").write_bytes(content[:10])
+    Path("out", f"{NAME}.300000.part").write_bytes(b"\0" * 10)
+    result = run("download", "-a", auth_file, "-l", "job.log", "-w", "out")
+    assert result.returncode == 0, result.stderr
+    assert part_files() == [] and Path("out", NAME).read_bytes() == content
+    assert product_requests(emulator) == []
