@@ -116,7 +116,8 @@ def download_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("-w", "--write-dir", metavar="DIR", default=".",
                         help="where products go (default: the current folder)")
     parser.add_argument("-j", "--parallel", metavar="N", type=_positive_int, default=2,
-                        help="products downloaded at once (default: 2)")
+                        help="connections at once (default: 2); when no product is left "
+                        "to start, a free one takes the tail of the slowest product")
     parser.add_argument("--timeout", metavar="SECONDS", type=_positive_float, default=30.0,
                         help="abandon and resume a transfer silent for this long (default 30)")
     parser.add_argument("--status", action="store_true",

@@ -379,7 +379,8 @@ class ProductTransfer:
     def _helpers_welcome(self) -> bool:
         """True while other connections may fetch stretches of this product."""
         return (self.ranged and self.total is not None and not self.stopped
-                and not self.helper_refused and self.side_failures < RESUME_ATTEMPTS)
+                and not self.cancel.is_set() and not self.helper_refused
+                and self.side_failures < RESUME_ATTEMPTS)
 
     def _leftover(self) -> Optional[Segment]:
         """A stretch left unfinished (by an earlier run or a helper) that nobody is fetching."""
