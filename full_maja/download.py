@@ -7,6 +7,7 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Optional
@@ -14,7 +15,7 @@ from typing import Callable, Iterable, Optional
 from .atomic import fsync_directory
 from .errors import ProductError
 from .extract import extract_product
-from .parts import PartFiles, remove_part_files
+from .parts import PartFiles, file_size, remove_part_files
 from .products import product_name_from_url, target_path
 from .session import PepsSession
 from .transfer import (
@@ -123,7 +124,7 @@ class Downloader:
                 remove_part_files(final)
                 self._extract_if_asked(name, final)
                 self.on_progress(Progress("finish", name, outcome=PRESENT))
-                return ProductResult(url, name, PRESENT, size=_size(final))
+                return ProductResult(url, name, PRESENT, size=file_size(final))
             size = self._download(url, name, final)
             self._extract_if_asked(name, final)
         except ProductError as exc:
@@ -208,7 +209,8 @@ def _verify_while_syncing(path: Path, name: str, check: StreamingZipCheck) -> No
         finally:
             error = synced.exception()
     if error is not None:
-        _remove(path)
+        with suppress(OSError):
+            path.unlink()
         raise ProductError(describe_disk_error(name, error), product=name) from None
 
 
@@ -218,18 +220,4 @@ def _fsync_file(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _size(path: Path) -> Optional[int]:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return None
-
-
-def _remove(path: Path) -> None:
-    try:
-        path.unlink()
-    except OSError:
-        pass
 

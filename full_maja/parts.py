@@ -121,9 +121,9 @@ class PartFiles:
         _remove(segment.path)
 
     def _discover(self) -> list[Segment]:
-        segments = [Segment(0, self.main, have=_size(self.main) or 0)]
+        segments = [Segment(0, self.main, have=file_size(self.main) or 0)]
         for start, path in sorted(_side_files(self.final).items()):
-            segments.append(Segment(start, path, have=_size(path) or 0))
+            segments.append(Segment(start, path, have=file_size(path) or 0))
         for segment, following in zip(segments, segments[1:]):
             segment.end = following.start
             if segment.position > segment.end:
@@ -209,7 +209,8 @@ def _clip(segment: Segment) -> None:
     segment.have = keep
 
 
-def _size(path: Path) -> Optional[int]:
+def file_size(path: Path) -> Optional[int]:
+    """The size of a file, None if it is not there."""
     try:
         return path.stat().st_size
     except OSError:

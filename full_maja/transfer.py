@@ -21,13 +21,12 @@ import requests
 import urllib3
 
 from .errors import Cancelled, NetworkError, ProductError, UsageError
-from .parts import PartFiles, Segment, WriteBehind
+from .parts import CHUNK, PartFiles, Segment, WriteBehind, file_size
 from .session import PepsSession
 from .zipcheck import CorruptZip, StreamingZipCheck
 
 log = logging.getLogger(__name__)
 
-CHUNK = 1024 * 1024
 RESUME_ATTEMPTS = 5
 ZIP_MAGIC = b"PK\x03\x04"
 # A stretch is split only when the rest would take SPLIT_MIN_SECONDS on its connection
@@ -318,7 +317,7 @@ class ProductTransfer:
         except OSError as exc:
             if segment is not self.parts.head:
                 with self.lock:
-                    segment.have = _size(segment.path) or 0
+                    segment.have = file_size(segment.path) or 0
                 raise
             with self.lock:
                 self.parts.remove_all()
@@ -510,9 +509,3 @@ def _check_of_prefix(part: Path, start: int) -> StreamingZipCheck:
                 check.feed(piece)
     return check
 
-
-def _size(path: Path) -> Optional[int]:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return None
