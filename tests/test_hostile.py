@@ -460,9 +460,14 @@ DOWNLOAD_CASES = [
 ]
 
 
+def case_ids(cases: list) -> list[str]:
+    """Readable test ids: the changed options, then the extra arguments."""
+    return [" ".join(f"{key}={value}" for key, value in changes.items()) + " ".join(extra)
+            for changes, extra, _ in cases]
+
+
 @pytest.mark.parametrize("changes, extra, words", DOWNLOAD_CASES,
-                         ids=[" ".join(f"{k}={v}" for k, v in c.items()) + " ".join(e)
-                              for c, e, _ in DOWNLOAD_CASES])
+                         ids=case_ids(DOWNLOAD_CASES))
 def test_a_bad_download_option_exits_2_in_one_line(cli, auth_file, earlier, changes, extra,
                                                    words):
     result = cli("download", *command_line(DOWNLOAD_BASE, changes, extra))
@@ -486,8 +491,7 @@ PROCESS_CASES = [
 
 
 @pytest.mark.parametrize("changes, extra, words", PROCESS_CASES,
-                         ids=[" ".join(f"{k}={v}" for k, v in c.items()) + " ".join(e)
-                              for c, e, _ in PROCESS_CASES])
+                         ids=case_ids(PROCESS_CASES))
 def test_a_bad_process_option_exits_2_in_one_line(cli, auth_file, earlier, changes, extra,
                                                   words):
     result = cli("process", *command_line(PROCESS_BASE, changes, extra))

@@ -49,6 +49,18 @@ def part_files() -> list[Path]:
     return sorted(Path("out").glob(NAME + "*.part"))
 
 
+def leave_parts(head: bytes, tail_start: Optional[int] = None, tail: bytes = b"") -> None:
+    """Part files as an interrupted run leaves them: the main part and one tail."""
+    Path("out").mkdir()
+    Path("out", NAME + ".part").write_bytes(head)
+    if tail_start is not None:
+        Path("out", f"{NAME}.{tail_start}.part").write_bytes(tail)
+
+
+def download(run, auth_file, *extra):
+    return run("download", "-a", auth_file, "-l", "job.log", "-w", "out", *extra)
+
+
 @pytest.fixture
 def quick_splits(monkeypatch):
     """Split thresholds small enough for products of a few MiB (in-process runs only)."""
@@ -65,7 +77,7 @@ def download_in_process(emulator, parallel: int):
 def test_the_script_splits_a_slow_product_over_its_two_connections(run, make_emulator,
                                                                   auth_file):
     emulator, content = start_series(run, make_emulator, auth_file, 12 * MIB, 3 * MIB)
-    result = run("download", "-a", auth_file, "-l", "job.log", "-w", "out")
+    result = download(run, auth_file)
     assert result.returncode == 0, result.stderr
     assert Path("out", NAME).read_bytes() == content
     first, *others = product_requests(emulator)
@@ -95,10 +107,8 @@ def test_parts_split_by_an_earlier_run_are_resumed_where_each_stopped(run, make_
                                                                       auth_file):
     emulator, content = start_series(run, make_emulator, auth_file, 1 * MIB, None)
     head, side, side_have = 200_000, 600_000, 150_000
-    Path("out").mkdir()
-    Path("out", NAME + ".part").write_bytes(content[:head])
-    Path("out", f"{NAME}.{side}.part").write_bytes(content[side:side + side_have])
-    result = run("download", "-a", auth_file, "-l", "job.log", "-w", "out", "-j", "1")
+    leave_parts(content[:head], side, content[side:side + side_have])
+    result = download(run, auth_file, "-j", "1")
     assert result.returncode == 0, result.stderr
     assert Path("out", NAME).read_bytes() == content
     assert ranges(emulator) == [f"bytes={head}-{side - 1}", f"bytes={side + side_have}-"]
@@ -111,10 +121,8 @@ def test_a_main_part_cut_while_absorbing_a_tail_is_clipped_and_finished(run, mak
                                                                        auth_file):
     emulator, content = start_series(run, make_emulator, auth_file, 1 * MIB, None)
     side, side_have, copied = 500_000, 300_000, 120_000
-    Path("out").mkdir()
-    Path("out", NAME + ".part").write_bytes(content[:side + copied])
-    Path("out", f"{NAME}.{side}.part").write_bytes(content[side:side + side_have])
-    result = run("download", "-a", auth_file, "-l", "job.log", "-w", "out")
+    leave_parts(content[:side + copied], side, content[side:side + side_have])
+    result = download(run, auth_file)
     assert result.returncode == 0, result.stderr
     assert Path("out", NAME).read_bytes() == content
     assert ranges(emulator) == [f"bytes={side + side_have}-"]
@@ -124,10 +132,8 @@ def test_a_main_part_cut_while_absorbing_a_tail_is_clipped_and_finished(run, mak
 def test_a_tail_part_that_does_not_belong_is_caught_and_the_product_fetched_again(
         run, make_emulator, auth_file):
     _, content = start_series(run, make_emulator, auth_file, 1 * MIB, None)
-    Path("out").mkdir()
-    Path("out", NAME + ".part").write_bytes(content[:400_000])
-    Path("out", f"{NAME}.400000.part").write_bytes(b"\0" * 100_000)
-    result = run("download", "-a", auth_file, "-l", "job.log", "-w", "out")
+    leave_parts(content[:400_000], 400_000, b"\0" * 100_000)
+    result = download(run, auth_file)
     assert result.returncode == 0, result.stderr
     assert NAME in result.stderr and "fetching it once more" in result.stderr
     assert Path("out", NAME).read_bytes() == content
@@ -165,7 +171,7 @@ def test_ctrl_c_during_a_split_download_then_the_next_run_fetches_only_what_is_m
     assert len(part_files()) == 2 and 0 < kept < len(content)
     emulator.config.bandwidth = None
     emulator.clear_requests()
-    result = run("download", "-a", auth_file, "-l", "job.log", "-w", "out")
+    result = download(run, auth_file)
     assert result.returncode == 0, result.stderr
     assert Path("out", NAME).read_bytes() == content
     assert sum(record.bytes_sent for record in product_requests(emulator)) == len(content) - kept
@@ -176,14 +182,11 @@ def test_ctrl_c_during_a_split_download_then_the_next_run_fetches_only_what_is_m
 def test_parts_that_already_hold_every_byte_are_checked_not_fetched_again(
         run, make_emulator, auth_file, copied):
     emulator, content = start_series(run, make_emulator, auth_file, 1 * MIB, None)
-    Path("out").mkdir()
     if copied is None:
-        Path("out", NAME + ".part").write_bytes(content)
+        leave_parts(content)
     else:
-        tail = 600_000
-        Path("out", NAME + ".part").write_bytes(content[:tail + copied])
-        Path("out", f"{NAME}.{tail}.part").write_bytes(content[tail:])
-    result = run("download", "-a", auth_file, "-l", "job.log", "-w", "out")
+        leave_parts(content[:600_000 + copied], 600_000, content[600_000:])
+    result = download(run, auth_file)
     assert result.returncode == 0, result.stderr
     assert "starting over" not in result.stderr
     assert Path("out", NAME).read_bytes() == content
@@ -194,9 +197,7 @@ def test_parts_that_already_hold_every_byte_are_checked_not_fetched_again(
 def test_a_full_disk_while_absorbing_a_tail_fails_that_product_and_keeps_its_parts(
         run, make_emulator, auth_file, monkeypatch):
     emulator, content = start_series(run, make_emulator, auth_file, 1 * MIB, None)
-    Path("out").mkdir()
-    Path("out", NAME + ".part").write_bytes(content[:600_000])
-    Path("out", f"{NAME}.600000.part").write_bytes(content[600_000:700_000])
+    leave_parts(content[:600_000], 600_000, content[600_000:700_000])
 
     def full_disk(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -215,7 +216,7 @@ def test_part_files_left_beside_a_verified_product_are_removed(run, make_emulato
     Path("out", NAME).write_bytes(content)
     Path("out", NAME + ".part").write_bytes(content[:10])
     Path("out", f"{NAME}.300000.part").write_bytes(b"\0" * 10)
-    result = run("download", "-a", auth_file, "-l", "job.log", "-w", "out")
+    result = download(run, auth_file)
     assert result.returncode == 0, result.stderr
     assert part_files() == [] and Path("out", NAME).read_bytes() == content
     assert product_requests(emulator) == []
