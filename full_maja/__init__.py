@@ -20,23 +20,52 @@ from .errors import (
                      FullMajaError,
                      JobLogError,
                      NetworkError,
+                     NotSupported,
                      ProductError,
                      ServiceError,
                      UsageError,
                      ValidationError,
 )
-from .joblog import JobLog, JobRecord
-from .jobreport import JobReport
-from .jobs import JobState
+from .joblog import JobLog
+from .jobrecord import JobRecord
 from .series import JobSeries, SeriesEntry, SeriesReport
-from .transfer import Progress
+from .service import JobState
+from .service.jobreport import JobReport
+from .states import JobPhase, ProductOutcome, Progress
 from .validation import JobRequest, split_period, validate_request
 
 __all__ = [
-    "DEFAULT_ENDPOINT", "AuthenticationError", "BusyError", "Cancelled", "Client",
-    "Credentials", "CredentialsError", "FullMajaError", "JobLog", "JobLogError", "JobRecord",
-    "JobReport", "JobRequest", "JobSeries", "JobState", "NetworkError", "ProductError",
-    "ProductResult", "Progress", "SeriesEntry", "SeriesReport", "ServiceError", "UsageError",
-    "ValidationError", "__version__", "open_log", "resolve_credentials", "resolve_endpoint",
-    "split_period", "validate_request",
+                     "DEFAULT_ENDPOINT",
+                     "AuthenticationError",
+                     "BusyError",
+                     "Cancelled",
+                     "Client",
+                     "Credentials",
+                     "CredentialsError",
+                     "FullMajaError",
+                     "JobLog",
+                     "JobLogError",
+                     "JobPhase",
+                     "JobRecord",
+                     "JobReport",
+                     "JobRequest",
+                     "JobSeries",
+                     "JobState",
+                     "NetworkError",
+                     "NotSupported",
+                     "ProductError",
+                     "ProductOutcome",
+                     "ProductResult",
+                     "Progress",
+                     "SeriesEntry",
+                     "SeriesReport",
+                     "ServiceError",
+                     "UsageError",
+                     "ValidationError",
+                     "__version__",
+                     "open_log",
+                     "resolve_credentials",
+                     "resolve_endpoint",
+                     "split_period",
+                     "validate_request",
 ]

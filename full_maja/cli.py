@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from .__version__ import __version__
 from .client import Client, resolve_endpoint
+from .console import Console
 from .errors import (
     AuthenticationError,
     BusyError,
@@ -22,13 +23,12 @@ from .errors import (
     UsageError,
 )
 from .joblog import JobLog, JobRecord, check_log_is_free, default_log_name, read_job_log
-from .jobs import JobState
 from .page import PAGE_NAME, write_series_page
-from .report import series_lines, state_lines, status_table, summary_line
-from .reporter import Reporter
 from .series import SeriesReport
+from .service import JobState
+from .service.peps import submission_document
 from .session import check_transport, is_local_host
-from .submission import submission_document
+from .text import series_lines, state_lines, status_table, summary_line
 from .validation import JobRequest, read_tiles_file, validate_request
 
 MIN_POLL_INTERVAL = 60.0
@@ -172,10 +172,10 @@ def download_main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _run(prog: str, make_parser: Callable[[str], argparse.ArgumentParser],
-         command: Callable[[argparse.Namespace, Reporter], ExitCode],
+         command: Callable[[argparse.Namespace, Console], ExitCode],
          argv: Optional[Sequence[str]], interrupted: str) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    reporter = Reporter(prog, quiet="-q" in arguments or "--quiet" in arguments)
+    reporter = Console(prog, quiet="-q" in arguments or "--quiet" in arguments)
     debug = "--debug" in arguments
     try:
         args = make_parser(prog).parse_args(arguments)
@@ -208,7 +208,7 @@ def _silence_stdout() -> None:
     os.close(devnull)
 
 
-def _process(args: argparse.Namespace, reporter: Reporter) -> ExitCode:
+def _process(args: argparse.Namespace, reporter: Console) -> ExitCode:
     requests = _requests_from(args)
     log_path = Path(args.log or _default_log(requests))
     endpoint = resolve_endpoint(args.url)
@@ -256,7 +256,7 @@ def _default_log(requests: list[JobRequest]) -> str:
     return name
 
 
-def _print_dry_run(reporter: Reporter, endpoint: str, requests: list[JobRequest],
+def _print_dry_run(reporter: Console, endpoint: str, requests: list[JobRequest],
                    log_path: Path) -> None:
     for request in requests:
         reporter.result(f"Would POST to {endpoint} (nothing sent, nothing written):")
@@ -264,7 +264,7 @@ def _print_dry_run(reporter: Reporter, endpoint: str, requests: list[JobRequest]
     reporter.result(f"Would record {len(requests)} job(s) in {log_path}")
 
 
-def _report_partial_submission(reporter: Reporter, exc: FullMajaError, log_path: Path) -> None:
+def _report_partial_submission(reporter: Console, exc: FullMajaError, log_path: Path) -> None:
     if exc.accepted:
         ids = ", ".join(f"{record.job_id} ({record.tile})" for record in exc.accepted)
         reporter.warning(f"accepted before the failure and recorded in {log_path}: {ids}")
@@ -288,7 +288,7 @@ def _download_command(args: argparse.Namespace, log_path: Path,
     return shlex.join(words)
 
 
-def _download(args: argparse.Namespace, reporter: Reporter) -> ExitCode:
+def _download(args: argparse.Namespace, reporter: Console) -> ExitCode:
     log = read_job_log(args.log)
     endpoint = resolve_endpoint(args.url or _recorded_endpoint(log.jobs))
     _check_poll_interval(args, log, endpoint)
@@ -316,7 +316,7 @@ def _check_poll_interval(args: argparse.Namespace, log: JobLog, endpoint: str) -
                          "checking PEPS more often does not make the job go faster")
 
 
-def _resubmit(client: Client, args: argparse.Namespace, reporter: Reporter) -> None:
+def _resubmit(client: Client, args: argparse.Namespace, reporter: Console) -> None:
     records = client.resubmit(args.log)
     for record in records:
         reporter.info(f"Resubmitted job {record.replaces} as job {record.job_id} "
@@ -325,7 +325,7 @@ def _resubmit(client: Client, args: argparse.Namespace, reporter: Reporter) -> N
         reporter.info("No job of the log ended in ERROR or CANCELED; nothing resubmitted.")
 
 
-def _waiting_reporter(reporter: Reporter) -> Callable[[JobState], None]:
+def _waiting_reporter(reporter: Console) -> Callable[[JobState], None]:
     def on_state(state: JobState) -> None:
         if not state.ended:
             reporter.info(state_lines(state)[0])
@@ -333,7 +333,7 @@ def _waiting_reporter(reporter: Reporter) -> Callable[[JobState], None]:
 
 
 def _download_series(client: Client, args: argparse.Namespace,
-                     reporter: Reporter) -> ExitCode:
+                     reporter: Console) -> ExitCode:
     bars = None if args.json else reporter.progress_bars()
     cancel = threading.Event()
     try:
@@ -349,7 +349,7 @@ def _download_series(client: Client, args: argparse.Namespace,
     return code
 
 
-def _write_page(report: SeriesReport, args: argparse.Namespace, reporter: Reporter) -> None:
+def _write_page(report: SeriesReport, args: argparse.Namespace, reporter: Console) -> None:
     try:
         page = write_series_page(report, Path(args.write_dir), title=Path(args.log).name)
     except OSError as exc:
@@ -361,7 +361,7 @@ def _write_page(report: SeriesReport, args: argparse.Namespace, reporter: Report
 
 
 def _print_report(report: SeriesReport, args: argparse.Namespace,
-                  reporter: Reporter) -> ExitCode:
+                  reporter: Console) -> ExitCode:
     if args.json:
         reporter.result(json.dumps(report.as_json(), indent=2))
     else:
@@ -373,7 +373,7 @@ def _print_report(report: SeriesReport, args: argparse.Namespace,
 
 
 def _print_status(report: SeriesReport, args: argparse.Namespace,
-                  reporter: Reporter) -> ExitCode:
+                  reporter: Console) -> ExitCode:
     if args.json:
         reporter.result(json.dumps(report.as_json(), indent=2))
     else:

@@ -9,24 +9,18 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping, Optional, Sequence, Union
 
 from .credentials import Credentials, resolve_credentials
-from .download import PRESENT, Downloader, ProductResult
+from .download import Downloader, ProductResult
 from .errors import FullMajaError, JobLogError, NetworkError, ServiceError, UsageError
-from .joblog import (
-    JobLog,
-    JobRecord,
-    check_log_is_free,
-    log_holds_jobs,
-    read_job_log,
-    write_job_log,
-)
-from .jobreport import FAILED_STATES
-from .jobs import BROKEN, PROCESS_FAILED, UNREACHABLE, JobState, check_job
+from .joblog import JobLog, check_log_is_free, log_holds_jobs, read_job_log, write_job_log
+from .jobrecord import JobRecord
 from .lock import hold_lock
 from .products import product_name_from_url, target_path
-from .series import READY, JobSeries, SeriesReport, build_series, product_urls_to_fetch
+from .series import JobSeries, SeriesReport, build_series, product_urls_to_fetch
+from .service import UNREACHABLE, JobState, Service, open_service
+from .service.jobreport import FAILED_STATES
+from .service.peps import PROCESS_FAILED
 from .session import READ_TIMEOUT, PepsSession, check_transport, make_session, warn_if_clear_text
-from .submission import submit_job
-from .transfer import ProgressCallback
+from .states import JobPhase, ProductOutcome, ProgressCallback
 from .validation import JobRequest
 
 DEFAULT_ENDPOINT = "https://peps.cnes.fr/resto/wps"
@@ -62,6 +56,7 @@ class Client:
         self.session: PepsSession = make_session(
             self.credentials, insecure_http=insecure_http, read_timeout=timeout,
             retries=retries, backoff=backoff, pool_size=max(10, parallel + 2))
+        self.service: Service = open_service(self.session, self.endpoint)
 
     def close(self) -> None:
         """Close the connections."""
@@ -87,7 +82,7 @@ class Client:
             accepted: list[JobRecord] = []
             for index, request in enumerate(requests):
                 try:
-                    record = submit_job(self.session, self.endpoint, request)
+                    record = self.service.submit(request)
                 except FullMajaError as exc:
                     exc.accepted = list(accepted)
                     exc.remaining = list(requests[index:])
@@ -105,10 +100,10 @@ class Client:
     def check_job(self, job: JobRecord) -> JobState:
         """Where one job stands; a job that cannot be checked comes back as failed."""
         try:
-            return check_job(self.session, job, job.endpoint or self.endpoint)
+            return self._service_for(job).check(job)
         except ServiceError as exc:
             log.error("job %s: %s", job.job_id, exc)
-            return JobState(job, BROKEN, UNREACHABLE, message=str(exc))
+            return JobState(job, JobPhase.FAILED, UNREACHABLE, message=str(exc))
 
     def status(self, log_path: PathLike, write_dir: PathLike = ".") -> SeriesReport:
         """The series report of a log as it stands, with what is already on disk."""
@@ -171,12 +166,17 @@ class Client:
                     raise JobLogError(f"--log: job {state.job.job_id} has no recorded tile "
                                       "and period (a log of the original client); submit "
                                       "it again with full_maja_process.py")
-                record = submit_job(self.session, state.job.endpoint or self.endpoint,
-                                    request)
+                record = self._service_for(state.job).submit(request)
                 log = log.with_replacement(state.job.job_id, record)
                 write_job_log(log)
                 new_jobs.append(log.jobs[-1])
             return new_jobs
+
+    def _service_for(self, job: JobRecord) -> Service:
+        """The service of the endpoint a job was submitted to."""
+        if not job.endpoint or job.endpoint == self.endpoint:
+            return self.service
+        return open_service(self.session, job.endpoint)
 
 
 def _on_disk(downloader: Downloader, state: JobState) -> list[ProductResult]:
@@ -187,7 +187,8 @@ def _on_disk(downloader: Downloader, state: JobState) -> list[ProductResult]:
             present = downloader.is_present(name, target_path(downloader.write_dir, name))
         except FullMajaError:
             continue
-        results.append(ProductResult(url, name, PRESENT if present else READY))
+        outcome = ProductOutcome.PRESENT if present else ProductOutcome.READY
+        results.append(ProductResult(url, name, outcome))
     return results
 
 

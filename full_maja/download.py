@@ -18,19 +18,13 @@ from .extract import extract_product
 from .parts import PartFiles, file_size, remove_part_files
 from .products import product_name_from_url, target_path
 from .session import PepsSession
-from .transfer import (
-    BadBody,
-    ProductTransfer,
-    Progress,
-    ProgressCallback,
-    describe_disk_error,
-)
+from .states import ProductOutcome, Progress, ProgressCallback, ProgressKind
+from .transfer import BadBody, ProductTransfer, describe_disk_error
 from .verified import VerifiedRecord
 from .zipcheck import CorruptZip, StreamingZipCheck, check_zip_file, zip_is_sound
 
 log = logging.getLogger(__name__)
 
-DOWNLOADED, PRESENT, FAILED = "downloaded", "already present", "failed"
 POLL_SECONDS = 0.2
 
 
@@ -40,7 +34,7 @@ class ProductResult:
 
     url: str
     name: str
-    outcome: str
+    outcome: ProductOutcome
     size: Optional[int] = None
     message: str = ""
     status: Optional[int] = None
@@ -118,21 +112,27 @@ class Downloader:
             final = target_path(self.write_dir, name)
         except ProductError as exc:
             log.error("%s", exc)
-            return ProductResult(url, exc.product or url, FAILED, message=str(exc))
+            return ProductResult(url, exc.product or url, ProductOutcome.FAILED, message=str(exc))
         try:
             if self.is_present(name, final):
                 remove_part_files(final)
                 self._extract_if_asked(name, final)
-                self.on_progress(Progress("finish", name, outcome=PRESENT))
-                return ProductResult(url, name, PRESENT, size=file_size(final))
+                return self._finished(url, name, ProductOutcome.PRESENT, file_size(final))
             size = self._download(url, name, final)
             self._extract_if_asked(name, final)
         except ProductError as exc:
             log.error("%s", exc)
-            self.on_progress(Progress("finish", name, outcome=FAILED))
-            return ProductResult(url, name, FAILED, message=str(exc), status=exc.status)
-        self.on_progress(Progress("finish", name, total=size, done=size, outcome=DOWNLOADED))
-        return ProductResult(url, name, DOWNLOADED, size=size)
+            self.on_progress(Progress(ProgressKind.FINISH, name, outcome=ProductOutcome.FAILED))
+            return ProductResult(url, name, ProductOutcome.FAILED, message=str(exc),
+                                 status=exc.status)
+        return self._finished(url, name, ProductOutcome.DOWNLOADED, size)
+
+    def _finished(self, url: str, name: str, outcome: ProductOutcome,
+                  size: Optional[int]) -> ProductResult:
+        """Announce a product on disk and return its result."""
+        self.on_progress(Progress(ProgressKind.FINISH, name, total=size, done=size or 0,
+                                  outcome=outcome))
+        return ProductResult(url, name, outcome, size=size)
 
     def is_present(self, name: str, final: Path) -> bool:
         """True when the product is on disk and verified, now or by an earlier run."""

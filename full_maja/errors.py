@@ -1,7 +1,11 @@
 """The exceptions of full-maja: one root, named subclasses whose messages say what to do."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional
+
+if TYPE_CHECKING:
+    from .jobrecord import JobRecord
+    from .validation import JobRequest
 
 
 class FullMajaError(Exception):
@@ -11,8 +15,10 @@ class FullMajaError(Exception):
     records already written to the log and `remaining` the requests not sent.
     """
 
-    accepted: list = []
-    remaining: list = []
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.accepted: list[JobRecord] = []
+        self.remaining: list[JobRequest] = []
 
 
 class UsageError(FullMajaError):
@@ -73,3 +79,7 @@ class BusyError(FullMajaError):
 
 class Cancelled(FullMajaError):
     """The downloads were stopped on request; partial files stay for the next run."""
+
+
+class NotSupported(UsageError):
+    """The server's protocol offers no such operation."""

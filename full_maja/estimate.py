@@ -10,7 +10,8 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Optional
 
-from .jobs import PROCESSING, QUEUED, JobState
+from .service import JobState
+from .states import JobPhase
 
 REVISIT_DAYS = 5
 """Sentinel-2A and 2B together see each relative orbit of a tile every 5 days."""
@@ -71,11 +72,11 @@ def estimate_end(state: JobState, now: datetime) -> Optional[datetime]:
     magnitude, not a schedule.
     """
     dates = job_dates(state)
-    if dates is None or state.phase not in (QUEUED, PROCESSING):
+    if dates is None or state.ended:
         return None
     now = _utc(now)
     total = timedelta(minutes=processing_minutes(dates))
-    if state.phase == QUEUED:
+    if state.phase == JobPhase.QUEUED:
         return _round_up(now + total)
     bounds = [now + timedelta(minutes=FURTHER_DATE_MINUTES)]
     submitted = _parse_time(state.job.submitted)
@@ -94,7 +95,7 @@ def estimate_text(state: JobState, now: datetime) -> str:
 
     The page, the text report and `--status` all print this very sentence.
     """
-    if state.phase not in (QUEUED, PROCESSING):
+    if state.ended:
         return ""
     dates = job_dates(state)
     if dates is None:
@@ -106,7 +107,7 @@ def estimate_text(state: JobState, now: datetime) -> str:
     if state.job.orbit is None:
         counted += " (no orbit given: two orbits assumed)"
     duration = format_duration(processing_minutes(dates))
-    if state.phase == QUEUED:
+    if state.phase == JobPhase.QUEUED:
         return (f"{counted}; MAJA's pace ({PACE}) means about {duration} of processing "
                 f"once the job leaves the queue, so it may end around {when} at the "
                 "earliest.")

@@ -3,52 +3,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 from typing import Any, Optional, Union
 
 from .atomic import atomic_write
 from .errors import FullMajaError, JobLogError
+from .jobrecord import JobRecord
+from .service.wps import job_id_from_status_location, parse_execute_response, parses_as_url
 from .validation import JobRequest
-from .wps import job_id_from_status_location, parse_execute_response, parses_as_url
 
 LOG_FORMAT = "full-maja job log"
 LOG_VERSION = 1
 MAX_LOG_BYTES = 4 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class JobRecord:
-    """One submitted FULL_MAJA job, as the log keeps it."""
-
-    job_id: str
-    status_url: str
-    endpoint: Optional[str] = None
-    tile: Optional[str] = None
-    orbit: Optional[int] = None
-    start: Optional[date] = None
-    end: Optional[date] = None
-    submitted: Optional[str] = None
-    replaces: Optional[str] = None
-    replaced_by: Optional[str] = None
-
-    @property
-    def request(self) -> Optional[JobRequest]:
-        """The request this job was made of, when the log knows it."""
-        if self.tile and self.start and self.end:
-            return JobRequest(self.tile, self.orbit, self.start, self.end)
-        return None
-
-    def describe(self) -> str:
-        """`tile 36TWQ, orbit 64, 2019-03-01 to 2019-09-01` (what is known of it)."""
-        parts = []
-        if self.tile:
-            parts.append(f"tile {self.tile}")
-        if self.orbit is not None:
-            parts.append(f"orbit {self.orbit}")
-        if self.start and self.end:
-            parts.append(f"{self.start.isoformat()} to {self.end.isoformat()}")
-        return ", ".join(parts) or "parameters not recorded"
 
 
 @dataclass
@@ -73,18 +40,6 @@ class JobLog:
         jobs = [replace(job, replaced_by=new_job.job_id) if job.job_id == old_id else job
                 for job in self.jobs]
         return JobLog(self.path, [*jobs, replace(new_job, replaces=old_id)], legacy=False)
-
-
-def new_record(request: JobRequest, status_url: str, endpoint: str) -> JobRecord:
-    """The record of a job the server just accepted."""
-    return JobRecord(job_id=job_id_from_status_location(status_url), status_url=status_url,
-                     endpoint=endpoint, tile=request.tile, orbit=request.orbit,
-                     start=request.start, end=request.end, submitted=utc_now())
-
-
-def utc_now() -> str:
-    """The current time, UTC, to the second, ISO 8601."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def read_job_log(path: Union[str, Path]) -> JobLog:

@@ -20,12 +20,12 @@ from defusedxml import ElementTree as SafeET
 
 from .__version__ import __version__
 from .atomic import atomic_write
-from .download import DOWNLOADED, FAILED, PRESENT
 from .errors import ProductError
 from .estimate import estimate_text, format_time, job_dates
-from .jobs import BROKEN, DONE, PROCESSING, QUEUED, JobState
 from .products import product_stem, target_path
-from .series import CLOUDY, MISSING, READY, JobSeries, SeriesEntry, SeriesReport
+from .series import JobSeries, SeriesEntry, SeriesReport
+from .service import JobState
+from .states import DateMark, JobPhase, ProductOutcome
 from .verified import VerifiedRecord
 
 PAGE_NAME = "series.html"
@@ -34,35 +34,26 @@ MAX_QUICKLOOK_BYTES = 32 * 1024 * 1024
 MAX_METADATA_BYTES = 16 * 1024 * 1024
 JPEG_MAGIC = b"\xff\xd8"
 
-ON_DISK, TO_COME = "downloaded", "to-come"
-PAGE_OUTCOMES = (ON_DISK, CLOUDY, MISSING, FAILED, TO_COME)
-"""What the page shows for a date, in legend order."""
-_PAGE_OUTCOME = {DOWNLOADED: ON_DISK, PRESENT: ON_DISK, CLOUDY: CLOUDY, MISSING: MISSING,
-                 FAILED: FAILED, READY: TO_COME}
-LABELS = {ON_DISK: "downloaded", CLOUDY: "cloudy", MISSING: "missing", FAILED: "failed",
-          TO_COME: "still to come"}
-LEGEND = {ON_DISK: "the L2A product is on disk",
-          CLOUDY: "over 90 % cloudy, not issued (NOVALD)",
-          MISSING: "not processed (split acquisition, or tape robot overloaded)",
-          FAILED: "could not be downloaded: run again",
-          TO_COME: "not processed or not downloaded yet"}
-_PLACEHOLDER = {CLOUDY: "over 90 % cloudy: no product", MISSING: "not processed",
-                FAILED: "download failed", TO_COME: "not downloaded yet",
-                ON_DISK: "no quick-look in the product"}
-COLOURS = {ON_DISK: ("#2e7d32", "#ffffff"), CLOUDY: ("#78909c", "#ffffff"),
-           MISSING: ("#e65100", "#ffffff"), FAILED: ("#c62828", "#ffffff"),
-           TO_COME: ("#ffffff", "#1f2328")}
+LEGEND = {DateMark.ON_DISK: "the L2A product is on disk",
+          DateMark.CLOUDY: "over 90 % cloudy, not issued (NOVALD)",
+          DateMark.MISSING: "not processed (split acquisition, or tape robot overloaded)",
+          DateMark.FAILED: "could not be downloaded: run again",
+          DateMark.TO_COME: "not processed or not downloaded yet"}
+_PLACEHOLDER = {DateMark.CLOUDY: "over 90 % cloudy: no product", DateMark.MISSING: "not processed",
+                DateMark.FAILED: "download failed", DateMark.TO_COME: "not downloaded yet",
+                DateMark.ON_DISK: "no quick-look in the product"}
+COLOURS = {DateMark.ON_DISK: ("#2e7d32", "#ffffff"), DateMark.CLOUDY: ("#78909c", "#ffffff"),
+           DateMark.MISSING: ("#e65100", "#ffffff"), DateMark.FAILED: ("#c62828", "#ffffff"),
+           DateMark.TO_COME: ("#ffffff", "#1f2328")}
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
            "Dec")
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
 _WRITTEN = re.compile(r'<time id="written"[^>]*>[^<]*</time>')
-_STATE_WORDS = {QUEUED: "queued", PROCESSING: "processing", DONE: "finished",
-                BROKEN: "failed"}
 
 
 def page_outcome(entry: SeriesEntry) -> str:
     """The page's outcome of a series entry: downloaded, cloudy, missing, failed, to-come."""
-    return _PAGE_OUTCOME.get(entry.outcome, TO_COME)
+    return entry.outcome.mark
 
 
 @dataclass(frozen=True)
@@ -123,7 +114,7 @@ class _Previews:
         self.record = VerifiedRecord(write_dir)
 
     def for_entry(self, entry: SeriesEntry) -> Preview:
-        if page_outcome(entry) != ON_DISK:
+        if page_outcome(entry) != DateMark.ON_DISK:
             return Preview()
         try:
             zip_path = target_path(self.write_dir, entry.name)
@@ -255,8 +246,8 @@ def _document(title: str, report: SeriesReport, sections: list[str],
     counts = _counts(entry for job in report.jobs for entry in job.entries)
     jobs = len(report.jobs)
     summary = (f"{jobs} job{'' if jobs == 1 else 's'}: " + ", ".join(
-        f"{sum(job.state.phase == phase for job in report.jobs)} {word}"
-        for phase, word in _STATE_WORDS.items()
+        f"{sum(job.state.phase == phase for job in report.jobs)} {phase}"
+        for phase in JobPhase
         if any(job.state.phase == phase for job in report.jobs)))
     if counts:
         summary += "; dates: " + _counts_text(counts)
@@ -294,8 +285,8 @@ def _document(title: str, report: SeriesReport, sections: list[str],
 def _legend() -> str:
     items = "".join(
         f'<li><span class="swatch o-{key}" aria-hidden="true"></span>'
-        f"<span><b>{_e(LABELS[key])}</b>: {_e(LEGEND[key])}</span></li>"
-        for key in PAGE_OUTCOMES)
+        f"<span><b>{_e(key.label)}</b>: {_e(LEGEND[key])}</span></li>"
+        for key in DateMark)
     return f'<ul class="legend" aria-label="Legend">{items}</ul>'
 
 
@@ -308,15 +299,15 @@ def _job_section(index: int, series: JobSeries, previews: _Previews,
              f"<h2>{_e(_job_title(state))}</h2>",
              f'<p class="state">Job {_e(job.job_id)}: '
              f'<b class="phase-{_e(state.phase)}">{_e(_state_text(state))}</b></p>']
-    if state.phase in (QUEUED, PROCESSING):
+    if not state.ended:
         parts.append(_waiting_notice(state, moment))
-    elif state.phase == BROKEN:
+    elif state.phase == JobPhase.FAILED:
         parts.append(_failure_notice(state))
     else:
         parts.append(_series_counts(series))
     dated = [entry for entry in series.entries if entry.date is not None]
     period = _period(state, dated)
-    if period is not None and (dated or state.phase in (QUEUED, PROCESSING)):
+    if period is not None and (dated or not state.ended):
         parts.append(_timeline(index, series, period))
     if series.entries:
         cards = "".join(_card(index, number, entry, previews.for_entry(entry))
@@ -337,14 +328,14 @@ def _job_title(state: JobState) -> str:
 
 
 def _state_text(state: JobState) -> str:
-    text = f"{_STATE_WORDS.get(state.phase, state.phase)} ({state.server_state})"
-    if state.phase in (QUEUED, PROCESSING) and state.progress:
+    text = f"{state.phase} ({state.server_state})"
+    if not state.ended and state.progress:
         text += f", progress {state.progress}"
     return text
 
 
 def _waiting_notice(state: JobState, moment: datetime) -> str:
-    if state.phase == QUEUED:
+    if state.phase == JobPhase.QUEUED:
         first = ("The job is queued: PEPS runs at most 10 FULL_MAJA jobs at once for all "
                  "its users and the job waits its turn.")
     else:
@@ -369,7 +360,7 @@ def _series_counts(series: JobSeries) -> str:
     counts = _counts(series.entries)
     text = _counts_text(counts) if counts else "no product"
     parts = [f'<p class="counts">{len(series.entries)} dates: {_e(text)}.</p>']
-    listed = len(series.with_outcome(MISSING))
+    listed = len(series.with_outcome(ProductOutcome.MISSING))
     if series.unprocessed and series.unprocessed > listed:
         unlisted = series.unprocessed - listed
         parts.append(f'<p class="counts">{unlisted} more product'
@@ -383,11 +374,11 @@ def _counts(entries: Iterable[SeriesEntry]) -> dict[str, int]:
     for entry in entries:
         key = page_outcome(entry)
         counts[key] = counts.get(key, 0) + 1
-    return {key: counts[key] for key in PAGE_OUTCOMES if key in counts}
+    return {key: counts[key] for key in DateMark if key in counts}
 
 
 def _counts_text(counts: dict[str, int]) -> str:
-    return ", ".join(f"{count} {LABELS[key]}" for key, count in counts.items())
+    return ", ".join(f"{count} {key.label}" for key, count in counts.items())
 
 
 def _period(state: JobState, dated: list[SeriesEntry]) -> Optional[tuple[date, date]]:
@@ -413,7 +404,7 @@ def _position(day: date, period: tuple[date, date]) -> float:
 def _timeline(index: int, series: JobSeries, period: tuple[date, date]) -> str:
     state = series.state
     marks = []
-    if state.phase in (QUEUED, PROCESSING):
+    if not state.ended:
         dates = job_dates(state)
         label = (f"{dates} dates still to come" if dates else "dates still to come")
         marks.append(f'<span class="band" title="{_e(label)}" aria-label="{_e(label)}">'
@@ -422,7 +413,7 @@ def _timeline(index: int, series: JobSeries, period: tuple[date, date]) -> str:
         if entry.date is None:
             continue
         outcome = page_outcome(entry)
-        label = f"{entry.date.isoformat()}: {LABELS[outcome]}"
+        label = f"{entry.date.isoformat()}: {outcome.label}"
         marks.append(f'<a class="mark o-{outcome}" href="#j{index}-{number}" '
                      f'style="left:{_position(entry.date, period):.2f}%" '
                      f'title="{_e(label)}" aria-label="{_e(label)}" '
@@ -460,7 +451,7 @@ def _card(index: int, number: int, entry: SeriesEntry, preview: Preview) -> str:
     parts = [f'<li class="card c-{outcome}" id="j{index}-{number}" data-date="{_e(day)}" '
              f'data-outcome="{outcome}">',
              f'<div class="head"><time>{_e(day)}</time>'
-             f'<span class="badge o-{outcome}">{_e(LABELS[outcome])}</span></div>']
+             f'<span class="badge o-{outcome}">{_e(outcome.label)}</span></div>']
     if preview.image:
         image = (f'<img src="{_e(preview.image)}" alt="Quick-look of {_e(day)}" '
                  'width="160" height="160">')
@@ -474,7 +465,7 @@ def _card(index: int, number: int, entry: SeriesEntry, preview: Preview) -> str:
         parts.append(f'<p class="name"><a href="{_e(preview.link)}">{_e(entry.name)}</a></p>')
     else:
         parts.append(f'<p class="name">{_e(entry.name)}</p>')
-    if entry.message and outcome == FAILED:
+    if entry.message and outcome == DateMark.FAILED:
         parts.append(f'<p class="message">{_e(entry.message)}</p>')
     parts.append("</li>")
     return "".join(parts)
@@ -487,7 +478,8 @@ def _percent(value: float) -> str:
 def _css() -> str:
     colours = "".join(
         f".o-{key}{{background:{back};color:{fore}}}.c-{key}{{border-top-color:"
-        f"{back if key != TO_COME else '#6e7781'}}}" for key, (back, fore) in COLOURS.items())
+        f"{back if key != DateMark.TO_COME else '#6e7781'}}}"
+        for key, (back, fore) in COLOURS.items())
     return (
         ":root{color-scheme:light}*{box-sizing:border-box}"
         "body{margin:0;font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,"

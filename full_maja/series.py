@@ -5,13 +5,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable, Optional
 
-from .download import DOWNLOADED, FAILED, PRESENT, ProductResult
+from .download import ProductResult
 from .errors import ProductError
-from .jobs import BROKEN, DONE, PROCESSING, QUEUED, JobState
 from .products import acquisition_date, is_cloudy, product_name_from_url
-
-CLOUDY, MISSING, READY = "cloudy", "missing", "ready"
-OUTCOMES = (DOWNLOADED, PRESENT, CLOUDY, MISSING, FAILED, READY)
+from .service import JobState
+from .states import JobPhase, ProductOutcome
 
 
 @dataclass(frozen=True)
@@ -20,7 +18,7 @@ class SeriesEntry:
 
     name: str
     date: Optional[date]
-    outcome: str
+    outcome: ProductOutcome
     size: Optional[int] = None
     message: str = ""
 
@@ -38,7 +36,7 @@ class JobSeries:
     state: JobState
     entries: list[SeriesEntry] = field(default_factory=list)
 
-    def with_outcome(self, outcome: str) -> list[SeriesEntry]:
+    def with_outcome(self, outcome: ProductOutcome) -> list[SeriesEntry]:
         """The entries with one outcome, in date order."""
         return [entry for entry in self.entries if entry.outcome == outcome]
 
@@ -50,8 +48,9 @@ class JobSeries:
     @property
     def complete(self) -> bool:
         """True when the job finished and every product it issued is on disk."""
-        return self.state.phase == DONE and not self.with_outcome(FAILED) \
-            and not self.with_outcome(READY)
+        return self.state.phase == JobPhase.FINISHED and not any(
+            entry.outcome in (ProductOutcome.FAILED, ProductOutcome.READY)
+            for entry in self.entries)
 
     def as_json(self) -> dict[str, Any]:
         """The job in the documented JSON schema."""
@@ -63,28 +62,29 @@ class JobSeries:
                 "progress": self.state.progress, "message": self.state.message or None,
                 "replaces": job.replaces,
                 "products": [entry.as_json() for entry in self.entries
-                             if entry.outcome != MISSING],
+                             if entry.outcome != ProductOutcome.MISSING],
                 "unprocessed": self.unprocessed,
                 "missing": [{"name": entry.name,
                              "date": entry.date.isoformat() if entry.date else None}
-                            for entry in self.with_outcome(MISSING)],
+                            for entry in self.with_outcome(ProductOutcome.MISSING)],
                 "logs": list(report.logs) if report else []}
 
 
 def build_series(state: JobState, results: Iterable[ProductResult]) -> JobSeries:
     """Combine a job's report with what the downloads did."""
     report = state.report
-    if report is None or state.phase != DONE:
+    if report is None or state.phase != JobPhase.FINISHED:
         return JobSeries(state)
     by_url = {result.url: result for result in results}
     entries = [_entry_for(url, by_url.get(url)) for url in report.results]
-    entries += [SeriesEntry(name, acquisition_date(name), MISSING) for name in report.missing]
+    entries += [SeriesEntry(name, acquisition_date(name), ProductOutcome.MISSING)
+                for name in report.missing]
     return JobSeries(state, sorted(entries, key=_date_order))
 
 
 def product_urls_to_fetch(state: JobState) -> list[str]:
     """The URLs of a finished job's products that are worth downloading (not cloudy)."""
-    if state.phase != DONE or state.report is None:
+    if state.phase != JobPhase.FINISHED or state.report is None:
         return []
     return [url for url in state.report.results if not is_cloudy(url.rsplit("/", 1)[-1])]
 
@@ -95,9 +95,10 @@ def _entry_for(url: str, result: Optional[ProductResult]) -> SeriesEntry:
     except ProductError as exc:
         name = exc.product or url
     if is_cloudy(name):
-        return SeriesEntry(name, acquisition_date(name), CLOUDY)
+        return SeriesEntry(name, acquisition_date(name), ProductOutcome.CLOUDY)
     if result is None:
-        return SeriesEntry(name, acquisition_date(name), FAILED, message="not fetched")
+        return SeriesEntry(name, acquisition_date(name), ProductOutcome.FAILED,
+                           message="not fetched")
     return SeriesEntry(result.name or name, acquisition_date(name), result.outcome,
                        size=result.size, message=result.message)
 
@@ -115,17 +116,17 @@ class SeriesReport:
     @property
     def waiting(self) -> list[JobSeries]:
         """Jobs still queued or processing."""
-        return [job for job in self.jobs if job.state.phase in (QUEUED, PROCESSING)]
+        return [job for job in self.jobs if not job.state.ended]
 
     @property
     def failed(self) -> list[JobSeries]:
         """Jobs that failed or were canceled, or that could not be checked."""
-        return [job for job in self.jobs if job.state.phase == BROKEN]
+        return [job for job in self.jobs if job.state.phase == JobPhase.FAILED]
 
     @property
     def failed_products(self) -> list[SeriesEntry]:
         """Products that could not be downloaded or verified."""
-        return [entry for job in self.jobs for entry in job.with_outcome(FAILED)]
+        return [entry for job in self.jobs for entry in job.with_outcome(ProductOutcome.FAILED)]
 
     @property
     def complete(self) -> bool:

@@ -13,7 +13,6 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator, Optional
 
@@ -23,6 +22,7 @@ import urllib3
 from .errors import Cancelled, NetworkError, ProductError, UsageError
 from .parts import CHUNK, PartFiles, Segment, WriteBehind, file_size
 from .session import PepsSession
+from .states import Progress, ProgressCallback, ProgressKind
 from .zipcheck import CorruptZip, StreamingZipCheck
 
 log = logging.getLogger(__name__)
@@ -37,21 +37,6 @@ RATE_WINDOW = 0.5
 WAIT_STEP = 0.2
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 _UNSATISFIED_RANGE = re.compile(r"bytes\s+\*/(\d+)")
-
-
-@dataclass(frozen=True)
-class Progress:
-    """A progress event: `kind` is start, advance or finish."""
-
-    kind: str
-    name: str
-    total: Optional[int] = None
-    done: int = 0
-    step: int = 0
-    outcome: str = ""
-
-
-ProgressCallback = Callable[[Progress], None]
 
 
 class Interrupted(Exception):
@@ -219,7 +204,7 @@ class ProductTransfer:
                 self._start_over()
             self._learn(response, total)
             _check_content_type(response)
-            self.on_progress(Progress("start", self.name, total=total,
+            self.on_progress(Progress(ProgressKind.START, self.name, total=total,
                                       done=self.parts.bytes_on_disk()))
             try:
                 self._bring_check_up_to_date()
@@ -359,7 +344,7 @@ class ProductTransfer:
             handle.write(piece)
             if behind is not None:
                 behind.wrote(take)
-            self.on_progress(Progress("advance", self.name, total=self.total,
+            self.on_progress(Progress(ProgressKind.ADVANCE, self.name, total=self.total,
                                       done=segment.position, step=take))
             if take < len(chunk) or (stop is not None and segment.position >= stop):
                 return

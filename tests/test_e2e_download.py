@@ -155,7 +155,7 @@ def test_a_legacy_log_takes_the_endpoint_from_the_environment(run, make_emulator
 def _execute_xml() -> bytes:
     from datetime import date
 
-    from full_maja.submission import submission_document
+    from full_maja.service.peps import submission_document
     from full_maja.validation import JobRequest
     return submission_document(JobRequest("36TWQ", 64, date(2019, 3, 1), date(2019, 5, 1)))
 

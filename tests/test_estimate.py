@@ -15,8 +15,9 @@ from full_maja.estimate import (
     processing_minutes,
     progress_percent,
 )
-from full_maja.joblog import JobRecord
-from full_maja.jobs import BROKEN, DONE, PROCESSING, QUEUED, JobState
+from full_maja.jobrecord import JobRecord
+from full_maja.service import JobState
+from full_maja.states import JobPhase
 
 NOW = datetime(2026, 11, 23, 20, 14, 3, tzinfo=timezone.utc)
 START, END = date(2019, 3, 1), date(2019, 9, 1)
@@ -35,7 +36,7 @@ def state(phase: str, *, progress: Optional[str] = None, submitted: Optional[str
           end: Optional[date] = END) -> JobState:
     job = JobRecord(job_id="1552", status_url="http://h/wps/outputs/pywps-1552.xml",
                     tile="36TWQ", orbit=orbit, start=start, end=end, submitted=submitted)
-    server = {QUEUED: "PENDING", PROCESSING: "STALLED", DONE: "FINISHED", BROKEN: "ERROR"}
+    server = {JobPhase.QUEUED: "PENDING", JobPhase.PROCESSING: "STALLED", JobPhase.FINISHED: "FINISHED", JobPhase.FAILED: "ERROR"}
     return JobState(job, phase, server[phase], progress=progress)
 
 
@@ -62,58 +63,58 @@ def test_processing_takes_an_hour_then_25_minutes_a_date(dates, minutes):
 
 @pytest.mark.parametrize("job, end", [
     # queued: the whole duration from now (16 h for 37 dates), rounded up to 15 min
-    (state(QUEUED, submitted=ago(30)), utc(2026, 11, 24, 12, 15)),
-    (state(QUEUED, orbit=None), utc(2026, 11, 25, 3, 45)),
+    (state(JobPhase.QUEUED, submitted=ago(30)), utc(2026, 11, 24, 12, 15)),
+    (state(JobPhase.QUEUED, orbit=None), utc(2026, 11, 25, 3, 45)),
     # processing: the submission bound wins over an optimistic progress figure
-    (state(PROCESSING, progress="50%", submitted=ago(4)), utc(2026, 11, 24, 8, 15)),
-    (state(PROCESSING, submitted=ago(4)), utc(2026, 11, 24, 8, 15)),
+    (state(JobPhase.PROCESSING, progress="50%", submitted=ago(4)), utc(2026, 11, 24, 8, 15)),
+    (state(JobPhase.PROCESSING, submitted=ago(4)), utc(2026, 11, 24, 8, 15)),
     # ... unless progress says more remains than the clock does
-    (state(PROCESSING, progress="10%", submitted=ago(4)), utc(2026, 11, 24, 10, 45)),
+    (state(JobPhase.PROCESSING, progress="10%", submitted=ago(4)), utc(2026, 11, 24, 10, 45)),
     # progress is never trusted alone: no submission time means the full duration
-    (state(PROCESSING, progress="90%"), utc(2026, 11, 24, 12, 15)),
-    (state(PROCESSING, progress="90%", submitted="yesterday"), utc(2026, 11, 24, 12, 15)),
+    (state(JobPhase.PROCESSING, progress="90%"), utc(2026, 11, 24, 12, 15)),
+    (state(JobPhase.PROCESSING, progress="90%", submitted="yesterday"), utc(2026, 11, 24, 12, 15)),
     # a submission time in the future (clock skew) counts as now
-    (state(PROCESSING, submitted=(NOW + timedelta(hours=2)).isoformat()),
+    (state(JobPhase.PROCESSING, submitted=(NOW + timedelta(hours=2)).isoformat()),
      utc(2026, 11, 24, 12, 15)),
     # overdue: still at least the date under way (25 min)
-    (state(PROCESSING, progress="99%", submitted=ago(40)), utc(2026, 11, 23, 20, 45)),
-    (state(PROCESSING, progress="250 %", submitted=ago(40)), utc(2026, 11, 23, 20, 45)),
+    (state(JobPhase.PROCESSING, progress="99%", submitted=ago(40)), utc(2026, 11, 23, 20, 45)),
+    (state(JobPhase.PROCESSING, progress="250 %", submitted=ago(40)), utc(2026, 11, 23, 20, 45)),
 ])
 def test_estimated_end(job, end):
     assert estimate_end(job, NOW) == end
 
 
 @pytest.mark.parametrize("job", [
-    state(DONE), state(BROKEN), state(QUEUED, start=None, end=None),
-    state(PROCESSING, progress="50%", submitted=ago(1), start=None),
+    state(JobPhase.FINISHED), state(JobPhase.FAILED), state(JobPhase.QUEUED, start=None, end=None),
+    state(JobPhase.PROCESSING, progress="50%", submitted=ago(1), start=None),
 ])
 def test_no_estimate_for_ended_jobs_or_unknown_periods(job):
     assert estimate_end(job, NOW) is None
 
 
 def test_a_naive_now_is_utc_and_whole_quarters_stay():
-    job = state(QUEUED, start=date(2019, 3, 1), end=date(2019, 3, 1))
+    job = state(JobPhase.QUEUED, start=date(2019, 3, 1), end=date(2019, 3, 1))
     assert estimate_end(job, datetime(2026, 1, 1, 12, 0)) == utc(2026, 1, 1, 13, 0)
 
 
 def test_queued_sentence():
-    assert estimate_text(state(QUEUED), NOW) == (
+    assert estimate_text(state(JobPhase.QUEUED), NOW) == (
         "About 37 dates expected; MAJA's pace (1 h for the first date, 25 min for each "
         "further one) means about 16 h of processing once the job leaves the queue, so it "
         "may end around 2026-11-24 12:15 UTC at the earliest.")
 
 
 def test_processing_sentence():
-    text = estimate_text(state(PROCESSING, progress="50%", submitted=ago(4)), NOW)
+    text = estimate_text(state(JobPhase.PROCESSING, progress="50%", submitted=ago(4)), NOW)
     assert text == ("About 37 dates expected; MAJA's pace (1 h for the first date, 25 min "
                     "for each further one) means about 16 h in all, so it may end around "
                     "2026-11-24 08:15 UTC.")
 
 
 @pytest.mark.parametrize("job, words", [
-    (state(QUEUED, orbit=None), ["About 74 dates", "two orbits assumed", "31 h 25 min"]),
-    (state(PROCESSING, start=None, end=None), ["does not record the job's period"]),
-    (state(QUEUED, start=date(2019, 3, 1), end=date(2019, 3, 1)), ["About 1 date expected"]),
+    (state(JobPhase.QUEUED, orbit=None), ["About 74 dates", "two orbits assumed", "31 h 25 min"]),
+    (state(JobPhase.PROCESSING, start=None, end=None), ["does not record the job's period"]),
+    (state(JobPhase.QUEUED, start=date(2019, 3, 1), end=date(2019, 3, 1)), ["About 1 date expected"]),
 ])
 def test_sentence_variants_are_one_sentence(job, words):
     text = estimate_text(job, NOW)
@@ -122,7 +123,7 @@ def test_sentence_variants_are_one_sentence(job, words):
         assert word in text
 
 
-@pytest.mark.parametrize("phase", [DONE, BROKEN])
+@pytest.mark.parametrize("phase", [JobPhase.FINISHED, JobPhase.FAILED])
 def test_no_sentence_once_a_job_has_ended(phase):
     assert estimate_text(state(phase, submitted=ago(1)), NOW) == ""
 

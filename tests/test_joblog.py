@@ -12,12 +12,11 @@ from full_maja.errors import JobLogError
 from full_maja.joblog import (
     MAX_LOG_BYTES,
     JobLog,
-    JobRecord,
     default_log_name,
-    new_record,
     read_job_log,
     write_job_log,
 )
+from full_maja.jobrecord import JobRecord, new_record
 from full_maja.validation import JobRequest
 
 REQUEST = JobRequest("36TWQ", 64, date(2019, 3, 1), date(2019, 9, 1))
@@ -29,7 +28,7 @@ LEGACY = ('<?xml version="1.0" encoding="utf-8"?>\n<wps:ExecuteResponse '
 
 
 def test_a_written_log_reads_back_the_same(tmp_path: Path):
-    record = new_record(REQUEST, STATUS, "https://peps.cnes.fr/resto/wps")
+    record = new_record(REQUEST, "155237461814", STATUS, "https://peps.cnes.fr/resto/wps")
     write_job_log(JobLog(tmp_path / "a.log", [record]))
     log = read_job_log(tmp_path / "a.log")
     assert log.jobs == [record]
@@ -38,7 +37,7 @@ def test_a_written_log_reads_back_the_same(tmp_path: Path):
 
 
 def test_the_log_is_readable_json_without_secrets(tmp_path: Path):
-    write_job_log(JobLog(tmp_path / "a.log", [new_record(REQUEST, STATUS, "https://e/wps")]))
+    write_job_log(JobLog(tmp_path / "a.log", [new_record(REQUEST, "155237461814", STATUS, "https://e/wps")]))
     document = json.loads((tmp_path / "a.log").read_text())
     assert document["format"] == "full-maja job log"
     assert document["jobs"][0]["tile"] == "36TWQ"
@@ -47,8 +46,8 @@ def test_the_log_is_readable_json_without_secrets(tmp_path: Path):
 
 
 def test_replacement_keeps_history_and_follows_the_new_job(tmp_path: Path):
-    old = new_record(REQUEST, STATUS, "https://e/wps")
-    new = new_record(REQUEST, STATUS.replace("155237461814", "99"), "https://e/wps")
+    old = new_record(REQUEST, "155237461814", STATUS, "https://e/wps")
+    new = new_record(REQUEST, "99", STATUS.replace("155237461814", "99"), "https://e/wps")
     log = JobLog(tmp_path / "a.log", [old]).with_replacement(old.job_id, new)
     write_job_log(log)
     again = read_job_log(tmp_path / "a.log")
@@ -109,7 +108,7 @@ def test_unreadable_log(tmp_path: Path):
 
 def test_a_failed_write_leaves_the_old_log_whole(tmp_path: Path, monkeypatch):
     path = tmp_path / "a.log"
-    write_job_log(JobLog(path, [new_record(REQUEST, STATUS, "https://e/wps")]))
+    write_job_log(JobLog(path, [new_record(REQUEST, "155237461814", STATUS, "https://e/wps")]))
     before = path.read_bytes()
 
     def crash(*args):

@@ -18,21 +18,21 @@ import full_maja.atomic
 from full_maja.cli import download_parser
 from full_maja.client import Client
 from full_maja.credentials import Credentials
-from full_maja.download import DOWNLOADED, FAILED, PRESENT
 from full_maja.emulator.products import cloud_percent
 from full_maja.estimate import estimate_text
-from full_maja.joblog import JobRecord
-from full_maja.jobreport import JobReport
-from full_maja.jobs import BROKEN, DONE, PROCESSING, QUEUED, JobState
+from full_maja.jobrecord import JobRecord
 from full_maja.page import PAGE_NAME, QUICKLOOK_DIR, quicklook_name, write_series_page
 from full_maja.products import product_stem
-from full_maja.series import CLOUDY, MISSING, READY, JobSeries, SeriesEntry, SeriesReport
+from full_maja.series import JobSeries, SeriesEntry, SeriesReport
+from full_maja.service import JobState
+from full_maja.service.jobreport import JobReport
+from full_maja.states import JobPhase, ProductOutcome
 from full_maja.validation import JobRequest
 from full_maja.verified import VerifiedRecord
 
 NOW = datetime(2026, 11, 23, 20, 14, 3, tzinfo=timezone.utc)
-ON_PAGE = {DOWNLOADED: "downloaded", PRESENT: "downloaded", CLOUDY: "cloudy",
-           MISSING: "missing", FAILED: "failed", READY: "to-come"}
+ON_PAGE = {ProductOutcome.DOWNLOADED: "downloaded", ProductOutcome.PRESENT: "downloaded", ProductOutcome.CLOUDY: "cloudy",
+           ProductOutcome.MISSING: "missing", ProductOutcome.FAILED: "failed", ProductOutcome.READY: "to-come"}
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 60 + b"\xff\xd9"
 HOSTILE_ZIP = 'SENTINEL2A_20190306"><svg onload=alert(1)>.zip'
 
@@ -130,13 +130,13 @@ def test_every_date_shows_with_its_outcome_quicklook_cloud_and_link(series):
     assert path == out / PAGE_NAME
     page = read_page(path)
     entries = report.jobs[0].entries
-    assert {entry.outcome for entry in entries} >= {DOWNLOADED, CLOUDY, MISSING}
+    assert {entry.outcome for entry in entries} >= {ProductOutcome.DOWNLOADED, ProductOutcome.CLOUDY, ProductOutcome.MISSING}
     expected = [(entry.date.isoformat(), ON_PAGE[entry.outcome]) for entry in entries]
     assert [(card["date"], card["outcome"]) for card in page.cards] == expected
     assert [(mark["data-date"], mark["data-outcome"]) for mark in page.marks] == expected
     for entry, card in zip(entries, page.cards):
         assert entry.date.isoformat() in card["text"]
-        if entry.outcome != DOWNLOADED:
+        if entry.outcome != ProductOutcome.DOWNLOADED:
             assert card["img"] == [] and card["href"] == [], card
             continue
         stem = product_stem(entry.name)
@@ -231,17 +231,17 @@ def test_a_quicklook_of_another_size_is_replaced(series):
 def hostile_report(out: Path) -> SeriesReport:
     hostile_zip = HOSTILE_ZIP
     product_zip(out / hostile_zip)
-    finished = JobSeries(JobState(record("1552"), DONE, "FINISHED"), [
-        SeriesEntry(hostile_zip, date(2019, 3, 6), DOWNLOADED, size=10),
-        SeriesEntry("<img src=x onerror=alert(2)>.zip", date(2019, 3, 11), FAILED,
+    finished = JobSeries(JobState(record("1552"), JobPhase.FINISHED, "FINISHED"), [
+        SeriesEntry(hostile_zip, date(2019, 3, 6), ProductOutcome.DOWNLOADED, size=10),
+        SeriesEntry("<img src=x onerror=alert(2)>.zip", date(2019, 3, 11), ProductOutcome.FAILED,
                     message='HTTP 404 "><script>alert(3)</script>'),
         SeriesEntry("S2A_MSIL1C_20190316\" onmouseover=\"alert(4)", date(2019, 3, 16),
-                    MISSING),
-        SeriesEntry("javascript:alert(5)//NOVALD.zip", date(2019, 3, 21), CLOUDY),
+                    ProductOutcome.MISSING),
+        SeriesEntry("javascript:alert(5)//NOVALD.zip", date(2019, 3, 21), ProductOutcome.CLOUDY),
     ])
     report = JobReport("ERROR", logs=["https://peps.example/logs/joblog-<b>9</b>.log"])
     broken = JobSeries(JobState(record("9</h2><script>alert(6)</script>",
-                                       tile="<i>36TWQ</i>"), BROKEN, "ERROR", report=report,
+                                       tile="<i>36TWQ</i>"), JobPhase.FAILED, "ERROR", report=report,
                                 message="<script>alert(7)</script> & more"))
     return SeriesReport([finished, broken])
 
@@ -306,8 +306,8 @@ def test_corrupt_zips_and_zips_without_quicklook_show_no_image(tmp_path: Path):
     product_zip(out / names[2], quicklook=b"GIF89a not a jpeg", metadata=(
         b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "boom">]><x>&e;</x>'))
     (out / names[3]).write_bytes(b"")
-    series = JobSeries(JobState(record(), DONE, "FINISHED"),
-                       [SeriesEntry(name, date(2019, 3, 1 + 5 * i), DOWNLOADED)
+    series = JobSeries(JobState(record(), JobPhase.FINISHED, "FINISHED"),
+                       [SeriesEntry(name, date(2019, 3, 1 + 5 * i), ProductOutcome.DOWNLOADED)
                         for i, name in enumerate(names)])
     page = read_page(write_series_page(SeriesReport([series]), out, title="t", now=NOW))
     assert [card["img"] for card in page.cards] == [[], [], [], []]
@@ -324,8 +324,8 @@ def test_an_extracted_product_shows_its_quicklook_and_links_its_folder(tmp_path:
     (out / stem / stem).mkdir(parents=True)
     (out / stem / stem / f"{stem}_QKL_ALL.jpg").write_bytes(JPEG)
     VerifiedRecord(out).remember_extracted(name, stem)
-    series = JobSeries(JobState(record(), DONE, "FINISHED"),
-                       [SeriesEntry(name, date(2019, 3, 6), PRESENT)])
+    series = JobSeries(JobState(record(), JobPhase.FINISHED, "FINISHED"),
+                       [SeriesEntry(name, date(2019, 3, 6), ProductOutcome.PRESENT)])
     page = read_page(write_series_page(SeriesReport([series]), out, title="t", now=NOW))
     assert page.cards[0]["img"] == [f"{QUICKLOOK_DIR}/{stem}.jpg"]
     assert set(page.cards[0]["href"]) == {f"{stem}/"}
@@ -352,12 +352,12 @@ def test_products_extracted_by_the_client_keep_their_quicklooks(make_emulator, t
 
 def test_waiting_jobs_show_their_state_progress_and_estimate(tmp_path: Path):
     submitted = (NOW - timedelta(hours=3)).isoformat().replace("+00:00", "Z")
-    queued = JobState(record("1", submitted=submitted), QUEUED, "PENDING")
-    processing = JobState(record("2", submitted=submitted, orbit=None), PROCESSING,
+    queued = JobState(record("1", submitted=submitted), JobPhase.QUEUED, "PENDING")
+    processing = JobState(record("2", submitted=submitted, orbit=None), JobPhase.PROCESSING,
                           "STALLED", progress="35%")
     report = SeriesReport([JobSeries(queued), JobSeries(processing)])
     page = read_page(write_series_page(report, tmp_path, title="t", now=NOW))
-    assert [section["data-phase"] for section in page.sections] == [QUEUED, PROCESSING]
+    assert [section["data-phase"] for section in page.sections] == [JobPhase.QUEUED, JobPhase.PROCESSING]
     for section, state in zip(page.sections, (queued, processing)):
         text = " ".join(" ".join(section["text"]).split())
         assert estimate_text(state, NOW) in text
@@ -374,8 +374,8 @@ def test_waiting_jobs_show_their_state_progress_and_estimate(tmp_path: Path):
 
 def test_ready_products_are_still_to_come(tmp_path: Path):
     name = "SENTINEL2A_20190301-083751-427_L2A_T36TWQ_C_V2-2.zip"
-    series = JobSeries(JobState(record(), DONE, "FINISHED"),
-                       [SeriesEntry(name, date(2019, 3, 1), READY)])
+    series = JobSeries(JobState(record(), JobPhase.FINISHED, "FINISHED"),
+                       [SeriesEntry(name, date(2019, 3, 1), ProductOutcome.READY)])
     page = read_page(write_series_page(SeriesReport([series]), tmp_path, title="t", now=NOW))
     assert [(card["outcome"], card["img"], card["href"]) for card in page.cards] == [
         ("to-come", [], [])]

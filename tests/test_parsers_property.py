@@ -22,9 +22,16 @@ from hypothesis import strategies as st
 
 from full_maja.errors import FullMajaError
 from full_maja.joblog import JobLog, read_job_log
-from full_maja.jobreport import JobReport, parse_report
 from full_maja.products import SAFE_NAME, acquisition_date, product_name_from_url, target_path
-from full_maja.wps import ACCEPTED, FAILED, STARTED, SUCCEEDED, WpsStatus, parse_execute_response
+from full_maja.service.jobreport import JobReport, parse_report
+from full_maja.service.wps import (
+    ACCEPTED,
+    FAILED,
+    STARTED,
+    SUCCEEDED,
+    WpsStatus,
+    parse_execute_response,
+)
 
 FAST = settings(max_examples=120, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,

@@ -6,8 +6,7 @@ from datetime import date
 import pytest
 
 from full_maja.errors import ServiceError
-from full_maja.validation import JobRequest
-from full_maja.wps import (
+from full_maja.service.wps import (
     ACCEPTED,
     FAILED,
     STARTED,
@@ -18,6 +17,7 @@ from full_maja.wps import (
     parse_execute_response,
     parse_xml,
 )
+from full_maja.validation import JobRequest
 
 HEAD = ('<wps:ExecuteResponse xmlns:wps="http://www.opengis.net/wps/1.0.0" '
         'xmlns:ows="http://www.opengis.net/ows/1.1" service="WPS" version="1.0.0" '

@@ -5,18 +5,16 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import Optional
 
-from .download import DOWNLOADED, FAILED, PRESENT
 from .estimate import estimate_text
-from .jobs import BROKEN, DONE, PROCESSING, QUEUED, UNREACHABLE, JobState
-from .series import CLOUDY, MISSING, READY, JobSeries, SeriesReport
+from .series import JobSeries, SeriesReport
+from .service import UNREACHABLE, JobState
+from .states import JobPhase, ProductOutcome
 
 QUEUED_WHY = ("PEPS runs at most 10 FULL_MAJA jobs at once for all its users, and queues "
               "the others while its computing centre is busy; the job waits its turn.")
 PROCESSING_CAVEAT = ("The progress figure runs well ahead of reality: MAJA needs about an "
                      "hour for the first date and about 25 minutes for each further date.")
 LOOK_AGAIN = "Run this command again later: once an hour is plenty (a cron job does it well)."
-OUTCOME_WORDS = {DOWNLOADED: "downloaded", PRESENT: "on disk", CLOUDY: "cloudy",
-                 MISSING: "missing", FAILED: "FAILED", READY: "ready"}
 
 
 def job_heading(state: JobState) -> str:
@@ -29,13 +27,13 @@ def state_lines(state: JobState, now: Optional[datetime] = None) -> list[str]:
     """What a user needs to know about a job that has not finished."""
     lines = [job_heading(state)]
     estimate = estimate_text(state, now or datetime.now(timezone.utc))
-    if state.phase == QUEUED:
+    if state.phase == JobPhase.QUEUED:
         lines += [f"  {QUEUED_WHY}", f"  {estimate}", f"  {LOOK_AGAIN}"]
-    elif state.phase == PROCESSING:
+    elif state.phase == JobPhase.PROCESSING:
         lines += [f"  {PROCESSING_CAVEAT}", f"  {estimate}", f"  {LOOK_AGAIN}"]
     elif state.server_state == UNREACHABLE:
         lines.append(f"  Could not check it: {state.message}")
-    elif state.phase == BROKEN:
+    elif state.phase == JobPhase.FAILED:
         lines.append(f"  Server message: {state.message or 'none given'}")
         lines.append("  To submit it again: run this command with --resubmit")
         for url in state.report.logs if state.report else []:
@@ -47,13 +45,13 @@ def state_lines(state: JobState, now: Optional[datetime] = None) -> list[str]:
 def series_lines(series: JobSeries) -> list[str]:
     """The finished job's dates in order with their outcome, then the gaps."""
     lines = [job_heading(series.state)]
-    if series.state.phase != DONE:
+    if series.state.phase != JobPhase.FINISHED:
         return state_lines(series.state)
     lines.append(f"  Series, {len(series.entries)} products in date order:")
     for entry in series.entries:
         day = entry.date.isoformat() if entry.date else "(no date)"
-        detail = entry.message if entry.outcome == FAILED else entry.name
-        lines.append(f"    {day}  {OUTCOME_WORDS[entry.outcome]:<10}  {detail}")
+        detail = entry.message if entry.outcome == ProductOutcome.FAILED else entry.name
+        lines.append(f"    {day}  {entry.outcome.word:<10}  {detail}")
     lines += _cloudy_lines(series) + _missing_lines(series)
     lines += [f"  Note: {note}" for note in series.state.notes]
     return lines
@@ -65,14 +63,14 @@ def summary_line(report: SeriesReport) -> str:
     outcomes = Counter(entry.outcome for job in report.jobs for entry in job.entries)
     parts = [_count(len(report.jobs), "job") + ": " + ", ".join(
         f"{count} {phase}" for phase, count in phases.items())]
-    on_disk = outcomes[DOWNLOADED] + outcomes[PRESENT]
-    if phases[DONE]:
+    on_disk = sum(count for outcome, count in outcomes.items() if outcome.on_disk)
+    if phases[JobPhase.FINISHED]:
         parts.append(f"{_count(on_disk, 'product')} on disk "
-                     f"({outcomes[DOWNLOADED]} downloaded now)")
-        parts.append(f"{outcomes[CLOUDY]} skipped for clouds")
+                     f"({outcomes[ProductOutcome.DOWNLOADED]} downloaded now)")
+        parts.append(f"{outcomes[ProductOutcome.CLOUDY]} skipped for clouds")
         parts.append(f"{sum(job.unprocessed or 0 for job in report.jobs)} not processed")
-    if outcomes[FAILED]:
-        parts.append(f"{_count(outcomes[FAILED], 'product')} FAILED")
+    if outcomes[ProductOutcome.FAILED]:
+        parts.append(f"{_count(outcomes[ProductOutcome.FAILED], 'product')} FAILED")
     return "Summary: " + "; ".join(parts) + ". " + _verdict(report)
 
 
@@ -92,7 +90,7 @@ def status_table(report: SeriesReport) -> list[str]:
 def _status_row(series: JobSeries) -> tuple[str, ...]:
     job, state = series.state.job, series.state
     outcomes = Counter(entry.outcome for entry in series.entries)
-    finished = state.phase == DONE
+    finished = state.phase == JobPhase.FINISHED
     period = f"{job.start}..{job.end}" if job.start and job.end else "-"
 
     def figure(value: int) -> str:
@@ -100,14 +98,15 @@ def _status_row(series: JobSeries) -> tuple[str, ...]:
 
     return (job.tile or "-", str(job.orbit) if job.orbit is not None else "-", period,
             job.job_id, state.server_state, state.progress or "-",
-            figure(outcomes[READY] + outcomes[PRESENT] + outcomes[DOWNLOADED]
-                   + outcomes[FAILED]),
-            figure(outcomes[PRESENT] + outcomes[DOWNLOADED]), figure(outcomes[CLOUDY]),
+            figure(sum(outcomes.values()) - outcomes[ProductOutcome.CLOUDY]
+                   - outcomes[ProductOutcome.MISSING]),
+            figure(sum(count for outcome, count in outcomes.items() if outcome.on_disk)),
+            figure(outcomes[ProductOutcome.CLOUDY]),
             str(series.unprocessed) if finished and series.unprocessed is not None else "-")
 
 
 def _cloudy_lines(series: JobSeries) -> list[str]:
-    cloudy = series.with_outcome(CLOUDY)
+    cloudy = series.with_outcome(ProductOutcome.CLOUDY)
     if not cloudy:
         return ["  Skipped for clouds: none."]
     days = ", ".join(_day(entry.date) for entry in cloudy)
@@ -116,7 +115,7 @@ def _cloudy_lines(series: JobSeries) -> list[str]:
 
 def _missing_lines(series: JobSeries) -> list[str]:
     count = series.unprocessed
-    missing = series.with_outcome(MISSING)
+    missing = series.with_outcome(ProductOutcome.MISSING)
     if not count and not missing:
         return ["  Not processed: none."]
     lines = [f"  Not processed: {_count(count or len(missing), 'product')} "
@@ -136,9 +135,8 @@ def _verdict(report: SeriesReport) -> str:
 
 
 def _state_words(state: JobState) -> str:
-    words = {QUEUED: "queued", PROCESSING: "processing", DONE: "finished", BROKEN: "failed"}
-    text = f"{words[state.phase]} ({state.server_state})"
-    if state.phase == PROCESSING and state.progress:
+    text = f"{state.phase} ({state.server_state})"
+    if state.phase == JobPhase.PROCESSING and state.progress:
         text += f", progress {state.progress}"
     return text + "."
 

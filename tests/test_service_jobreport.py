@@ -6,7 +6,7 @@ import json
 import pytest
 
 from full_maja.errors import ServiceError
-from full_maja.jobreport import parse_report
+from full_maja.service.jobreport import parse_report
 
 
 def report(**info: object) -> bytes:

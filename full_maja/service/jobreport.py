@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from .errors import ServiceError
+from ..errors import ServiceError
 
 PENDING, STALLED, FINISHED, ERROR, CANCELED = "PENDING", "STALLED", "FINISHED", "ERROR", "CANCELED"
 ENDED_STATES = frozenset({FINISHED, ERROR, CANCELED})

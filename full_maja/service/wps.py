@@ -10,8 +10,8 @@ from urllib.parse import unquote, urlsplit
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from .errors import ServiceError
-from .validation import JobRequest
+from ..errors import ServiceError
+from ..validation import JobRequest
 
 WPS_NS = "http://www.opengis.net/wps/1.0.0"
 OWS_NAMESPACES = ("http://www.opengis.net/ows/1.1", "http://www.opengis.net/ows")

@@ -8,10 +8,10 @@ from typing import Optional, TextIO
 
 from tqdm import tqdm
 
-from .transfer import Progress
+from .states import Progress, ProgressKind
 
 
-class Reporter:
+class Console:
     """Prints messages on stdout, problems on stderr; quiet mode keeps only what matters."""
 
     def __init__(self, prog: str, *, quiet: bool = False, stdout: Optional[TextIO] = None,
@@ -58,7 +58,7 @@ class Reporter:
 
 
 class _ReporterHandler(logging.Handler):
-    def __init__(self, reporter: Reporter) -> None:
+    def __init__(self, reporter: Console) -> None:
         super().__init__(logging.WARNING)
         self.reporter = reporter
 
@@ -81,12 +81,12 @@ class ProgressBars:
 
     def __call__(self, event: Progress) -> None:
         with self.lock:
-            if event.kind == "start":
+            if event.kind == ProgressKind.START:
                 self._start(event)
-            elif event.kind == "advance" and event.name in self.bars:
+            elif event.kind == ProgressKind.ADVANCE and event.name in self.bars:
                 self.bars[event.name].update(event.step)
                 self.total.update(event.step)
-            elif event.kind == "finish":
+            elif event.kind == ProgressKind.FINISH:
                 self._finish(event)
 
     def _start(self, event: Progress) -> None:

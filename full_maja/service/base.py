@@ -1,0 +1,83 @@
+"""The seam between full-maja and a FULL_MAJA server: one interface, one class per protocol.
+
+Nothing above this package knows which protocol a server speaks: the client
+submits, checks, cancels and lists jobs through a `Service`, and gets back job
+records and `JobState`s in full-maja's own words.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ..jobrecord import JobRecord
+from ..session import PepsSession
+from ..states import JobPhase
+from ..validation import JobRequest
+from .jobreport import JobReport
+
+UNREACHABLE = "UNREACHABLE"
+"""The server state of a job that could not be checked."""
+
+
+@dataclass(frozen=True)
+class JobState:
+    """Where a job stands, as one run of full-maja saw it."""
+
+    job: JobRecord
+    phase: JobPhase
+    server_state: str
+    report: Optional[JobReport] = None
+    progress: Optional[str] = None
+    message: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ended(self) -> bool:
+        """True once the job will not change any more."""
+        return self.phase.ended
+
+
+@dataclass(frozen=True)
+class ServerJob:
+    """A job as the server lists it."""
+
+    job_id: str
+    process: str
+    status: str
+    progress: Optional[int] = None
+    created: Optional[str] = None
+
+
+class Service(ABC):
+    """One FULL_MAJA server: submit, check, read results, cancel and list jobs."""
+
+    protocol: str = ""
+
+    def __init__(self, session: PepsSession, endpoint: str) -> None:
+        self.session = session
+        self.endpoint = endpoint
+
+    @abstractmethod
+    def submission_text(self, request: JobRequest) -> str:
+        """What `submit` would send for `request` (for a dry run)."""
+
+    @abstractmethod
+    def submit(self, request: JobRequest) -> JobRecord:
+        """Submit one job; the request is never sent twice once it may have arrived."""
+
+    @abstractmethod
+    def check(self, job: JobRecord) -> JobState:
+        """Where a job stands, with its report once the server has one."""
+
+    @abstractmethod
+    def results(self, job: JobRecord) -> JobReport:
+        """The report of a job: its products, cloudy dates and unprocessed products."""
+
+    @abstractmethod
+    def cancel(self, job: JobRecord) -> None:
+        """Ask the server to stop a job and drop its results."""
+
+    @abstractmethod
+    def list_jobs(self) -> list[ServerJob]:
+        """The jobs the server knows for this account, newest first."""

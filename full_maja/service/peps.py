@@ -1,0 +1,148 @@
+"""FULL_MAJA over WPS 1.0.0, as PEPS ran it: Execute, status documents, refreshed reports."""
+from __future__ import annotations
+
+import logging
+
+from ..errors import AuthenticationError, FullMajaError, NetworkError, NotSupported, ServiceError
+from ..jobrecord import JobRecord, new_record
+from ..states import JobPhase
+from ..validation import JobRequest
+from .base import JobState, ServerJob, Service
+from .jobreport import CANCELED, ERROR, FINISHED, PENDING, JobReport, parse_report
+from .wps import (
+    ACCEPTED,
+    FAILED,
+    FULL_MAJA,
+    WpsStatus,
+    execute_document,
+    full_maja_inputs,
+    job_id_from_status_location,
+    parse_execute_response,
+    processing_status_params,
+)
+
+log = logging.getLogger(__name__)
+
+PROCESS_FAILED = "ProcessFailed"
+XML_HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
+NO_CANCEL = ("this WPS 1.0.0 service offers no way to stop a job: it ends by itself "
+             "(a job that is no longer wanted can be left to finish, or ignored)")
+NO_LISTING = ("this WPS 1.0.0 service cannot list its jobs; a job whose log was lost can be "
+              "adopted from the local journal of submissions (--adopt JOB_ID -l LOG)")
+
+
+def submission_document(request: JobRequest) -> bytes:
+    """The asynchronous Execute document of FULL_MAJA for one request."""
+    return execute_document(FULL_MAJA, full_maja_inputs(request), asynchronous=True)
+
+
+class WpsService(Service):
+    """A WPS 1.0.0 endpoint offering FULL_MAJA and PROCESSING_STATUS (PEPS, PyWPS)."""
+
+    protocol = "wps"
+
+    def submission_text(self, request: JobRequest) -> str:
+        """The Execute document, as it would be POSTed."""
+        return submission_document(request).decode("utf-8")
+
+    def submit(self, request: JobRequest) -> JobRecord:
+        """POST the Execute document once; never again once it may have arrived."""
+        try:
+            response = self.session.post(self.endpoint, data=submission_document(request),
+                                         headers=XML_HEADERS)
+        except NetworkError as exc:
+            if not exc.reached_server:
+                raise
+            raise NetworkError(f"{exc} (if the submission of tile {request.tile} reached the "
+                               "server, the job may exist: check your jobs on the PEPS site "
+                               "before submitting again)") from exc
+        with response:
+            content = response.content
+        if response.status_code != 200 and b"ExceptionReport" not in content:
+            raise ServiceError(f"the server answered HTTP {response.status_code} to the "
+                               f"submission of tile {request.tile}; try again later",
+                               status=response.status_code)
+        status = parse_execute_response(content, "the answer to the submission")
+        if not status.status_location:
+            raise ServiceError("the server accepted the submission but gave no statusLocation "
+                               "to follow it; the job cannot be followed from here")
+        return new_record(request, job_id_from_status_location(status.status_location),
+                          status.status_location, self.endpoint)
+
+    def check(self, job: JobRecord) -> JobState:
+        """Fetch the status document, refresh the report and read it."""
+        status = self._status(job)
+        if status.state == FAILED:
+            return JobState(job, JobPhase.FAILED, PROCESS_FAILED, message=status.message)
+        if not status.report_url:
+            phase = JobPhase.QUEUED if status.state == ACCEPTED else JobPhase.PROCESSING
+            progress = f"{status.percent}%" if status.percent is not None else None
+            return JobState(job, phase, status.state, progress=progress,
+                            message=status.message)
+        notes = self._refresh(job)
+        report = self._report(job, status.report_url)
+        return JobState(job, _phase(report.state), report.state, report=report,
+                        progress=report.progress, message=report.message, notes=notes)
+
+    def results(self, job: JobRecord) -> JobReport:
+        """The job's report as it stands (the job must be registered)."""
+        status = self._status(job)
+        if not status.report_url:
+            raise ServiceError(f"job {job.job_id} has no report yet", job_id=job.job_id)
+        return self._report(job, status.report_url)
+
+    def cancel(self, job: JobRecord) -> None:
+        """WPS 1.0.0 cannot stop a job."""
+        raise NotSupported(NO_CANCEL)
+
+    def list_jobs(self) -> list[ServerJob]:
+        """WPS 1.0.0 cannot list jobs."""
+        raise NotSupported(NO_LISTING)
+
+    def _status(self, job: JobRecord) -> WpsStatus:
+        what = f"the status document of job {job.job_id}"
+        return parse_execute_response(self._get(job.status_url, what, job), what)
+
+    def _report(self, job: JobRecord, url: str) -> JobReport:
+        what = f"the report of job {job.job_id}"
+        return parse_report(self._get(url, what, job), what)
+
+    def _refresh(self, job: JobRecord) -> list[str]:
+        """Ask the server to bring the job's report up to date; a failure only makes a note."""
+        try:
+            response = self.session.get(job.endpoint or self.endpoint,
+                                        params=processing_status_params(job.job_id))
+            with response:
+                if response.status_code != 200:
+                    raise ServiceError(f"HTTP {response.status_code}")
+                parse_execute_response(response.content, "the refresh answer")
+        except AuthenticationError:
+            raise
+        except FullMajaError as exc:
+            note = (f"could not ask the server to refresh the report of job {job.job_id} "
+                    f"({exc}); using the report as it stands")
+            log.warning(note)
+            return [note]
+        return []
+
+    def _get(self, url: str, what: str, job: JobRecord) -> bytes:
+        response = self.session.get(url)
+        with response:
+            if response.status_code == 404:
+                raise ServiceError(f"{what} is not on the server (HTTP 404): the job may have "
+                                   "been purged", job_id=job.job_id, status=404)
+            if response.status_code != 200:
+                raise ServiceError(f"{what} could not be read (HTTP {response.status_code}); "
+                                   "run again later", job_id=job.job_id,
+                                   status=response.status_code)
+            return response.content
+
+
+def _phase(state: str) -> JobPhase:
+    if state == FINISHED:
+        return JobPhase.FINISHED
+    if state in (ERROR, CANCELED):
+        return JobPhase.FAILED
+    if state == PENDING:
+        return JobPhase.QUEUED
+    return JobPhase.PROCESSING
