@@ -36,7 +36,8 @@ def state(phase: str, *, progress: Optional[str] = None, submitted: Optional[str
           end: Optional[date] = END) -> JobState:
     job = JobRecord(job_id="1552", status_url="http://h/wps/outputs/pywps-1552.xml",
                     tile="36TWQ", orbit=orbit, start=start, end=end, submitted=submitted)
-    server = {JobPhase.QUEUED: "PENDING", JobPhase.PROCESSING: "STALLED", JobPhase.FINISHED: "FINISHED", JobPhase.FAILED: "ERROR"}
+    server = {JobPhase.QUEUED: "PENDING", JobPhase.PROCESSING: "STALLED",
+              JobPhase.FINISHED: "FINISHED", JobPhase.FAILED: "ERROR"}
     return JobState(job, phase, server[phase], progress=progress)
 
 
@@ -114,7 +115,8 @@ def test_processing_sentence():
 @pytest.mark.parametrize("job, words", [
     (state(JobPhase.QUEUED, orbit=None), ["About 74 dates", "two orbits assumed", "31 h 25 min"]),
     (state(JobPhase.PROCESSING, start=None, end=None), ["does not record the job's period"]),
-    (state(JobPhase.QUEUED, start=date(2019, 3, 1), end=date(2019, 3, 1)), ["About 1 date expected"]),
+    (state(JobPhase.QUEUED, start=date(2019, 3, 1), end=date(2019, 3, 1)),
+     ["About 1 date expected"]),
 ])
 def test_sentence_variants_are_one_sentence(job, words):
     text = estimate_text(job, NOW)

@@ -31,8 +31,9 @@ from full_maja.validation import JobRequest
 from full_maja.verified import VerifiedRecord
 
 NOW = datetime(2026, 11, 23, 20, 14, 3, tzinfo=timezone.utc)
-ON_PAGE = {ProductOutcome.DOWNLOADED: "downloaded", ProductOutcome.PRESENT: "downloaded", ProductOutcome.CLOUDY: "cloudy",
-           ProductOutcome.MISSING: "missing", ProductOutcome.FAILED: "failed", ProductOutcome.READY: "to-come"}
+ON_PAGE = {ProductOutcome.DOWNLOADED: "downloaded", ProductOutcome.PRESENT: "downloaded",
+           ProductOutcome.CLOUDY: "cloudy", ProductOutcome.MISSING: "missing",
+           ProductOutcome.FAILED: "failed", ProductOutcome.READY: "to-come"}
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 60 + b"\xff\xd9"
 HOSTILE_ZIP = 'SENTINEL2A_20190306"><svg onload=alert(1)>.zip'
 
@@ -130,7 +131,8 @@ def test_every_date_shows_with_its_outcome_quicklook_cloud_and_link(series):
     assert path == out / PAGE_NAME
     page = read_page(path)
     entries = report.jobs[0].entries
-    assert {entry.outcome for entry in entries} >= {ProductOutcome.DOWNLOADED, ProductOutcome.CLOUDY, ProductOutcome.MISSING}
+    assert {entry.outcome for entry in entries} >= {
+        ProductOutcome.DOWNLOADED, ProductOutcome.CLOUDY, ProductOutcome.MISSING}
     expected = [(entry.date.isoformat(), ON_PAGE[entry.outcome]) for entry in entries]
     assert [(card["date"], card["outcome"]) for card in page.cards] == expected
     assert [(mark["data-date"], mark["data-outcome"]) for mark in page.marks] == expected
@@ -241,7 +243,8 @@ def hostile_report(out: Path) -> SeriesReport:
     ])
     report = JobReport("ERROR", logs=["https://peps.example/logs/joblog-<b>9</b>.log"])
     broken = JobSeries(JobState(record("9</h2><script>alert(6)</script>",
-                                       tile="<i>36TWQ</i>"), JobPhase.FAILED, "ERROR", report=report,
+                                       tile="<i>36TWQ</i>"), JobPhase.FAILED, "ERROR",
+                                report=report,
                                 message="<script>alert(7)</script> & more"))
     return SeriesReport([finished, broken])
 
@@ -357,7 +360,8 @@ def test_waiting_jobs_show_their_state_progress_and_estimate(tmp_path: Path):
                           "STALLED", progress="35%")
     report = SeriesReport([JobSeries(queued), JobSeries(processing)])
     page = read_page(write_series_page(report, tmp_path, title="t", now=NOW))
-    assert [section["data-phase"] for section in page.sections] == [JobPhase.QUEUED, JobPhase.PROCESSING]
+    phases = [section["data-phase"] for section in page.sections]
+    assert phases == [JobPhase.QUEUED, JobPhase.PROCESSING]
     for section, state in zip(page.sections, (queued, processing)):
         text = " ".join(" ".join(section["text"]).split())
         assert estimate_text(state, NOW) in text
