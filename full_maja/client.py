@@ -98,10 +98,14 @@ class Client:
         return [self.check_job(job) for job in job_log.active_jobs]
 
     def check_job(self, job: JobRecord) -> JobState:
-        """Where one job stands; a job that cannot be checked comes back as failed."""
+        """Where one job stands; a job that cannot be checked comes back as failed.
+
+        A server that cannot be reached or answers nonsense for one job fails that
+        job only: the others of the log are still checked and downloaded.
+        """
         try:
             return self._service_for(job).check(job)
-        except ServiceError as exc:
+        except (ServiceError, NetworkError) as exc:
             log.error("job %s: %s", job.job_id, exc)
             return JobState(job, JobPhase.FAILED, UNREACHABLE, message=str(exc))
 
@@ -123,6 +127,8 @@ class Client:
             states = self.check(open_log(path))
             for state in states:
                 (on_state or _ignore)(state)
+            if all(state.server_state == UNREACHABLE for state in states):
+                return SeriesReport([build_series(state, []) for state in states])
             folder = _write_dir(write_dir)
             downloader = Downloader(self.session, folder, parallel=parallel,
                                     on_progress=on_progress, cancel=cancel,

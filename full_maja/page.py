@@ -67,7 +67,7 @@ class Preview:
 
 def write_series_page(report: SeriesReport, write_dir: Path, *, title: str,
                       now: Optional[datetime] = None) -> Optional[Path]:
-    """Write `write_dir/series.html` atomically and return its path; None if no job.
+    """Write `write_dir/series.html` atomically and return its path; None if no job or folder.
 
     A page that would differ from the one on disk only by its time is not rewritten.
     Quick-looks of the products on disk are copied out of their zips (only the
@@ -75,9 +75,9 @@ def write_series_page(report: SeriesReport, write_dir: Path, *, title: str,
     (disk full, folder not writable) propagates: the caller decides whether a page
     that cannot be written matters.
     """
-    if not report.jobs:
-        return None
     folder = Path(write_dir)
+    if not report.jobs or not folder.is_dir():
+        return None
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     previews = _Previews(folder)
     sections = [_job_section(index, series, previews, moment)

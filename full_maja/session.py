@@ -166,6 +166,10 @@ def describe_network_error(url: str, exc: Exception) -> str:
         what = "the connection was refused"
     elif isinstance(exc, requests.exceptions.RetryError):
         what = "the server kept failing after several retries"
+    elif isinstance(exc, requests.exceptions.TooManyRedirects):
+        what = "the server redirected too many times (a redirect loop)"
+    elif isinstance(exc, (requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL)):
+        what = "the server redirected to a URL that is not http(s)"
     else:
         what = f"the request failed ({exc.__class__.__name__})"
     return f"cannot reach {host}: {what}; check the network and the endpoint, then run again"
