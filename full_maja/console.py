@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import threading
 from typing import Optional, TextIO
@@ -9,6 +10,10 @@ from typing import Optional, TextIO
 from tqdm import tqdm
 
 from .states import Progress, ProgressKind
+
+# Control characters (C0 but newline and tab, DEL, C1) and the bidirectional overrides
+# that could rewrite a terminal or hide text: a server's words never reach it raw.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 class Console:
@@ -39,7 +44,7 @@ class Console:
         self._write(self.err, f"{self.prog}: error: {text}")
 
     def _write(self, stream: TextIO, text: str) -> None:
-        tqdm.write(text, file=stream)
+        tqdm.write(printable(text), file=stream)
         stream.flush()
 
     def capture_library_warnings(self) -> None:
@@ -114,6 +119,11 @@ class ProgressBars:
         for bar in self.bars.values():
             bar.close()
         self.total.close()
+
+
+def printable(text: str) -> str:
+    """`text` with every control character shown escaped (`\\x1b`), newlines kept."""
+    return _UNPRINTABLE.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
 
 
 def _short(name: str) -> str:

@@ -1,0 +1,51 @@
+"""The one writer to the terminal: a server's words never reach it raw."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from conftest import submit
+
+from full_maja.console import Console, printable
+
+ANSI = "\x1b[2J\x1b[31mpwned\x1b[0m"
+
+
+@pytest.mark.parametrize("raw, shown", [
+    ("plain text, unchanged", "plain text, unchanged"),
+    ("\x1b[31mred\x1b[0m", "\\x1b[31mred\\x1b[0m"),
+    ("bell\x07 and DEL\x7f", "bell\\x07 and DEL\\x7f"),
+    ("C1 \x9b CSI", "C1 \\x9b CSI"),
+    ("right-to-left \u202e override", "right-to-left \\u202e override"),
+    ("tab\tand\nnewline stay", "tab\tand\nnewline stay"),
+    ("accents: é, €, 東京", "accents: é, €, 東京"),
+])
+def test_printable_escapes_control_characters_only(raw, shown):
+    assert printable(raw) == shown
+
+
+@pytest.mark.parametrize("method, stream", [("info", "out"), ("result", "out"),
+                                            ("warning", "err"), ("error", "err")])
+def test_every_kind_of_message_is_escaped(method, stream):
+    out, err = io.StringIO(), io.StringIO()
+    console = Console("prog", stdout=out, stderr=err)
+    getattr(console, method)(f"server says {ANSI}")
+    written = {"out": out, "err": err}[stream].getvalue()
+    assert "\x1b" not in written and "\\x1b[2J" in written
+
+
+@pytest.mark.parametrize("status", [False, True], ids=["report", "status"])
+def test_a_server_message_with_escape_sequences_is_shown_escaped(
+        run, make_emulator, auth_file, status):
+    def failing(job, data):
+        return {"USER_INFO": {"job_status": "ERROR", "message": ANSI,
+                              "logs": [f"http://127.0.0.1/log{ANSI}.log"]}}
+
+    emulator = make_emulator(registration_polls=0, timeline=["ERROR"], report_override=failing)
+    submit(run, emulator, auth_file)
+    result = run("download", "-a", auth_file, "-l", "job.log", "-w", "out",
+                 *(["--status"] if status else []))
+    assert result.returncode == 1, result.stderr
+    assert "\x1b" not in result.stdout + result.stderr
+    if not status:
+        assert "Server message: \\x1b[2J\\x1b[31mpwned\\x1b[0m" in result.stdout
