@@ -34,18 +34,19 @@ def test_every_kind_of_message_is_escaped(method, stream):
     assert "\x1b" not in written and "\\x1b[2J" in written
 
 
-@pytest.mark.parametrize("status", [False, True], ids=["report", "status"])
-def test_a_server_message_with_escape_sequences_is_shown_escaped(
-        run, make_emulator, auth_file, status):
-    def failing(job, data):
-        return {"USER_INFO": {"job_status": "ERROR", "message": ANSI,
-                              "logs": [f"http://127.0.0.1/log{ANSI}.log"]}}
+FAILED_JOB = {"job_status": "ERROR", "message": ANSI, "logs": [f"http://127.0.0.1/{ANSI}.log"]}
+RUNNING_JOB = {"job_status": "STALLED", "process": f"35%{ANSI}"}
 
-    emulator = make_emulator(registration_polls=0, timeline=["ERROR"], report_override=failing)
+
+@pytest.mark.parametrize("info, options, code", [
+    (FAILED_JOB, [], 1), (RUNNING_JOB, [], 75), (RUNNING_JOB, ["--status"], 75),
+], ids=["failed", "processing", "status"])
+def test_server_text_with_escape_sequences_is_shown_escaped(
+        run, make_emulator, auth_file, info, options, code):
+    emulator = make_emulator(registration_polls=0, timeline=[info["job_status"]],
+                             report_override=lambda job, data: {"USER_INFO": info})
     submit(run, emulator, auth_file)
-    result = run("download", "-a", auth_file, "-l", "job.log", "-w", "out",
-                 *(["--status"] if status else []))
-    assert result.returncode == 1, result.stderr
+    result = run("download", "-a", auth_file, "-l", "job.log", "-w", "out", *options)
+    assert result.returncode == code, result.stderr
     assert "\x1b" not in result.stdout + result.stderr
-    if not status:
-        assert "Server message: \\x1b[2J\\x1b[31mpwned\\x1b[0m" in result.stdout
+    assert "\\x1b[2J\\x1b[31mpwned\\x1b[0m" in result.stdout
