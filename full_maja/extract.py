@@ -1,7 +1,7 @@
 """Unpacking verified products into the write folder, never outside it."""
 from __future__ import annotations
 
-import shutil
+import os
 import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -16,6 +16,8 @@ def extract_product(archive: Path, write_dir: Path) -> list[str]:
 
     Members go to a temporary folder first and are moved into place once all are
     out, so an interrupted run never leaves a half-extracted product under its name.
+    Nothing that already exists in the write folder is ever replaced or deleted:
+    an entry that would land on it fails the product, whose zip stays.
     """
     name = archive.name
     try:
@@ -27,7 +29,7 @@ def extract_product(archive: Path, write_dir: Path) -> list[str]:
             with tempfile.TemporaryDirectory(prefix=f".{name}.", dir=write_dir) as temp:
                 zipped.extractall(temp, members=members)
                 for top in tops:
-                    _move_into_place(Path(temp) / top, write_dir / top)
+                    _move_into_place(Path(temp) / top, write_dir / top, name)
     except (zipfile.BadZipFile, OSError) as exc:
         raise ProductError(f"{name}: cannot extract it: {exc}", product=name) from None
     return tops
@@ -44,17 +46,22 @@ def _checked_parts(member: str, archive_name: str) -> tuple[str, ...]:
 
 
 def _check_top(top: str, write_dir: Path, archive_name: str) -> None:
-    """A top-level entry may only be new, or replace the folder of an earlier extraction."""
-    target = write_dir / top
-    clashes = top.startswith(".") or top.lower().endswith(RESERVED_SUFFIXES) \
-        or top == "series-quicklooks" or target.is_symlink() \
-        or (target.exists() and not target.is_dir())
-    if clashes:
-        raise ProductError(f"{archive_name}: refused to extract it: its entry {top!r} would "
-                           "replace a file of the write folder", product=archive_name)
+    """A top-level entry must be new: a name of full-maja's own, or one taken, is refused."""
+    reserved = top.startswith(".") or top.lower().endswith(RESERVED_SUFFIXES) \
+        or top == "series-quicklooks"
+    if reserved or os.path.lexists(write_dir / top):
+        raise _clash(archive_name, top)
 
 
-def _move_into_place(source: Path, target: Path) -> None:
-    if target.is_dir():
-        shutil.rmtree(target)
-    source.replace(target)
+def _move_into_place(source: Path, target: Path, archive_name: str) -> None:
+    """Rename `source` to `target`, which must still not exist (a folder may have appeared)."""
+    if os.path.lexists(target):
+        raise _clash(archive_name, target.name)
+    source.rename(target)
+
+
+def _clash(archive_name: str, top: str) -> ProductError:
+    return ProductError(f"{archive_name}: refused to extract it: its entry {top!r} would "
+                        "replace a file or folder of the write folder that this extraction "
+                        "did not make; the zip is kept (move that entry away, or run "
+                        "without -x)", product=archive_name)

@@ -9,6 +9,8 @@ import pytest
 from full_maja.errors import ProductError
 from full_maja.extract import extract_product
 
+FIRST = "SENTINEL2A_20190301-083751-427_L2A_T36TWQ_C_V2-2.zip"
+
 
 def make_zip(path: Path, members: dict[str, bytes]) -> Path:
     with zipfile.ZipFile(path, "w") as archive:
@@ -26,12 +28,28 @@ def test_a_product_unpacks_into_its_folder(tmp_path: Path):
     assert sorted(p.name for p in folder.iterdir()) == ["P", "P.zip"]
 
 
-def test_extracting_again_replaces_the_old_folder(tmp_path: Path):
-    archive = make_zip(tmp_path / "P.zip", {"P/a.jpg": b"new"})
-    (tmp_path / "P").mkdir()
-    (tmp_path / "P/stale").write_text("x")
-    extract_product(archive, tmp_path)
-    assert sorted(p.name for p in (tmp_path / "P").iterdir()) == ["a.jpg"]
+@pytest.mark.parametrize("existing", ["folder", "file", "link"])
+def test_an_entry_that_exists_already_is_never_replaced(tmp_path: Path, existing):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    archive = make_zip(folder / "P.zip", {"Documents/a.jpg": b"new"})
+    target = folder / "Documents"
+    if existing == "folder":
+        target.mkdir()
+        (target / "mine.txt").write_text("mine")
+    elif existing == "file":
+        target.write_text("mine")
+    else:
+        target.symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(ProductError, match="did not make"):
+        extract_product(archive, folder)
+    if existing == "folder":
+        assert [p.name for p in target.iterdir()] == ["mine.txt"]
+    elif existing == "file":
+        assert target.read_text() == "mine"
+    else:
+        assert target.is_symlink()
+    assert sorted(p.name for p in folder.iterdir()) == ["Documents", "P.zip"]
 
 
 @pytest.mark.parametrize("member", ["../evil.txt", "/etc/evil", "P/../../evil", "C:/evil",
@@ -70,3 +88,23 @@ def test_an_entry_that_would_replace_a_file_of_the_folder_is_refused(tmp_path: P
     assert sorted(p.name for p in folder.iterdir()) == before
     if existing:
         assert (folder / existing).read_text() == "mine"
+
+
+def test_a_product_whose_folder_is_taken_fails_alone_and_keeps_its_zip(run, make_emulator,
+                                                                        auth_file, tmp_path):
+    from conftest import submit
+    emulator = make_emulator(registration_polls=0, timeline=["FINISHED"])
+    submit(run, emulator, auth_file)
+    taken = tmp_path / "out" / FIRST[:-4]
+    taken.mkdir(parents=True)
+    (taken / "mine.txt").write_text("mine")
+
+    result = run("download", "-a", auth_file, "-l", "job.log", "-w", "out", "-x")
+
+    assert result.returncode == 1, result.stderr
+    assert f"{FIRST}: refused to extract it" in result.stderr
+    assert [p.name for p in taken.iterdir()] == ["mine.txt"]
+    assert [p.name for p in (tmp_path / "out").glob("*.zip")] == [FIRST]
+    folders = [p for p in (tmp_path / "out").iterdir()
+               if p.is_dir() and p.name != "series-quicklooks"]
+    assert len(folders) == 9
