@@ -5,6 +5,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import submit
 
 from full_maja.errors import ProductError
 from full_maja.extract import extract_product
@@ -92,7 +93,6 @@ def test_an_entry_that_would_replace_a_file_of_the_folder_is_refused(tmp_path: P
 
 def test_a_product_whose_folder_is_taken_fails_alone_and_keeps_its_zip(run, make_emulator,
                                                                         auth_file, tmp_path):
-    from conftest import submit
     emulator = make_emulator(registration_polls=0, timeline=["FINISHED"])
     submit(run, emulator, auth_file)
     taken = tmp_path / "out" / FIRST[:-4]
