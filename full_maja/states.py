@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable, Optional
+from typing import Callable, NamedTuple, Optional
+
+OVER_CLOUDY = "over 90 % cloudy"
+"""Why MAJA issues no product for a date: the words the text report and the page share."""
+QUEUE_LIMIT = "PEPS runs at most 10 FULL_MAJA jobs at once for all its users"
+"""Why a job waits in the queue, as the text report and the page both say it."""
+NO_MESSAGE = "none given"
+"""What stands for a failed job's server message when the server gave none."""
 
 
 class _Word(str, Enum):
@@ -69,15 +76,45 @@ class DateMark(_Word):
     @property
     def label(self) -> str:
         """The word the page shows for a date with this mark."""
-        return _MARK_LABELS[self]
+        return _MARK_WORDS[self].label
+
+    @property
+    def legend(self) -> str:
+        """What the mark means, as the page's legend says it."""
+        return _MARK_WORDS[self].legend
+
+    @property
+    def placeholder(self) -> str:
+        """What a date's card shows in place of a quick-look."""
+        return _MARK_WORDS[self].placeholder
 
 
 _OUTCOME_WORDS = {ProductOutcome.DOWNLOADED: "downloaded", ProductOutcome.PRESENT: "on disk",
                   ProductOutcome.CLOUDY: "cloudy", ProductOutcome.MISSING: "missing",
                   ProductOutcome.FAILED: "FAILED", ProductOutcome.READY: "ready"}
-_MARK_LABELS = {DateMark.ON_DISK: "downloaded", DateMark.CLOUDY: "cloudy",
-                DateMark.MISSING: "missing", DateMark.FAILED: "failed",
-                DateMark.TO_COME: "still to come"}
+
+
+class _MarkWords(NamedTuple):
+    """The words of one date mark: its label, legend and quick-look placeholder."""
+
+    label: str
+    legend: str
+    placeholder: str
+
+
+_MARK_WORDS = {
+    DateMark.ON_DISK: _MarkWords("downloaded", "the L2A product is on disk",
+                                 "no quick-look in the product"),
+    DateMark.CLOUDY: _MarkWords("cloudy", f"{OVER_CLOUDY}, not issued (NOVALD)",
+                                f"{OVER_CLOUDY}: no product"),
+    DateMark.MISSING: _MarkWords(
+        "missing", "not processed (split acquisition, or tape robot overloaded)",
+        "not processed"),
+    DateMark.FAILED: _MarkWords("failed", "could not be downloaded: run again",
+                                "download failed"),
+    DateMark.TO_COME: _MarkWords("still to come", "not processed or not downloaded yet",
+                                 "not downloaded yet"),
+}
 
 
 _MARKS = {ProductOutcome.DOWNLOADED: DateMark.ON_DISK, ProductOutcome.PRESENT: DateMark.ON_DISK,

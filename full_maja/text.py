@@ -8,10 +8,10 @@ from typing import Optional
 from .estimate import estimate_text
 from .series import JobSeries, SeriesReport
 from .service import UNREACHABLE, JobState
-from .states import JobPhase, ProductOutcome
+from .states import NO_MESSAGE, OVER_CLOUDY, QUEUE_LIMIT, JobPhase, ProductOutcome
 
-QUEUED_WHY = ("PEPS runs at most 10 FULL_MAJA jobs at once for all its users, and queues "
-              "the others while its computing centre is busy; the job waits its turn.")
+QUEUED_WHY = (f"{QUEUE_LIMIT}, and queues the others while its computing centre is busy; "
+              "the job waits its turn.")
 PROCESSING_CAVEAT = ("The progress figure runs well ahead of reality: MAJA needs about an "
                      "hour for the first date and about 25 minutes for each further date.")
 LOOK_AGAIN = "Run this command again later: once an hour is plenty (a cron job does it well)."
@@ -34,7 +34,7 @@ def state_lines(state: JobState, now: Optional[datetime] = None) -> list[str]:
     elif state.server_state == UNREACHABLE:
         lines.append(f"  Could not check it: {state.message}")
     elif state.phase == JobPhase.FAILED:
-        lines.append(f"  Server message: {state.message or 'none given'}")
+        lines.append(f"  Server message: {state.message or NO_MESSAGE}")
         lines.append("  To submit it again: run this command with --resubmit")
         for url in state.report.logs if state.report else []:
             lines.append(f"  Log: {url}")
@@ -110,7 +110,7 @@ def _cloudy_lines(series: JobSeries) -> list[str]:
     if not cloudy:
         return ["  Skipped for clouds: none."]
     days = ", ".join(_day(entry.date) for entry in cloudy)
-    return [f"  Skipped for clouds ({len(cloudy)}, over 90 % cloudy): {days}"]
+    return [f"  Skipped for clouds ({len(cloudy)}, {OVER_CLOUDY}): {days}"]
 
 
 def _missing_lines(series: JobSeries) -> list[str]:

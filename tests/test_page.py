@@ -11,6 +11,7 @@ from typing import Any, Optional
 from urllib.parse import quote, unquote, urlsplit
 
 import pytest
+from archives import product_zip
 from browser import dump_dom, ensure_chromium, pixel_colours, read_png, screenshot
 from conftest import PASSWORD, USER, submit
 
@@ -22,19 +23,18 @@ from full_maja.emulator.products import cloud_percent
 from full_maja.estimate import estimate_text
 from full_maja.jobrecord import JobRecord
 from full_maja.page import PAGE_NAME, QUICKLOOK_DIR, quicklook_name, write_series_page
+from full_maja.page.document import stylesheet
 from full_maja.products import product_stem
 from full_maja.series import JobSeries, SeriesEntry, SeriesReport
 from full_maja.service import JobState
 from full_maja.service.jobreport import JobReport
-from full_maja.states import JobPhase, ProductOutcome
+from full_maja.states import DateMark, JobPhase, ProductOutcome
 from full_maja.validation import JobRequest
-from full_maja.verified import VerifiedRecord
 
 NOW = datetime(2026, 11, 23, 20, 14, 3, tzinfo=timezone.utc)
 ON_PAGE = {ProductOutcome.DOWNLOADED: "downloaded", ProductOutcome.PRESENT: "downloaded",
            ProductOutcome.CLOUDY: "cloudy", ProductOutcome.MISSING: "missing",
            ProductOutcome.FAILED: "failed", ProductOutcome.READY: "to-come"}
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 60 + b"\xff\xd9"
 HOSTILE_ZIP = 'SENTINEL2A_20190306"><svg onload=alert(1)>.zip'
 
 
@@ -110,17 +110,6 @@ def record(job_id: str = "1552", **fields: Any) -> JobRecord:
                      **fields)
 
 
-def product_zip(path: Path, *, quicklook: Optional[bytes] = JPEG,
-                metadata: Optional[bytes] = None) -> None:
-    stem = product_stem(path.name)
-    with zipfile.ZipFile(path, "w") as archive:
-        if quicklook is not None:
-            archive.writestr(f"{stem}/{stem}_QKL_ALL.jpg", quicklook)
-        if metadata is not None:
-            archive.writestr(f"{stem}/{stem}_MTD_ALL.xml", metadata)
-        archive.writestr(f"{stem}/{stem}_SRE_B4.tif", b"\x00" * 1000)
-
-
 def no_temporary_files(folder: Path) -> bool:
     return not [path for path in folder.rglob("*") if path.name.endswith(".tmp")]
 
@@ -171,21 +160,6 @@ def test_timeline_marks_run_across_the_period_in_date_order(series):
                       ("downloaded", "cloudy", "missing", "failed", "to-come")]
 
 
-def test_only_the_quicklook_and_metadata_members_are_read(series, monkeypatch):
-    report, out = series
-    opened: list[str] = []
-    original = zipfile.ZipFile.open
-
-    def spy(self, name, *args, **kwargs):
-        opened.append(name.filename if isinstance(name, zipfile.ZipInfo) else name)
-        return original(self, name, *args, **kwargs)
-
-    monkeypatch.setattr(zipfile.ZipFile, "open", spy)
-    write_series_page(report, out, title="job.log", now=NOW)
-    assert opened and all(name.endswith(("_QKL_ALL.jpg", "_MTD_ALL.xml")) for name in opened)
-    assert sorted(path.name for path in out.iterdir() if path.is_dir()) == [QUICKLOOK_DIR]
-
-
 def files(folder: Path) -> dict[Path, tuple[int, int]]:
     return {path: (path.stat().st_ino, path.stat().st_mtime_ns) for path in folder.rglob("*")}
 
@@ -221,15 +195,6 @@ def test_a_rewrite_is_atomic_and_keeps_quicklooks_already_there(series, monkeypa
     assert no_temporary_files(out)
 
 
-def test_a_quicklook_of_another_size_is_replaced(series):
-    report, out = series
-    write_series_page(report, out, title="job.log", now=NOW)
-    image = sorted((out / QUICKLOOK_DIR).iterdir())[0]
-    image.write_bytes(b"\xff\xd8 damaged")
-    write_series_page(report, out, title="job.log", now=NOW)
-    assert image.stat().st_size > 20 and image.read_bytes()[:2] == b"\xff\xd8"
-
-
 def hostile_report(out: Path) -> SeriesReport:
     hostile_zip = HOSTILE_ZIP
     product_zip(out / hostile_zip)
@@ -261,8 +226,6 @@ def test_hostile_names_and_messages_cannot_inject_markup(tmp_path: Path):
     assert "svg" not in [tag for tag, _ in page.tags]
     assert [attributes["src"] for tag, attributes in page.tags if tag == "img"] == [
         f"{QUICKLOOK_DIR}/{quicklook_name(HOSTILE_ZIP)}"]
-    assert re.fullmatch(r"SENTINEL2A_20190306___svg_onload_alert_1__-[0-9a-f]{8}\.jpg",
-                        quicklook_name(HOSTILE_ZIP))
     assert page.cards[0]["href"] == [quote(HOSTILE_ZIP, safe="")] * 2
     for text in (title, HOSTILE_ZIP, "<img src=x onerror=alert(2)>.zip",
                  "<script>alert(7)</script> & more", 'HTTP 404 "><script>alert(3)</script>',
@@ -296,43 +259,27 @@ def test_the_page_is_self_contained(tmp_path: Path, series):
             assert (out / unquote(attributes["href"])).exists(), attributes
 
 
-def test_corrupt_zips_and_zips_without_quicklook_show_no_image(tmp_path: Path):
+def test_a_product_without_quicklook_shows_its_placeholder_cloud_and_link(tmp_path: Path):
     out = tmp_path / "out"
     out.mkdir()
-    names = [f"SENTINEL2A_201903{day:02d}-083751-427_L2A_T36TWQ_C_V2-2.zip"
-             for day in (1, 6, 11, 16)]
-    (out / names[0]).write_bytes(b"PK\x03\x04 not really a zip")
-    product_zip(out / names[1], quicklook=None, metadata=(
-        b'<?xml version="1.0"?><Muscate_Metadata_Document><Quality_Informations>'
+    name = "SENTINEL2A_20190306-083751-427_L2A_T36TWQ_C_V2-2.zip"
+    product_zip(out / name, quicklook=None, metadata=(
         b'<Current_Product><QUALITY_INDEX name="CloudPercent">42</QUALITY_INDEX>'
-        b"</Current_Product></Quality_Informations></Muscate_Metadata_Document>"))
-    product_zip(out / names[2], quicklook=b"GIF89a not a jpeg", metadata=(
-        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "boom">]><x>&e;</x>'))
-    (out / names[3]).write_bytes(b"")
+        b"</Current_Product>"))
     series = JobSeries(JobState(record(), JobPhase.FINISHED, "FINISHED"),
-                       [SeriesEntry(name, date(2019, 3, 1 + 5 * i), ProductOutcome.DOWNLOADED)
-                        for i, name in enumerate(names)])
+                       [SeriesEntry(name, date(2019, 3, 6), ProductOutcome.DOWNLOADED)])
     page = read_page(write_series_page(SeriesReport([series]), out, title="t", now=NOW))
-    assert [card["img"] for card in page.cards] == [[], [], [], []]
-    assert [card["href"] for card in page.cards] == [[name] for name in names]
-    assert "Cloud 42 %" in " ".join(page.cards[1]["text"])
-    assert "Cloud" not in " ".join(page.cards[2]["text"])
-    assert not (out / QUICKLOOK_DIR).exists()
+    assert [(card["img"], card["href"]) for card in page.cards] == [([], [name])]
+    text = " ".join(page.cards[0]["text"])
+    assert "Cloud 42 %" in text and DateMark.ON_DISK.placeholder in text
 
 
-def test_an_extracted_product_shows_its_quicklook_and_links_its_folder(tmp_path: Path):
-    out = tmp_path / "out"
-    name = "SENTINEL2B_20190306-083752-638_L2A_T36TWQ_C_V2-2.zip"
-    stem = product_stem(name)
-    (out / stem / stem).mkdir(parents=True)
-    (out / stem / stem / f"{stem}_QKL_ALL.jpg").write_bytes(JPEG)
-    VerifiedRecord(out).remember_extracted(name, stem)
-    series = JobSeries(JobState(record(), JobPhase.FINISHED, "FINISHED"),
-                       [SeriesEntry(name, date(2019, 3, 6), ProductOutcome.PRESENT)])
-    page = read_page(write_series_page(SeriesReport([series]), out, title="t", now=NOW))
-    assert page.cards[0]["img"] == [f"{QUICKLOOK_DIR}/{stem}.jpg"]
-    assert set(page.cards[0]["href"]) == {f"{stem}/"}
-    assert (out / QUICKLOOK_DIR / f"{stem}.jpg").read_bytes() == JPEG
+def test_every_mark_has_its_colours_in_the_stylesheet():
+    css = stylesheet()
+    for mark in DateMark:
+        assert re.search(rf"\.o-{mark}\{{background:#[0-9a-f]{{6}};color:#[0-9a-f]{{6}}\}}", css)
+        assert re.search(rf"\.c-{mark}\{{border-top-color:#[0-9a-f]{{6}}\}}", css)
+    assert "\n" not in css and css.startswith(":root{") and css.endswith("}}")
 
 
 def test_products_extracted_by_the_client_keep_their_quicklooks(make_emulator, tmp_path):

@@ -1,0 +1,75 @@
+"""The page around the job sections: head with the inline stylesheet, summary, legend, footer."""
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from importlib import resources
+
+from ..__version__ import __version__
+from ..estimate import format_time
+from ..quicklooks import QUICKLOOK_DIR
+from ..series import SeriesReport
+from ..states import DateMark, JobPhase
+from .markup import counts_text, escape, mark_counts, plural
+
+STYLESHEET = "series.css"
+
+
+def document(title: str, report: SeriesReport, sections: list[str], moment: datetime) -> str:
+    """The whole page, its job sections given, written at `moment`."""
+    return "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<meta name="generator" content="full-maja">',
+        f"<title>{escape(title)}</title>",
+        f"<style>{stylesheet()}</style>",
+        "</head>",
+        "<body>",
+        "<header>",
+        f"<h1>{escape(title)}</h1>",
+        f'<p class="meta">Last changed <time id="written" datetime="'
+        f'{moment.strftime("%Y-%m-%dT%H:%M:%SZ")}">{escape(format_time(moment))}</time> by '
+        f"full-maja {escape(__version__)}; each download run brings it up to date.</p>",
+        f'<p class="meta">{escape(_summary(report))}.</p>',
+        _legend(),
+        "</header>",
+        "<main>",
+        *sections,
+        "</main>",
+        "<footer><p class=\"meta\">Quick-looks are copies of the products' "
+        f"<code>_QKL_ALL.jpg</code>, kept in <code>{QUICKLOOK_DIR}/</code> beside this "
+        "page.</p></footer>",
+        "</body>",
+        "</html>",
+        "",
+    ])
+
+
+@lru_cache(maxsize=1)
+def stylesheet() -> str:
+    """The page's CSS: `series.css` of this package, its lines joined into one."""
+    text = resources.files(__package__).joinpath(STYLESHEET).read_text(encoding="utf-8")
+    return "".join(line.strip() for line in text.splitlines())
+
+
+def _summary(report: SeriesReport) -> str:
+    """`2 jobs: 1 queued, 1 finished; dates: 3 downloaded, 1 cloudy`."""
+    phases = [job.state.phase for job in report.jobs]
+    summary = f"{plural(len(report.jobs), 'job')}: " + ", ".join(
+        f"{phases.count(phase)} {phase}" for phase in JobPhase if phase in phases)
+    counts = mark_counts(entry for job in report.jobs for entry in job.entries)
+    if counts:
+        summary += "; dates: " + counts_text(counts)
+    return summary
+
+
+def _legend() -> str:
+    """What each colour of the page means."""
+    items = "".join(
+        f'<li><span class="swatch o-{mark}" aria-hidden="true"></span>'
+        f"<span><b>{escape(mark.label)}</b>: {escape(mark.legend)}</span></li>"
+        for mark in DateMark)
+    return f'<ul class="legend" aria-label="Legend">{items}</ul>'
