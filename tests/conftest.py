@@ -1,6 +1,8 @@
-"""Shared fixtures: an isolated environment, the emulator, and the real scripts."""
+"""Shared fixtures: an isolated environment, the emulator, the real scripts (`run`) and
+their entry points in this process (`cli`), both giving a CompletedProcess."""
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -9,11 +11,13 @@ from typing import Callable, Iterator
 
 import pytest
 
+from full_maja.cli import download_main, process_main
 from full_maja.emulator import Emulator, EmulatorConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 USER, PASSWORD = "demo@example.com", "s3cret-Pa55word"
 SCRIPTS = {"process": ROOT / "full_maja_process.py", "download": ROOT / "full_maja_download.py"}
+MAINS = {"process": process_main, "download": download_main}
 CLEARED_VARIABLES = ("PEPS_USER", "PEPS_PASSWORD", "PEPS_WPS_URL", "NETRC",
                      "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY")
 
@@ -83,6 +87,38 @@ class Script:
 def run(tmp_path: Path) -> Script:
     """Run `process` or `download` with arguments, in the test's folder."""
     return Script(tmp_path)
+
+
+class EntryPoint:
+    """Runs a script's entry point in this process, as the script would; results as `Script`."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str],
+                 monkeypatch: pytest.MonkeyPatch) -> None:
+        self.capsys = capsys
+        self.monkeypatch = monkeypatch
+
+    def __call__(self, name: str, *args: object, env: dict | None = None,
+                 timeout: float = 60) -> subprocess.CompletedProcess:
+        words = [str(arg) for arg in args]
+        logger = logging.getLogger("full_maja")
+        saved = (list(logger.handlers), logger.propagate, logger.level)
+        try:
+            with self.monkeypatch.context() as patch:
+                for key, value in (env or {}).items():
+                    patch.setenv(key, value)
+                patch.setattr(sys, "argv", [str(SCRIPTS[name]), *words])
+                code = MAINS[name](words)
+        finally:
+            logger.handlers, logger.propagate = saved[0], saved[1]
+            logger.setLevel(saved[2])
+        out, err = self.capsys.readouterr()
+        return subprocess.CompletedProcess([name, *words], code, out, err)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> EntryPoint:
+    """Run `process` or `download` in this process, as `run` does with the scripts."""
+    return EntryPoint(capsys, monkeypatch)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, code: int, *words: str) -> None:

@@ -1,4 +1,8 @@
-"""End to end: full_maja_download.py following jobs of every state on the emulator."""
+"""End to end: full_maja_download.py following jobs of every state on the emulator.
+
+Tests of what the script does run it (`run`); tests of what it says of each state and
+failure, and its exit code, run its entry point in this process (`cli`).
+"""
 from __future__ import annotations
 
 import json
@@ -7,8 +11,6 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import PASSWORD, USER, assert_one_line_error, product_requests, submit
-
-from full_maja.emulator import Fault
 
 
 def download(run, auth_file, *extra, log="job.log", write_dir="out"):
@@ -70,11 +72,11 @@ def test_the_cron_rerun_requests_no_product_and_changes_no_file(run, make_emulat
     (["ERROR"], 1, ["failed (ERROR)", "Server message:", "Log: http", "joblog-"]),
     (["CANCELED"], 1, ["failed (CANCELED)", "Server message:"]),
 ])
-def test_each_server_state_is_explained_with_its_exit_code(run, make_emulator, auth_file,
+def test_each_server_state_is_explained_with_its_exit_code(cli, make_emulator, auth_file,
                                                            timeline, code, words):
     emulator = make_emulator(registration_polls=0, timeline=timeline)
-    submit(run, emulator, auth_file)
-    result = download(run, auth_file)
+    submit(cli, emulator, auth_file)
+    result = download(cli, auth_file)
     assert result.returncode == code, result.stdout + result.stderr
     for word in words:
         assert word in result.stdout
@@ -82,37 +84,37 @@ def test_each_server_state_is_explained_with_its_exit_code(run, make_emulator, a
     assert "Traceback" not in result.stderr
 
 
-def test_a_job_not_registered_yet_is_queued(run, make_emulator, auth_file):
+def test_a_job_not_registered_yet_is_queued(cli, make_emulator, auth_file):
     emulator = make_emulator(registration_polls=5)
-    submit(run, emulator, auth_file)
-    result = download(run, auth_file)
+    submit(cli, emulator, auth_file)
+    result = download(cli, auth_file)
     assert result.returncode == 75
     assert "queued (accepted)" in result.stdout
 
 
-def test_a_process_failed_status_exits_1_with_the_server_text(run, make_emulator, auth_file):
+def test_a_process_failed_status_exits_1_with_the_server_text(cli, make_emulator, auth_file):
     emulator = make_emulator(process_failed=True, registration_polls=0)
-    submit(run, emulator, auth_file)
-    result = download(run, auth_file)
+    submit(cli, emulator, auth_file)
+    result = download(cli, auth_file)
     assert result.returncode == 1
     assert "failed (ProcessFailed)" in result.stdout and "MAJA processing failed" in result.stdout
 
 
-def test_a_failed_refresh_is_reported_and_the_report_used_as_it_stands(run, make_emulator,
+def test_a_failed_refresh_is_reported_and_the_report_used_as_it_stands(cli, make_emulator,
                                                                        auth_file):
     emulator = finished(make_emulator, refresh_fault="exception")
-    submit(run, emulator, auth_file)
-    result = download(run, auth_file)
+    submit(cli, emulator, auth_file)
+    result = download(cli, auth_file)
     assert "could not ask the server to refresh the report" in result.stderr
     assert result.returncode == 0, result.stderr
     assert len(zips()) == 9
 
 
-def test_the_report_moves_on_over_successive_runs(run, make_emulator, auth_file):
+def test_the_report_moves_on_over_successive_runs(cli, make_emulator, auth_file):
     emulator = make_emulator(registration_polls=1,
                              timeline=["PENDING", "STALLED", "FINISHED"])
-    submit(run, emulator, auth_file)
-    codes = [download(run, auth_file, "-q").returncode for _ in range(4)]
+    submit(cli, emulator, auth_file)
+    codes = [download(cli, auth_file, "-q").returncode for _ in range(4)]
     assert codes == [75, 75, 0, 0]
     assert len(zips()) == 9
 
@@ -160,36 +162,9 @@ def _execute_xml() -> bytes:
     return submission_document(JobRequest("36TWQ", 64, date(2019, 3, 1), date(2019, 5, 1)))
 
 
-def test_a_refused_account_exits_3(run, make_emulator, auth_file, tmp_path):
+def test_a_refused_account_exits_3(cli, make_emulator, auth_file, tmp_path):
     emulator = finished(make_emulator)
-    submit(run, emulator, auth_file)
+    submit(cli, emulator, auth_file)
     (tmp_path / "wrong.txt").write_text(f"{USER} not-the-password\n")
-    result = download(run, tmp_path / "wrong.txt")
+    result = download(cli, tmp_path / "wrong.txt")
     assert_one_line_error(result, 3, "401", "wrong.txt")
-
-
-@pytest.mark.parametrize("content, words", [
-    ("", "empty"), ("garbage", "not a job log"), ("<wps:x xmlns:wps='u'/>", "WPS"),
-])
-def test_a_bad_log_exits_2_and_is_left_alone(run, auth_file, content, words):
-    Path("bad.log").write_text(content)
-    result = download(run, auth_file, log="bad.log")
-    assert_one_line_error(result, 2, words)
-    assert Path("bad.log").read_text() == content
-
-
-def test_a_missing_log_exits_2(run, auth_file):
-    assert_one_line_error(download(run, auth_file, log="nope.log"), 2, "nope.log")
-
-
-def test_a_product_that_cannot_be_had_exits_1_and_the_others_land(run, make_emulator,
-                                                                 auth_file):
-    emulator = finished(make_emulator)
-    submit(run, emulator, auth_file)
-    name = "SENTINEL2A_20190301-083751-427_L2A_T36TWQ_C_V2-2.zip"
-    emulator.add_fault(name, Fault("status", 404))
-    result = download(run, auth_file)
-    assert result.returncode == 1
-    assert f"{name}: HTTP 404" in result.stderr
-    assert len(zips()) == 8 and name not in zips()
-    assert "1 product FAILED" in result.stdout

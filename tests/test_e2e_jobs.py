@@ -1,4 +1,8 @@
-"""End to end: job control: several tiles, long periods, status, JSON, resubmission."""
+"""End to end: job control: several tiles, long periods, status, JSON, resubmission.
+
+Tests of what the scripts do run them (`run`); tests of what they say when a submission
+is refused or fails, and of the split periods, run the entry point in this process (`cli`).
+"""
 from __future__ import annotations
 
 import json
@@ -32,22 +36,22 @@ def test_several_tiles_make_one_job_each_in_one_log(run, emulator, auth_file, tm
     assert len(emulator.jobs) == 4 and result.stdout.count("Submitted job") == 4
 
 
-def test_one_invalid_tile_in_a_list_sends_nothing(run, emulator, auth_file, tmp_path):
+def test_one_invalid_tile_in_a_list_sends_nothing(cli, emulator, auth_file, tmp_path):
     (tmp_path / "tiles.txt").write_text("36TWQ\n36TWI\n31TCJ\n")
-    result = process(run, emulator, auth_file, "--tiles-file", "tiles.txt")
+    result = process(cli, emulator, auth_file, "--tiles-file", "tiles.txt")
     assert_one_line_error(result, 2, "--tile", "36TWI")
     assert emulator.requests == [] and not Path("job.log").exists()
 
 
-def test_a_failure_on_the_second_of_three_tiles_keeps_the_first(run, emulator, auth_file):
+def test_a_failure_on_the_second_of_three_tiles_keeps_the_first(cli, emulator, auth_file):
     emulator.add_fault("submit", Fault("none"))
     emulator.add_fault("submit", Fault("status", 500))
-    result = process(run, emulator, auth_file, "-t", "36TWQ", "36TXQ", "31TCJ")
+    result = process(cli, emulator, auth_file, "-t", "36TWQ", "36TXQ", "31TCJ")
     assert_one_line_error(result, 1, "HTTP 500", "36TXQ")
     assert [job["tile"] for job in log_jobs()] == ["36TWQ"]
     assert "still to submit (use --append -l job.log): 36TXQ 31TCJ" in result.stderr
     assert len([r for r in emulator.requests if r.method == "POST"]) == 2
-    again = run("process", "-a", auth_file, "-d", "2019-03-01", "-f", "2019-05-01",
+    again = cli("process", "-a", auth_file, "-d", "2019-03-01", "-f", "2019-05-01",
                 "--url", emulator.url, "-l", "job.log", "--append", "-t", "36TXQ", "31TCJ")
     assert again.returncode == 0, again.stderr
     assert [job["tile"] for job in log_jobs()] == ["36TWQ", "36TXQ", "31TCJ"]
@@ -55,8 +59,8 @@ def test_a_failure_on_the_second_of_three_tiles_keeps_the_first(run, emulator, a
 
 @pytest.mark.parametrize("end, pieces", [("2020-04-01", 2), ("2021-03-01", 2),
                                          ("2021-04-01", 3)])
-def test_split_cuts_a_long_period_into_consecutive_jobs(run, emulator, auth_file, end, pieces):
-    result = run("process", "-a", auth_file, "-t", "36TWQ", "-d", "2019-03-01", "-f", end,
+def test_split_cuts_a_long_period_into_consecutive_jobs(cli, emulator, auth_file, end, pieces):
+    result = cli("process", "-a", auth_file, "-t", "36TWQ", "-d", "2019-03-01", "-f", end,
                  "--split", "--url", emulator.url, "-l", "job.log")
     assert result.returncode == 0, result.stderr
     jobs = log_jobs()
@@ -67,13 +71,6 @@ def test_split_cuts_a_long_period_into_consecutive_jobs(run, emulator, auth_file
             date.fromisoformat(before["end"]) + timedelta(days=1)
     assert sorted((j["start"], j["end"]) for j in log_jobs()) == \
         sorted((job.params["start"], job.params["end"]) for job in emulator.jobs.values())
-
-
-def test_without_split_a_long_period_is_refused_with_a_hint(run, emulator, auth_file):
-    result = run("process", "-a", auth_file, "-t", "36TWQ", "-d", "2019-03-01", "-f",
-                 "2020-04-01", "--url", emulator.url)
-    assert_one_line_error(result, 2, "--split")
-    assert emulator.requests == []
 
 
 def test_status_prints_one_row_per_job_and_downloads_nothing(run, make_emulator, auth_file):

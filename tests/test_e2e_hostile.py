@@ -1,9 +1,9 @@
-"""Hostile input, end to end: what a broken or malicious server, a damaged file or a typo
+"""End to end, hostile input: what a broken or malicious server, a damaged file or a typo
 can throw at full_maja_process.py and full_maja_download.py (issue 5).
 
-Every run goes through `checked` (real scripts through `script`; the long lists of bad
-options and logs through `cli`, the entry points the scripts call, in this process to save
-the interpreter start-ups), which fails the test if the password shows in stdout or stderr
+Every run goes through `checked` (real scripts through `script`; the tables of bad
+options, logs and answers through `cli`, the entry points the scripts call, in this process
+to save the interpreter start-ups), which fails the test if the password shows in stdout or stderr
 or a traceback appears without --debug. After every test, `no_secret_on_disk` walks the
 test folder and fails if the password is in any file or file name other than the
 credentials file itself.
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import os
 import re
 import shutil
@@ -20,13 +19,12 @@ import socket
 import subprocess
 from datetime import date
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 from urllib.parse import quote
 
 import pytest
 from conftest import PASSWORD, ROOT, USER, assert_one_line_error, product_requests, submit
 
-from full_maja.cli import download_main, process_main
 from full_maja.client import Client
 from full_maja.credentials import Credentials
 from full_maja.emulator import Fault
@@ -83,24 +81,11 @@ def script(run) -> Callable[..., subprocess.CompletedProcess]:
 
 
 @pytest.fixture
-def cli(capsys) -> Iterator[Callable[..., subprocess.CompletedProcess]]:
-    """Run a command's entry point in this process, checked: the scripts only call these.
-
-    Used for the long lists of bad options and bad logs, where starting an interpreter
-    each time would cost most of the time; a few of the cases also run through `script`.
-    """
-    logger = logging.getLogger("full_maja")
-    saved = (list(logger.handlers), logger.propagate, logger.level)
-
-    def call(name: str, *args: object) -> subprocess.CompletedProcess:
-        main = {"process": process_main, "download": download_main}[name]
-        code = main([str(arg) for arg in args])
-        out, err = capsys.readouterr()
-        return checked(subprocess.CompletedProcess([name, *args], code, out, err), args)
-
-    yield call
-    logger.handlers, logger.propagate = saved[0], saved[1]
-    logger.setLevel(saved[2])
+def cli(cli) -> Callable[..., subprocess.CompletedProcess]:
+    """conftest's `cli`, the entry points the scripts call, run in this process, checked."""
+    def call(name: str, *args: object, **kwargs: object) -> subprocess.CompletedProcess:
+        return checked(cli(name, *args, **kwargs), args)
+    return call
 
 
 def download(script, auth, *extra, log="job.log", write_dir="out"):
@@ -217,13 +202,13 @@ STATUS_BODIES = {
 
 
 @pytest.mark.parametrize("kind", STATUS_BODIES)
-def test_a_hostile_status_document_fails_the_job_in_one_line(script, finished, auth_file,
+def test_a_hostile_status_document_fails_the_job_in_one_line(cli, finished, auth_file,
                                                              kind):
     emulator = finished()
     before = downloaded(emulator)
     change, words = STATUS_BODIES[kind]
     emulator.config.status_override = lambda job, xml: change(xml, emulator.base_url)
-    result = download(script, auth_file)
+    result = download(cli, auth_file)
     assert_one_line_error(result, 1, words)
     assert "status document" in result.stderr or kind == "exception-report"
     assert snapshot() == before
@@ -278,11 +263,11 @@ def test_the_default_endpoint_is_https(script):
     ("process", ["-t", "36TWQ", "-d", "2019-03-01", "-f", "2019-05-01", "-l", "new.log"]),
     ("download", ["-l", "job.log"]),
 ])
-def test_plain_http_to_another_host_is_refused_before_anything_is_sent(script, auth_file, name,
+def test_plain_http_to_another_host_is_refused_before_anything_is_sent(cli, auth_file, name,
                                                                        args):
     log = remote_log()
-    result = script(name, "-a", auth_file, *args, "--url", "http://peps.example.org/resto/wps")
-    assert_one_line_error(result, 2, "peps.example.org", "--insecure-http")
+    result = cli(name, "-a", auth_file, *args, "--url", "http://peps.example.org/resto/wps")
+    assert_one_line_error(result, 2, "peps.example.org", "in clear", "--insecure-http")
     assert Path("job.log").read_bytes() == log and not Path("new.log").exists()
 
 
@@ -335,10 +320,10 @@ def test_a_product_url_in_plain_http_to_another_host_gets_no_password(script, fi
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "evil.example.com"])
 def test_a_product_url_refused_by_the_transport_rules_fails_only_that_product(
-        script, finished, auth_file, host):
+        cli, finished, auth_file, host):
     emulator = finished(report_override=product_url_on(host))
     logged(emulator)
-    result = download(script, auth_file)
+    result = download(cli, auth_file)
     assert result.returncode == 1, result.stderr
     assert len(zips()) == 8 and FIRST not in zips()
     assert "1 product FAILED" in result.stdout
@@ -389,15 +374,15 @@ def test_the_secret_check_finds_a_planted_password(tmp_path, where):
 
 @pytest.mark.parametrize("name, mode", [("download", 0o644), ("download", 0o640),
                                         ("process", 0o604)])
-def test_a_credentials_file_others_can_read_draws_a_chmod_warning(script, finished,
+def test_a_credentials_file_others_can_read_draws_a_chmod_warning(cli, finished,
                                                                    auth_file, name, mode):
     emulator = finished()
     logged(emulator)
     auth_file.chmod(mode)
     if name == "process":
-        result = submit(script, emulator, auth_file, log="new.log")
+        result = submit(cli, emulator, auth_file, log="new.log")
     else:
-        result = download(script, auth_file, "--status")
+        result = download(cli, auth_file, "--status")
     warnings = [line for line in result.stderr.splitlines() if ": warning: " in line]
     assert len(warnings) == 1 and "chmod 600" in warnings[0] and str(auth_file) in warnings[0]
 
@@ -531,6 +516,7 @@ LEGACY_ACCEPTED = (f'<wps:ExecuteResponse {WPS_NS}><wps:Status><wps:ProcessAccep
 
 BAD_LOGS = {
     "empty": (b"", "empty"),
+    "text": (b"garbage", "not a job log"),
     "binary": (bytes(range(256)) * 4, "not a text file"),
     "truncated": (VALID_LOG[:len(VALID_LOG) // 2], "not a job log"),
     "huge": (b'{"format": "full-maja job log", "jobs": [' + b" " * (4 * 1024 * 1024) + b"]}",
@@ -542,6 +528,7 @@ BAD_LOGS = {
                        "status_url"),
     "deep-nesting": (b"[" * 100_000, "not a job log"),
     "legacy-without-statusLocation": (LEGACY_ACCEPTED, "statusLocation"),
+    "legacy-other-root": (b"<wps:x xmlns:wps='u'/>", "WPS"),
     "legacy-billion-laughs": (
         f'<?xml version="1.0"?><!DOCTYPE wps:ExecuteResponse [<!ENTITY lol0 "lol">{LAUGHS}]>'
         .encode() + LEGACY_ACCEPTED.replace(b"accepted<", b"&lol9;<"), REFUSED_DTD),
@@ -578,12 +565,12 @@ def test_an_unreadable_job_log_exits_2(script, auth_file):
     ("file:///etc/passwd", "not an http(s) URL"),
     ("http://evil.example.com/wps/outputs/pywps-1.xml", "refusing plain http"),
 ])
-def test_a_log_pointing_off_http_or_to_plain_http_elsewhere_is_refused(script, auth_file,
+def test_a_log_pointing_off_http_or_to_plain_http_elsewhere_is_refused(cli, auth_file,
                                                                        status_url, words):
     content = json.dumps({"format": "full-maja job log", "version": 1, "jobs": [
         {"job_id": "1", "status_url": status_url}]}).encode()
     Path("job.log").write_bytes(content)
-    result = download(script, auth_file, "--url", f"{UNREACHABLE}/resto/wps")
+    result = download(cli, auth_file, "--url", f"{UNREACHABLE}/resto/wps")
     assert_one_line_error(result, 2, words)
     assert Path("job.log").read_bytes() == content
 
@@ -608,11 +595,11 @@ BAD_REPORTS = {
 
 
 @pytest.mark.parametrize("kind", BAD_REPORTS)
-def test_a_bad_report_fails_the_job_in_one_line(script, finished, auth_file, kind):
+def test_a_bad_report_fails_the_job_in_one_line(cli, finished, auth_file, kind):
     emulator = finished()
     before = downloaded(emulator)
     emulator.config.report_override, words = BAD_REPORTS[kind]
-    result = download(script, auth_file)
+    result = download(cli, auth_file)
     assert_one_line_error(result, 1, "report", words)
     assert snapshot() == before
     assert product_requests(emulator) == []
@@ -625,12 +612,12 @@ def test_a_bad_report_fails_the_job_in_one_line(script, finished, auth_file, kin
     ("report", Fault("json"), 1, "job_status"),
     ("status", Fault("truncate", 20), 1, "127.0.0.1"),
 ])
-def test_a_spoiled_answer_to_a_status_or_report_request(script, finished, auth_file,
+def test_a_spoiled_answer_to_a_status_or_report_request(cli, finished, auth_file,
                                                         target, fault, code, words):
     emulator = finished()
     before = downloaded(emulator)
     emulator.add_fault(target, fault)
-    result = download(script, auth_file)
+    result = download(cli, auth_file)
     assert_one_line_error(result, code, words)
     assert snapshot() == before
 
@@ -655,7 +642,7 @@ def test_a_spoiled_refresh_is_a_warning_and_the_run_goes_on(script, finished, au
     ([Fault("html")] * 2, 1, [FIRST, "HTML"], 2),
     ([Fault("json")] * 2, 1, [FIRST, "JSON"], 2),
 ], ids=["401", "403", "404", "html", "json"])
-def test_a_product_that_answers_badly_fails_alone(script, finished, auth_file, faults, code,
+def test_a_product_that_answers_badly_fails_alone(cli, finished, auth_file, faults, code,
                                                   words, tries):
     emulator = finished()
     before = downloaded(emulator)
@@ -664,7 +651,7 @@ def test_a_product_that_answers_badly_fails_alone(script, finished, auth_file, f
         del before[str(Path("out", name))]
     for fault in faults:
         emulator.add_fault(FIRST, fault)
-    result = download(script, auth_file, "-q")
+    result = download(cli, auth_file, "-q")
     assert_one_line_error(result, code, *words)
     assert not Path("out", FIRST).exists() and not Path("out", FIRST + ".part").exists()
     assert len([r for r in product_requests(emulator) if r.path.endswith(FIRST)]) == tries
@@ -699,10 +686,10 @@ def test_products_answering_500_and_503_fail_after_the_retries(script, finished,
 
 # The submit command meets a DNS failure in test_insecure_http_warns_...
 @pytest.mark.parametrize("where, words", [("refused", "refused"), ("dns", "DNS")])
-def test_an_endpoint_that_cannot_be_reached_exits_1_in_one_line(script, auth_file, where, words):
+def test_an_endpoint_that_cannot_be_reached_exits_1_in_one_line(cli, auth_file, where, words):
     base = f"http://127.0.0.1:{closed_port()}" if where == "refused" else UNREACHABLE
     log = remote_log(base=base)
-    result = download(script, auth_file)
+    result = download(cli, auth_file)
     assert_one_line_error(result, 1, "cannot reach", words)
     assert "clear" not in result.stderr
     assert Path("job.log").read_bytes() == log and not Path("out").exists()
@@ -731,11 +718,11 @@ def test_a_dropped_status_connection_is_retried(script, finished, auth_file):
     (Fault("stall", 0, stall_seconds=10), "timeout"),
     (Fault("truncate", 20), "cut short"),
 ])
-def test_a_broken_status_answer_is_named_plainly(script, finished, auth_file, fault, words):
+def test_a_broken_status_answer_is_named_plainly(cli, finished, auth_file, fault, words):
     emulator = finished()
     logged(emulator)
     emulator.add_fault("status", fault)
-    result = download(script, auth_file, "--timeout", "1")
+    result = download(cli, auth_file, "--timeout", "1")
     assert_one_line_error(result, 1, words)
     assert "Error)" not in result.stderr
 

@@ -1,0 +1,201 @@
+"""full_maja_download: follow the jobs of a log, download their products, report the series."""
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+from urllib.parse import urlsplit
+
+from ..client import Client, resolve_endpoint
+from ..console import Console
+from ..errors import UsageError
+from ..joblog import JobLog, JobRecord, read_job_log
+from ..page import PAGE_NAME, write_series_page
+from ..series import SeriesReport
+from ..service import JobState
+from ..session import is_local_host
+from ..text import series_lines, state_lines, status_table, summary_line
+from .options import CommonSettings, Parser, add_common_options, positive_float, positive_int
+from .runner import Command, run
+from .status import ExitCode
+
+MIN_POLL_INTERVAL = 60.0
+
+
+def download_parser(prog: str) -> argparse.ArgumentParser:
+    """The options of the download command."""
+    parser = Parser(prog=prog, description="Follow the FULL_MAJA jobs of a log and "
+                    "download their L2A products once finished.")
+    parser.add_argument("-l", "-g", "--log", metavar="FILE", required=True,
+                        help="the job log written by the submit command")
+    parser.add_argument("-w", "--write-dir", metavar="DIR", default=".",
+                        help="where products go (default: the current folder)")
+    parser.add_argument("-j", "--parallel", metavar="N", type=positive_int, default=2,
+                        help="connections at once (default: 2); when no product is left "
+                        "to start, a free one takes the tail of the slowest product")
+    parser.add_argument("--timeout", metavar="SECONDS", type=positive_float, default=30.0,
+                        help="abandon and resume a transfer silent for this long (default 30)")
+    parser.add_argument("--status", action="store_true",
+                        help="print one row per job and download nothing")
+    parser.add_argument("--json", action="store_true",
+                        help="print the report as one JSON document on stdout")
+    parser.add_argument("--wait", action="store_true",
+                        help="keep following the jobs until each has ended, then download")
+    parser.add_argument("--poll-interval", metavar="SECONDS", type=positive_float,
+                        default=900.0, help="seconds between checks with --wait (default 900)")
+    parser.add_argument("--resubmit", action="store_true",
+                        help="submit again every job that ended in ERROR or CANCELED")
+    parser.add_argument("-x", "--extract", action="store_true",
+                        help="unzip each verified product into the write folder (and remove "
+                             "the zip unless --keep-zip)")
+    parser.add_argument("--keep-zip", action="store_true",
+                        help="with --extract, keep the zip beside the extracted product")
+    parser.add_argument("--no-page", action="store_true",
+                        help=f"do not write {PAGE_NAME}, the series at a glance, in the "
+                             "write folder")
+    add_common_options(parser)
+    return parser
+
+
+@dataclass(frozen=True)
+class DownloadSettings(CommonSettings):
+    """The download command's options, read once, as the command's helpers need them."""
+
+    log: str
+    write_dir: str
+    parallel: int
+    timeout: float
+    status: bool
+    json: bool
+    wait: bool
+    poll_interval: float
+    resubmit: bool
+    extract: bool
+    keep_zip: bool
+    no_page: bool
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> DownloadSettings:
+        """The settings of parsed options."""
+        return cls(**cls.common(args), log=args.log, write_dir=args.write_dir,
+                   parallel=args.parallel, timeout=args.timeout, status=args.status,
+                   json=args.json, wait=args.wait, poll_interval=args.poll_interval,
+                   resubmit=args.resubmit, extract=args.extract, keep_zip=args.keep_zip,
+                   no_page=args.no_page)
+
+
+def follow(settings: DownloadSettings, console: Console) -> ExitCode:
+    """Check the jobs of the log (and resubmit, wait), then report or download the series."""
+    log = read_job_log(settings.log)
+    endpoint = resolve_endpoint(settings.url or _recorded_endpoint(log.jobs))
+    _check_poll_interval(settings, log, endpoint)
+    with Client(endpoint, auth_file=settings.auth, insecure_http=settings.insecure_http,
+                timeout=settings.timeout, parallel=settings.parallel) as client:
+        if settings.resubmit:
+            _resubmit(client, settings, console)
+        if settings.status:
+            report = client.status(settings.log, settings.write_dir)
+            return _print_status(report, settings, console)
+        if settings.wait:
+            client.wait(settings.log, poll_interval=settings.poll_interval,
+                        on_state=_show_waiting(console))
+        return _download_series(client, settings, console)
+
+
+def _recorded_endpoint(jobs: list[JobRecord]) -> Optional[str]:
+    return next((job.endpoint for job in jobs if job.endpoint), None)
+
+
+def _check_poll_interval(settings: DownloadSettings, log: JobLog, endpoint: str) -> None:
+    polled = {job.endpoint or endpoint for job in log.active_jobs}
+    local = all(is_local_host(urlsplit(url).hostname) for url in polled)
+    if settings.wait and settings.poll_interval < MIN_POLL_INTERVAL and not local:
+        raise UsageError(f"--poll-interval: at least {MIN_POLL_INTERVAL:.0f} seconds; "
+                         "checking PEPS more often does not make the job go faster")
+
+
+def _resubmit(client: Client, settings: DownloadSettings, console: Console) -> None:
+    records = client.resubmit(settings.log)
+    for record in records:
+        console.info(f"Resubmitted job {record.replaces} as job {record.job_id} "
+                     f"({record.describe()}).")
+    if not records:
+        console.info("No job of the log ended in ERROR or CANCELED; nothing resubmitted.")
+
+
+def _show_waiting(console: Console) -> Callable[[JobState], None]:
+    def on_state(state: JobState) -> None:
+        if not state.ended:
+            console.info(state_lines(state)[0])
+    return on_state
+
+
+def _download_series(client: Client, settings: DownloadSettings,
+                     console: Console) -> ExitCode:
+    bars = None if settings.json else console.progress_bars()
+    cancel = threading.Event()
+    try:
+        report = client.download(settings.log, settings.write_dir,
+                                 parallel=settings.parallel, on_progress=bars, cancel=cancel,
+                                 extract=settings.extract, keep_zip=settings.keep_zip)
+    finally:
+        if bars is not None:
+            bars.close()
+    code = _print_report(report, settings, console)
+    if not settings.no_page:
+        _write_page(report, settings, console)
+    return code
+
+
+def _write_page(report: SeriesReport, settings: DownloadSettings, console: Console) -> None:
+    try:
+        page = write_series_page(report, Path(settings.write_dir),
+                                 title=Path(settings.log).name)
+    except OSError as exc:
+        console.warning(f"could not write {PAGE_NAME} in {settings.write_dir}: "
+                        f"{exc.strerror or exc}")
+        return
+    if page is not None and not settings.json:
+        console.info(f"Series page: {page}")
+
+
+def _print_report(report: SeriesReport, settings: DownloadSettings,
+                  console: Console) -> ExitCode:
+    if settings.json:
+        console.result(json.dumps(report.as_json(), indent=2))
+    else:
+        for job in report.jobs:
+            for line in series_lines(job):
+                console.info(line)
+        console.result(summary_line(report))
+    return _exit_for(report)
+
+
+def _print_status(report: SeriesReport, settings: DownloadSettings,
+                  console: Console) -> ExitCode:
+    if settings.json:
+        console.result(json.dumps(report.as_json(), indent=2))
+    else:
+        for line in status_table(report):
+            console.result(line)
+    return _exit_for(report)
+
+
+def _exit_for(report: SeriesReport) -> ExitCode:
+    if report.failed or report.failed_products:
+        return ExitCode.FAILED
+    if not report.complete:
+        return ExitCode.LATER
+    return ExitCode.OK
+
+
+DOWNLOAD = Command("full_maja_download", download_parser, DownloadSettings.from_args, follow,
+                   "interrupted; partial downloads are kept and resume on the next run")
+
+
+def download_main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of full_maja_download.py."""
+    return run(DOWNLOAD, argv)
