@@ -20,13 +20,13 @@ from defusedxml import ElementTree as SafeET
 
 from .__version__ import __version__
 from .atomic import atomic_write
+from .download import VerifiedRecord
 from .errors import ProductError
 from .estimate import estimate_text, format_time, job_dates
 from .products import product_stem, target_path
 from .series import JobSeries, SeriesEntry, SeriesReport
 from .service import JobState
 from .states import DateMark, JobPhase, ProductOutcome
-from .verified import VerifiedRecord
 
 PAGE_NAME = "series.html"
 QUICKLOOK_DIR = "series-quicklooks"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from full_maja.download.extract import extract_product
 from full_maja.errors import ProductError
-from full_maja.extract import extract_product
 
 
 def make_zip(path: Path, members: dict[str, bytes]) -> Path:

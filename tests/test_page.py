@@ -18,6 +18,7 @@ import full_maja.atomic
 from full_maja.cli import download_parser
 from full_maja.client import Client
 from full_maja.credentials import Credentials
+from full_maja.download.verified import VerifiedRecord
 from full_maja.emulator.products import cloud_percent
 from full_maja.estimate import estimate_text
 from full_maja.jobrecord import JobRecord
@@ -28,7 +29,6 @@ from full_maja.service import JobState
 from full_maja.service.jobreport import JobReport
 from full_maja.states import JobPhase, ProductOutcome
 from full_maja.validation import JobRequest
-from full_maja.verified import VerifiedRecord
 
 NOW = datetime(2026, 11, 23, 20, 14, 3, tzinfo=timezone.utc)
 ON_PAGE = {ProductOutcome.DOWNLOADED: "downloaded", ProductOutcome.PRESENT: "downloaded",

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-import full_maja.parts as parts
+import full_maja.download.parts as parts
+from full_maja.download.parts import PartFiles, WriteBehind
 from full_maja.errors import Cancelled
-from full_maja.parts import PartFiles, WriteBehind
 
 NAME = "SENTINEL2A_20190301-083751-427_L2A_T36TWQ_C_V2-2.zip"
 

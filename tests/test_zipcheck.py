@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from full_maja.zipcheck import CorruptZip, StreamingZipCheck, check_zip_file, zip_is_sound
+from full_maja.download.zipcheck import CorruptZip, StreamingZipCheck, check_zip_file, zip_is_sound
 
 
 def build_zip(compression: int = zipfile.ZIP_STORED) -> bytes:
