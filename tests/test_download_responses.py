@@ -18,6 +18,7 @@ from full_maja.download.responses import (
     describe_break,
     describe_disk_error,
     describe_non_zip,
+    range_headers,
     starts_like_zip,
     unsatisfied_size,
 )
@@ -43,6 +44,19 @@ class ReadOnly:
 
     def read(self, size: int = -1, **ignored: object) -> bytes:
         return self.source.read(size)
+
+
+@pytest.mark.parametrize("offset, end, asked", [
+    (0, None, None),
+    (0, 500, "bytes=0-499"),
+    (300, None, "bytes=300-"),
+    (300, 500, "bytes=300-499"),
+])
+def test_a_request_asks_for_the_stretch_it_needs_and_for_the_bytes_as_they_are(offset, end,
+                                                                               asked):
+    headers = range_headers(offset, end)
+    assert headers.pop("Accept-Encoding") == "identity"
+    assert headers == ({} if asked is None else {"Range": asked})
 
 
 @pytest.mark.parametrize("status", [200, 206])

@@ -1,7 +1,8 @@
-"""Rules for a product's HTTP response: status, body span, content type, what went wrong.
+"""Rules for a product's HTTP exchange: the range asked for, the answer's status, body
+span and content type, and what went wrong.
 
-Pure functions of a response, its headers or an error, so that each rule can be
-tested without a network.
+Pure functions of an offset, a response, its headers or an error, so that each rule
+can be tested without a network.
 """
 from __future__ import annotations
 
@@ -24,6 +25,14 @@ _STATUS_ADVICE = {403: "access denied", 404: "not on the server (purged, or not 
 
 class BadBody(Exception):
     """The server sent something that is not the product."""
+
+
+def range_headers(offset: int, end: Optional[int]) -> dict[str, str]:
+    """The headers asking for the product's bytes from `offset` up to `end` (None: its end)."""
+    headers = {"Accept-Encoding": "identity"}
+    if offset or end is not None:
+        headers["Range"] = f"bytes={offset}-{'' if end is None else end - 1}"
+    return headers
 
 
 def check_status(response: requests.Response, name: str) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from pathlib import Path
 from typing import BinaryIO, Callable, Optional
 
 import requests
@@ -20,7 +19,7 @@ import urllib3
 from ..errors import Cancelled, NetworkError, ProductError, UsageError
 from ..session import PepsSession
 from ..states import Progress, ProgressCallback, ProgressKind
-from .parts import CHUNK, PartFiles, Segment, WriteBehind, file_size
+from .parts import PartFiles, Segment, WriteBehind, file_size
 from .policy import DEFAULT_SPLIT_POLICY, SplitPolicy
 from .responses import (
     BadBody,
@@ -32,10 +31,11 @@ from .responses import (
     describe_break,
     describe_disk_error,
     describe_non_zip,
+    range_headers,
     starts_like_zip,
     unsatisfied_size,
 )
-from .zipcheck import CorruptZip, StreamingZipCheck
+from .zipcheck import CorruptZip, StreamingZipCheck, check_of_prefix
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +134,7 @@ class ProductTransfer:
                 self.lock.notify_all()
 
     def _raise_if_cancelled(self) -> None:
+        """Raise Cancelled once the run is asked to stop."""
         if self.cancel.is_set():
             raise Cancelled(f"stopped while fetching {self.name}; the part already fetched "
                             "is kept for the next run")
@@ -184,39 +185,51 @@ class ProductTransfer:
                 self.parts.merge_into_head(following, copied)
 
     def _fetch_head(self) -> None:
+        """Fetch the main part from where it stops, up to its end."""
         head = self.parts.head
         with self.lock:
             offset, end = head.have, head.end
-        headers = {"Accept-Encoding": "identity"}
-        if offset or end is not None:
-            headers["Range"] = f"bytes={offset}-{'' if end is None else end - 1}"
+        headers = range_headers(offset, end)
         with self._get(headers) as response:
             if response.status_code == 416 and "Range" in headers:
-                if self._already_whole(response):
-                    return
-                self._start_over()
-                raise Interrupted("the server refused to resume; starting over")
-            check_status(response, self.name)
-            span = body_span(response, offset)
-            if span is None:
-                self._start_over()
-                raise Interrupted("the server's Content-Range does not match; starting over")
-            start, total = span
-            if start != offset:
-                log.warning("%s: the server cannot resume, fetching it from the start",
-                            self.name)
-                self._start_over()
-            self._learn(response, total)
-            check_content_type(response)
+                self._take_refused_range(response)
+                return
+            total = self._take_head_answer(response, offset)
             self.on_progress(Progress(ProgressKind.START, self.name, total=total,
                                       done=self.parts.bytes_on_disk()))
-            try:
-                self._bring_check_up_to_date()
-            except CorruptZip:
-                self._start_over()
-                raise Interrupted("the part kept from an earlier run is damaged; "
-                                  "starting over") from None
+            self._resume_check()
             self._receive(response, head, self._feed_check)
+
+    def _take_head_answer(self, response: requests.Response, offset: int) -> Optional[int]:
+        """Check the main connection's answer and learn from it; the product's size."""
+        check_status(response, self.name)
+        span = body_span(response, offset)
+        if span is None:
+            self._start_over()
+            raise Interrupted("the server's Content-Range does not match; starting over")
+        start, total = span
+        if start != offset:
+            log.warning("%s: the server cannot resume, fetching it from the start", self.name)
+            self._start_over()
+        self._learn(response, total)
+        check_content_type(response)
+        return total
+
+    def _take_refused_range(self, response: requests.Response) -> None:
+        """Accept a 416 for a product already whole; else start over."""
+        if self._already_whole(response):
+            return
+        self._start_over()
+        raise Interrupted("the server refused to resume; starting over")
+
+    def _resume_check(self) -> None:
+        """Bring the streaming check up to date; start over if the kept part is damaged."""
+        try:
+            self._bring_check_up_to_date()
+        except CorruptZip:
+            self._start_over()
+            raise Interrupted("the part kept from an earlier run is damaged; "
+                              "starting over") from None
 
     def _already_whole(self, response: requests.Response) -> bool:
         """True when a 416 says the product has exactly the bytes the main part holds.
@@ -232,13 +245,13 @@ class ProductTransfer:
         return True
 
     def _fetch_side(self, segment: Segment) -> None:
+        """Fetch a tail over this connection, unless it was dropped meanwhile."""
         with self.lock:
             offset, stop, total = segment.position, segment.stop(self.total), self.total
             dropped = segment.abandoned or self.stopped or self.cancel.is_set()
         if dropped or stop is None or offset >= stop:
             return
-        headers = {"Accept-Encoding": "identity", "Range": f"bytes={offset}-{stop - 1}"}
-        with self._get(headers) as response:
+        with self._get(range_headers(offset, stop)) as response:
             span = body_span(response, offset) if response.status_code == 206 else None
             if span is None or span[1] != total:
                 with self.lock:
@@ -248,6 +261,7 @@ class ProductTransfer:
             self._receive(response, segment, None)
 
     def _get(self, headers: dict[str, str]) -> requests.Response:
+        """The product's response, streamed; a network failure fails the product."""
         try:
             return self.session.get(self.url, headers=headers, stream=True)
         except (NetworkError, UsageError) as exc:
@@ -279,10 +293,11 @@ class ProductTransfer:
         head = self.parts.head
         if self.checked == head.have:
             return
-        self.check = _check_of_prefix(self.parts.main, head.have)
+        self.check = check_of_prefix(self.parts.main, head.have)
         self.checked = head.have
 
     def _feed_check(self, piece: bytes) -> None:
+        """Have the streaming check see the next bytes of the main part."""
         self.check.feed(piece)
         self.checked += len(piece)
 
@@ -368,15 +383,3 @@ class ProductTransfer:
                    and not self.helper_refused and self.side_failures < self.policy.max_failures)
         return self.total if welcome else None
 
-
-def _check_of_prefix(part: Path, start: int) -> StreamingZipCheck:
-    """A streaming check that has already seen the first `start` bytes kept on disk."""
-    check = StreamingZipCheck()
-    if start:
-        with open(part, "rb") as handle:
-            while not check.unsure and handle.tell() < start:
-                piece = handle.read(min(CHUNK, start - handle.tell()))
-                if not piece:
-                    raise CorruptZip("the part is shorter than it was")
-                check.feed(piece)
-    return check

@@ -7,6 +7,8 @@ import zlib
 from pathlib import Path
 from typing import Optional, Union
 
+from .parts import CHUNK
+
 LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
 LOCAL_SIGNATURE = b"PK\x03\x04"
 END_SIGNATURES = (b"PK\x01\x02", b"PK\x05\x06", b"PK\x06\x06", b"PK\x07\x08")
@@ -116,6 +118,19 @@ class StreamingZipCheck:
         member.close()
         self.members[member.offset] = member.identity
         self._member = None
+
+
+def check_of_prefix(part: Path, start: int) -> StreamingZipCheck:
+    """A streaming check that has already seen the first `start` bytes kept on disk."""
+    check = StreamingZipCheck()
+    if start:
+        with open(part, "rb") as handle:
+            while not check.unsure and handle.tell() < start:
+                piece = handle.read(min(CHUNK, start - handle.tell()))
+                if not piece:
+                    raise CorruptZip("the part is shorter than it was")
+                check.feed(piece)
+    return check
 
 
 class _Member:
