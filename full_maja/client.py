@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping, Optional, Sequence, Union
 
 from .credentials import Credentials, resolve_credentials
-from .download import Downloader, ProductResult
+from .download import DEFAULT_SPLIT_POLICY, Downloader, ProductResult, SplitPolicy
 from .errors import FullMajaError, JobLogError, NetworkError, ServiceError, UsageError
 from .joblog import JobLog, check_log_is_free, log_holds_jobs, read_job_log, write_job_log
 from .jobrecord import JobRecord
@@ -120,8 +120,13 @@ class Client:
                  parallel: int = 2, on_progress: Optional[ProgressCallback] = None,
                  cancel: Optional[threading.Event] = None, extract: bool = False,
                  keep_zip: bool = False,
-                 on_state: Optional[Callable[[JobState], None]] = None) -> SeriesReport:
-        """Check every job of the log and download the finished products into `write_dir`."""
+                 on_state: Optional[Callable[[JobState], None]] = None,
+                 split_policy: Optional[SplitPolicy] = None) -> SeriesReport:
+        """Check every job of the log and download the finished products into `write_dir`.
+
+        `split_policy` tunes when a free connection takes a slow product's tail;
+        the default suits products of hundreds of MiB.
+        """
         path = Path(log_path)
         with hold_lock(path):
             states = self.check(open_log(path))
@@ -132,7 +137,8 @@ class Client:
             folder = _write_dir(write_dir)
             downloader = Downloader(self.session, folder, parallel=parallel,
                                     on_progress=on_progress, cancel=cancel,
-                                    extract=extract, keep_zip=keep_zip)
+                                    extract=extract, keep_zip=keep_zip,
+                                    split_policy=split_policy or DEFAULT_SPLIT_POLICY)
             urls = [url for state in states for url in product_urls_to_fetch(state)]
             results = downloader.fetch_all(_unique(urls))
             return SeriesReport([build_series(state, results) for state in states])

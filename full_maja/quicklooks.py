@@ -18,9 +18,9 @@ from urllib.parse import quote
 from defusedxml import ElementTree as SafeET
 
 from .atomic import atomic_write
+from .download.verified import VerifiedRecord
 from .errors import ProductError
 from .products import product_stem, target_path
-from .verified import VerifiedRecord
 
 QUICKLOOK_DIR = "series-quicklooks"
 MAX_QUICKLOOK_BYTES = 32 * 1024 * 1024

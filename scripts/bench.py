@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from full_maja.download import DEFAULT_SPLIT_POLICY  # noqa: E402
 from full_maja.emulator import Emulator, EmulatorConfig, Fault  # noqa: E402
 from full_maja.emulator.products import ProductStore  # noqa: E402
-from full_maja.transfer import RATE_WINDOW  # noqa: E402
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
@@ -47,7 +47,7 @@ BIG, MEDIUM, ROUNDS = GIB, 256 * MIB, 3
 SERIES_COUNT, SERIES_SIZE, SERIES_BANDWIDTH, SERIES_ROUNDS = 6, 32 * MIB, 8 * MIB, 2
 RESUME_SIZE, RESUME_BANDWIDTH, CUT = 64 * MIB, 16 * MIB, 0.4
 RERUN_ROUNDS = 3
-RATE_WINDOW_NOTE = f"{RATE_WINDOW:.1f} s"
+RATE_WINDOW_NOTE = f"{DEFAULT_SPLIT_POLICY.rate_window:.1f} s"
 
 TARGET_RATIO, TARGET_RSS_MIB, TARGET_RSS_GROWTH_MIB = 0.9, 60.0, 8.0
 TARGET_SPEEDUP, TARGET_RESUMED, TARGET_RERUN = 3.0, 0.65, 1.0

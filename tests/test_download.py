@@ -291,7 +291,7 @@ def test_a_full_disk_removes_the_partial_file_and_keeps_the_log(series, auth_fil
         handle = real_open(path, mode, *args, **kwargs)
         return FullDisk(handle) if str(path).endswith(".part") else handle
 
-    import full_maja.transfer as module
+    import full_maja.download.transfer as module
     monkeypatch.setattr(module, "open", fake_open, raising=False)
     with Client(series.url, credentials=Credentials(USER, PASSWORD)) as client:
         report = client.download("job.log", "out", parallel=1)

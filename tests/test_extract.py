@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import submit
 
+from full_maja.download.extract import extract_product
 from full_maja.errors import ProductError
-from full_maja.extract import extract_product
 
 FIRST = "SENTINEL2A_20190301-083751-427_L2A_T36TWQ_C_V2-2.zip"
 

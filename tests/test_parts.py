@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-import full_maja.parts as parts
+import full_maja.download.parts as parts
+from full_maja.download.parts import PartFiles, WriteBehind
 from full_maja.errors import Cancelled
-from full_maja.parts import PartFiles, WriteBehind
 
 NAME = "SENTINEL2A_20190301-083751-427_L2A_T36TWQ_C_V2-2.zip"
 
@@ -83,6 +83,67 @@ def test_a_tail_name_too_long_for_the_file_system_is_not_offered(tmp_path):
     files = PartFiles(final)
     assert files.side_path(7) is not None
     assert files.side_path(10**12) is None
+
+
+def test_split_cuts_the_rest_of_a_stretch_in_halves_and_hands_out_the_second(final):
+    write(final.parent, NAME + ".part", b"a" * 100)
+    files = PartFiles(final)
+    tail = files.split(files.head, 1000)
+    assert tail is files.segments[1] and tail.busy and not files.head.busy
+    assert layout(files) == [(0, 100, 550), (550, 0, None)]
+    assert tail.path == final.parent / f"{NAME}.550.part" and not tail.path.exists()
+    second = files.split(tail, 1000)
+    assert layout(files) == [(0, 100, 550), (550, 0, 775), (775, 0, None)]
+    assert second is files.segments[2]
+
+
+def test_split_offers_nothing_when_the_tail_name_would_be_too_long(tmp_path):
+    files = PartFiles(tmp_path / ("S" * 240 + ".zip"))
+    assert files.split(files.head, 10**13) is None
+    assert layout(files) == [(0, 0, None)]
+
+
+def test_has_tails_while_a_stretch_is_in_a_file_of_its_own(final):
+    write(final.parent, NAME + ".part", b"a" * 10)
+    assert not PartFiles(final).has_tails
+    write(final.parent, f"{NAME}.60.part", b"t")
+    assert PartFiles(final).has_tails
+
+
+def test_the_leftover_is_the_first_unfinished_tail_nobody_is_fetching(final):
+    write(final.parent, NAME + ".part", b"a" * 10)
+    write(final.parent, f"{NAME}.60.part", b"t" * 40)
+    write(final.parent, f"{NAME}.100.part", b"u" * 5)
+    write(final.parent, f"{NAME}.200.part", b"v" * 5)
+    files = PartFiles(final)
+    done, busy, free = files.segments[1:]
+    busy.busy = True
+    assert files.leftover(300) is free
+    free.busy = True
+    assert files.leftover(300) is None
+    assert done.remaining(300) == 0
+
+
+def test_no_leftover_when_only_the_main_part_is_unfinished(final):
+    write(final.parent, NAME + ".part", b"a" * 10)
+    assert PartFiles(final).leftover(300) is None
+
+
+@pytest.mark.parametrize("main, busy, absorbable", [
+    (60, False, True), (59, False, False), (60, True, False),
+])
+def test_the_next_tail_is_absorbable_once_the_main_part_reaches_it_and_it_is_free(
+        final, main, busy, absorbable):
+    write(final.parent, NAME + ".part", b"a" * main)
+    write(final.parent, f"{NAME}.60.part", b"t" * 11)
+    files = PartFiles(final)
+    files.segments[1].busy = busy
+    assert (files.next_absorbable() is files.segments[1]) is absorbable
+
+
+def test_nothing_is_absorbable_without_a_tail(final):
+    write(final.parent, NAME + ".part", b"a" * 60)
+    assert PartFiles(final).next_absorbable() is None
 
 
 def test_absorbing_a_tail_appends_its_bytes_in_order_and_deletes_it(final):

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from archives import JPEG, product_zip
 
+from full_maja.download.verified import VerifiedRecord
 from full_maja.emulator.products import cloud_percent as emulator_cloud_percent
 from full_maja.emulator.products import write_product_zip
 from full_maja.products import product_stem
 from full_maja.quicklooks import QUICKLOOK_DIR, Preview, Previews, cloud_percent, quicklook_name
-from full_maja.verified import VerifiedRecord
 
 NAMES = [f"SENTINEL2{unit}_201903{day:02d}-083751-427_L2A_T36TWQ_C_V2-2.zip"
          for unit, day in (("A", 1), ("B", 6), ("A", 11))]

@@ -13,14 +13,16 @@ import pytest
 import requests
 from conftest import PASSWORD, SCRIPTS, USER, product_requests, submit
 
-import full_maja.parts as parts
-import full_maja.transfer as transfer
+import full_maja.download.parts as parts
 from full_maja.client import Client
 from full_maja.credentials import Credentials
+from full_maja.download import DEFAULT_SPLIT_POLICY, SplitPolicy
 from full_maja.emulator import Fault
 
 NAME = "SENTINEL2A_20190301-083751-427_L2A_T36TWQ_C_V2-2.zip"
 KIB, MIB = 1024, 1024 * 1024
+# Split thresholds small enough for products of a few MiB (in-process runs only).
+QUICK_SPLITS = SplitPolicy(min_bytes=256 * KIB, min_seconds=0.4, rate_window=0.15)
 
 
 def start_series(run, make_emulator, auth_file, size: int, bandwidth: Optional[int]):
@@ -61,17 +63,9 @@ def download(run, auth_file, *extra):
     return run("download", "-a", auth_file, "-l", "job.log", "-w", "out", *extra)
 
 
-@pytest.fixture
-def quick_splits(monkeypatch):
-    """Split thresholds small enough for products of a few MiB (in-process runs only)."""
-    monkeypatch.setattr(transfer, "SPLIT_MIN_BYTES", 256 * KIB)
-    monkeypatch.setattr(transfer, "SPLIT_MIN_SECONDS", 0.4)
-    monkeypatch.setattr(transfer, "RATE_WINDOW", 0.15)
-
-
-def download_in_process(emulator, parallel: int):
+def download_in_process(emulator, parallel: int, policy: SplitPolicy = DEFAULT_SPLIT_POLICY):
     with Client(emulator.url, credentials=Credentials(USER, PASSWORD)) as client:
-        return client.download("job.log", "out", parallel=parallel)
+        return client.download("job.log", "out", parallel=parallel, split_policy=policy)
 
 
 def test_the_script_splits_a_slow_product_over_its_two_connections(run, make_emulator,
@@ -89,9 +83,9 @@ def test_the_script_splits_a_slow_product_over_its_two_connections(run, make_emu
 
 
 def test_four_connections_share_one_product_without_fetching_a_byte_twice(
-        run, make_emulator, auth_file, quick_splits):
+        run, make_emulator, auth_file):
     emulator, content = start_series(run, make_emulator, auth_file, 3 * MIB, 1 * MIB)
-    report = download_in_process(emulator, parallel=4)
+    report = download_in_process(emulator, parallel=4, policy=QUICK_SPLITS)
     assert [entry.outcome for entry in report.jobs[0].entries] == ["downloaded"]
     assert Path("out", NAME).read_bytes() == content
     helpers = [header for header in ranges(emulator) if header]
@@ -141,11 +135,11 @@ def test_a_tail_part_that_does_not_belong_is_caught_and_the_product_fetched_agai
 
 
 def test_a_helper_whose_range_is_ignored_leaves_the_tail_to_the_main_connection(
-        run, make_emulator, auth_file, quick_splits):
+        run, make_emulator, auth_file):
     emulator, content = start_series(run, make_emulator, auth_file, 2 * MIB, 1 * MIB)
     emulator.add_fault(NAME, Fault("none"))
     emulator.add_fault(NAME, Fault("no-range"))
-    report = download_in_process(emulator, parallel=2)
+    report = download_in_process(emulator, parallel=2, policy=QUICK_SPLITS)
     assert [entry.outcome for entry in report.jobs[0].entries] == ["downloaded"]
     assert Path("out", NAME).read_bytes() == content
     first, helper, rest = product_requests(emulator)

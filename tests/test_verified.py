@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from full_maja.verified import RECORD_NAME, VerifiedRecord
+from full_maja.download.verified import RECORD_NAME, VerifiedRecord
 
 
 def test_two_runs_sharing_a_folder_keep_each_others_entries(tmp_path: Path):

@@ -9,7 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from full_maja.zipcheck import CorruptZip, StreamingZipCheck, check_zip_file, zip_is_sound
+from full_maja.download.zipcheck import (
+    CorruptZip,
+    StreamingZipCheck,
+    check_of_prefix,
+    check_zip_file,
+    zip_is_sound,
+)
 
 
 def build_zip(compression: int = zipfile.ZIP_STORED) -> bytes:
@@ -97,3 +103,22 @@ def test_the_full_check_reads_every_member(tmp_path: Path):
     with pytest.raises(CorruptZip, match="CRC"):
         check_zip_file(path)
     assert not zip_is_sound(path)
+
+
+@pytest.mark.parametrize("share", [0.0, 0.001, 0.1, 0.5, 0.99, 1.0])
+def test_a_check_resumed_from_a_kept_part_confirms_the_zip_once_fed_the_rest(tmp_path: Path,
+                                                                             share):
+    data = build_zip(zipfile.ZIP_DEFLATED)
+    path = tmp_path / "p.zip"
+    path.write_bytes(data)
+    kept = int(len(data) * share)
+    check = check_of_prefix(path, kept)
+    check.feed(data[kept:])
+    assert check.confirms(path)
+
+
+def test_a_kept_part_shorter_than_it_was_is_corrupt(tmp_path: Path):
+    path = tmp_path / "p.zip.part"
+    path.write_bytes(build_zip()[:100])
+    with pytest.raises(CorruptZip, match="shorter than it was"):
+        check_of_prefix(path, 200)

@@ -5,7 +5,9 @@ import struct
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
+
+from .parts import CHUNK
 
 LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
 LOCAL_SIGNATURE = b"PK\x03\x04"
@@ -44,8 +46,8 @@ class StreamingZipCheck:
             return
         view = memoryview(data)
         while view and not (self.unsure or self.finished):
-            step = self._feed_member if self._member is not None else self._feed_header
-            view = step(view)
+            member = self._member
+            view = self._feed_header(view) if member is None else self._feed_member(member, view)
 
     def confirms(self, path: Path) -> bool:
         """True when every member of the archive's directory was checked on the way in."""
@@ -95,28 +97,40 @@ class StreamingZipCheck:
             return
         name_bytes = self._pending[LOCAL_HEADER.size:LOCAL_HEADER.size + fields[9]]
         name = name_bytes.decode("utf-8" if flags & _FLAG_UTF8 else "cp437", "replace")
-        self._member = _Member(self._offset, crc, size, raw_size, method, name)
-        self._member.identity = (crc, size, raw_size, name, method, flags, fields[1])
+        member = _Member(self._offset, crc, size, raw_size, method, name)
+        member.identity = (crc, size, raw_size, name, method, flags, fields[1])
+        self._member = member
         self._offset += len(self._pending)
         self._pending = b""
         self._need = LOCAL_HEADER.size
         if size == 0:
-            self._end_member()
+            self._end_member(member)
 
-    def _feed_member(self, view: memoryview) -> memoryview:
-        member = self._member
+    def _feed_member(self, member: _Member, view: memoryview) -> memoryview:
         taken = min(len(view), member.remaining)
         member.take(view[:taken])
         self._offset += taken
         if member.remaining == 0:
-            self._end_member()
+            self._end_member(member)
         return view[taken:]
 
-    def _end_member(self) -> None:
-        member = self._member
+    def _end_member(self, member: _Member) -> None:
         member.close()
         self.members[member.offset] = member.identity
         self._member = None
+
+
+def check_of_prefix(part: Path, start: int) -> StreamingZipCheck:
+    """A streaming check that has already seen the first `start` bytes kept on disk."""
+    check = StreamingZipCheck()
+    if start:
+        with open(part, "rb") as handle:
+            while not check.unsure and handle.tell() < start:
+                piece = handle.read(min(CHUNK, start - handle.tell()))
+                if not piece:
+                    raise CorruptZip("the part is shorter than it was")
+                check.feed(piece)
+    return check
 
 
 class _Member:
@@ -148,7 +162,7 @@ class _Member:
         if self.running != self.crc or self.produced != self.raw_size:
             raise CorruptZip("the zip is corrupt (a member fails its CRC check)")
 
-    def _count(self, data: object) -> None:
+    def _count(self, data: Union[bytes, memoryview]) -> None:
         self.running = zlib.crc32(data, self.running)
         self.produced += len(data)
 

@@ -13,9 +13,9 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator, Optional
+from typing import BinaryIO, Callable, Iterator, Optional, overload
 
-from .errors import Cancelled
+from ..errors import Cancelled
 
 PART_SUFFIX = ".part"
 CHUNK = 1024 * 1024
@@ -40,9 +40,21 @@ class Segment:
         """The product offset of the next byte this segment needs."""
         return self.start + self.have
 
+    @overload
+    def stop(self, total: int) -> int: ...
+
+    @overload
+    def stop(self, total: Optional[int]) -> Optional[int]: ...
+
     def stop(self, total: Optional[int]) -> Optional[int]:
         """Where this segment ends in the product, when that is known."""
         return self.end if self.end is not None else total
+
+    @overload
+    def remaining(self, total: int) -> int: ...
+
+    @overload
+    def remaining(self, total: Optional[int]) -> Optional[int]: ...
 
     def remaining(self, total: Optional[int]) -> Optional[int]:
         """Bytes still missing from this segment, when its end is known."""
@@ -67,6 +79,41 @@ class PartFiles:
         """The file of a segment starting at `start`; None if its name would be too long."""
         name = f"{self.final.name}.{start}{PART_SUFFIX}"
         return None if len(name.encode()) > MAX_FILE_NAME else self.final.with_name(name)
+
+    @property
+    def has_tails(self) -> bool:
+        """True while some stretch is still in a file of its own, beside the main part."""
+        return len(self.segments) > 1
+
+    def leftover(self, total: int) -> Optional[Segment]:
+        """A tail left unfinished (by an earlier run or a helper) that nobody is fetching."""
+        for segment in self.segments[1:]:
+            if not segment.busy and segment.remaining(total) > 0:
+                return segment
+        return None
+
+    def split(self, segment: Segment, total: int) -> Optional[Segment]:
+        """Cut `segment` in two halves; the second is returned, marked busy.
+
+        None when the second half's file name would be too long.
+        """
+        middle = segment.position + segment.remaining(total) // 2
+        path = self.side_path(middle)
+        if path is None:
+            return None
+        tail = Segment(middle, path, end=segment.end, busy=True)
+        segment.end = middle
+        self.segments.insert(self.segments.index(segment) + 1, tail)
+        return tail
+
+    def next_absorbable(self) -> Optional[Segment]:
+        """The tail that starts where the main part ends, unless someone is fetching it."""
+        if len(self.segments) < 2:
+            return None
+        following = self.segments[1]
+        if following.busy or self.head.position != following.start:
+            return None
+        return following
 
     def bytes_on_disk(self) -> int:
         """Bytes of the product already held by the part files."""
@@ -126,8 +173,8 @@ class PartFiles:
             segments.append(Segment(start, path, have=file_size(path) or 0))
         for segment, following in zip(segments, segments[1:]):
             segment.end = following.start
-            if segment.position > segment.end:
-                _clip(segment)
+            if segment.position > following.start:
+                _clip(segment, following.start)
         return segments
 
 
@@ -201,9 +248,9 @@ def _read_pieces(path: Path, count: int) -> Iterator[bytes]:
             yield piece
 
 
-def _clip(segment: Segment) -> None:
-    """Cut a file that runs past its stretch: the following segment holds those bytes."""
-    keep = segment.end - segment.start
+def _clip(segment: Segment, end: int) -> None:
+    """Cut a file that runs past `end`: the following segment holds those bytes."""
+    keep = end - segment.start
     with open(segment.path, "r+b") as handle:
         handle.truncate(keep)
     segment.have = keep

@@ -8,51 +8,53 @@ absorbs each tail once it reaches it, so the zip is checked in order.
 """
 from __future__ import annotations
 
-import errno
 import logging
-import re
 import threading
 import time
-from pathlib import Path
-from typing import BinaryIO, Callable, Iterator, Optional
+from typing import BinaryIO, Callable, Optional
 
 import requests
 import urllib3
 
-from .errors import Cancelled, NetworkError, ProductError, UsageError
-from .parts import CHUNK, PartFiles, Segment, WriteBehind, file_size
-from .session import PepsSession
-from .states import Progress, ProgressCallback, ProgressKind
-from .zipcheck import CorruptZip, StreamingZipCheck
+from ..errors import Cancelled, NetworkError, ProductError, UsageError
+from ..session import PepsSession
+from ..states import Progress, ProgressCallback, ProgressKind
+from .parts import PartFiles, Segment, WriteBehind, file_size
+from .policy import DEFAULT_SPLIT_POLICY, SplitPolicy
+from .responses import (
+    BadBody,
+    accepts_ranges,
+    body_chunks,
+    body_span,
+    check_content_type,
+    check_status,
+    describe_break,
+    describe_disk_error,
+    describe_non_zip,
+    range_headers,
+    starts_like_zip,
+    unsatisfied_size,
+)
+from .zipcheck import CorruptZip, StreamingZipCheck, check_of_prefix
 
 log = logging.getLogger(__name__)
 
 RESUME_ATTEMPTS = 5
-ZIP_MAGIC = b"PK\x03\x04"
-# A stretch is split only when the rest would take SPLIT_MIN_SECONDS on its connection
-# (so the new request saves at least a second) and is at least SPLIT_MIN_BYTES long.
-SPLIT_MIN_BYTES = 8 * 1024 * 1024
-SPLIT_MIN_SECONDS = 2.0
-RATE_WINDOW = 0.5
 WAIT_STEP = 0.2
-_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
-_UNSATISFIED_RANGE = re.compile(r"bytes\s+\*/(\d+)")
 
 
 class Interrupted(Exception):
     """The transfer stopped early and can resume from the part files."""
 
 
-class BadBody(Exception):
-    """The server sent something that is not the product."""
-
-
 class ProductTransfer:
     """One product coming in: its main connection, and helpers on its tail."""
 
     def __init__(self, session: PepsSession, url: str, name: str, parts: PartFiles, *,
-                 cancel: threading.Event, on_progress: ProgressCallback) -> None:
+                 cancel: threading.Event, on_progress: ProgressCallback,
+                 policy: SplitPolicy = DEFAULT_SPLIT_POLICY) -> None:
         self.session, self.url, self.name, self.parts = session, url, name, parts
+        self.policy = policy
         self.cancel = cancel
         self.on_progress = on_progress
         self.lock = threading.Condition()
@@ -95,22 +97,26 @@ class ProductTransfer:
     def split_worth(self, now: float) -> float:
         """Seconds a free connection could take off this product now (0: nothing to take)."""
         with self.lock:
-            if self._leftover() is not None:
+            total = self._total_for_helpers()
+            if total is None:
+                return 0.0
+            if self.parts.leftover(total) is not None:
                 return float("inf")
-            candidate = self._split_candidate(now)
+            candidate = self.policy.candidate(self.parts.segments, total, now)
         return 0.0 if candidate is None else candidate[1]
 
     def take_work(self, now: float) -> Optional[Segment]:
         """A stretch for a free connection: one left by an earlier run, or a new tail."""
         with self.lock:
-            leftover = self._leftover()
+            total = self._total_for_helpers()
+            if total is None:
+                return None
+            leftover = self.parts.leftover(total)
             if leftover is not None:
                 leftover.busy = True
                 return leftover
-            candidate = self._split_candidate(now)
-            if candidate is None:
-                return None
-            return self._split(candidate[0])
+            candidate = self.policy.candidate(self.parts.segments, total, now)
+            return None if candidate is None else self.parts.split(candidate[0], total)
 
     def fetch_side(self, segment: Segment) -> None:
         """Fetch a stretch handed out by `take_work`; on any trouble leave it to the main part."""
@@ -128,16 +134,17 @@ class ProductTransfer:
                 self.lock.notify_all()
 
     def _raise_if_cancelled(self) -> None:
+        """Raise Cancelled once the run is asked to stop."""
         if self.cancel.is_set():
             raise Cancelled(f"stopped while fetching {self.name}; the part already fetched "
                             "is kept for the next run")
 
     def _complete(self) -> bool:
+        """True when the main part holds the whole product and no tail is left apart."""
         with self.lock:
-            head = self.parts.head
-            if len(self.parts.segments) > 1:
+            if self.parts.has_tails:
                 return False
-            return self.until_eof or (self.total is not None and head.have == self.total)
+            return self.until_eof or (self.total is not None and self.parts.head.have == self.total)
 
     def _advance(self) -> None:
         """Fetch more of the main part, or help with the stretch it is waiting for."""
@@ -158,11 +165,9 @@ class ProductTransfer:
         """Append every stretch that the main part has reached and nobody is fetching."""
         while True:
             with self.lock:
-                segments = self.parts.segments
-                if len(segments) < 2 or segments[1].busy or segments[0].position != \
-                        segments[1].start:
+                following = self.parts.next_absorbable()
+                if following is None:
                     return
-                following = segments[1]
                 following.busy = True
             try:
                 self._bring_check_up_to_date()
@@ -180,39 +185,51 @@ class ProductTransfer:
                 self.parts.merge_into_head(following, copied)
 
     def _fetch_head(self) -> None:
+        """Fetch the main part from where it stops, up to its end."""
         head = self.parts.head
         with self.lock:
             offset, end = head.have, head.end
-        headers = {"Accept-Encoding": "identity"}
-        if offset or end is not None:
-            headers["Range"] = f"bytes={offset}-{'' if end is None else end - 1}"
+        headers = range_headers(offset, end)
         with self._get(headers) as response:
             if response.status_code == 416 and "Range" in headers:
-                if self._already_whole(response):
-                    return
-                self._start_over()
-                raise Interrupted("the server refused to resume; starting over")
-            _check_status(response, self.name)
-            span = _body_span(response, offset)
-            if span is None:
-                self._start_over()
-                raise Interrupted("the server's Content-Range does not match; starting over")
-            start, total = span
-            if start != offset:
-                log.warning("%s: the server cannot resume, fetching it from the start",
-                            self.name)
-                self._start_over()
-            self._learn(response, total)
-            _check_content_type(response)
+                self._take_refused_range(response)
+                return
+            total = self._take_head_answer(response, offset)
             self.on_progress(Progress(ProgressKind.START, self.name, total=total,
                                       done=self.parts.bytes_on_disk()))
-            try:
-                self._bring_check_up_to_date()
-            except CorruptZip:
-                self._start_over()
-                raise Interrupted("the part kept from an earlier run is damaged; "
-                                  "starting over") from None
+            self._resume_check()
             self._receive(response, head, self._feed_check)
+
+    def _take_head_answer(self, response: requests.Response, offset: int) -> Optional[int]:
+        """Check the main connection's answer and learn from it; the product's size."""
+        check_status(response, self.name)
+        span = body_span(response, offset)
+        if span is None:
+            self._start_over()
+            raise Interrupted("the server's Content-Range does not match; starting over")
+        start, total = span
+        if start != offset:
+            log.warning("%s: the server cannot resume, fetching it from the start", self.name)
+            self._start_over()
+        self._learn(response, total)
+        check_content_type(response)
+        return total
+
+    def _take_refused_range(self, response: requests.Response) -> None:
+        """Accept a 416 for a product already whole; else start over."""
+        if self._already_whole(response):
+            return
+        self._start_over()
+        raise Interrupted("the server refused to resume; starting over")
+
+    def _resume_check(self) -> None:
+        """Bring the streaming check up to date; start over if the kept part is damaged."""
+        try:
+            self._bring_check_up_to_date()
+        except CorruptZip:
+            self._start_over()
+            raise Interrupted("the part kept from an earlier run is damaged; "
+                              "starting over") from None
 
     def _already_whole(self, response: requests.Response) -> bool:
         """True when a 416 says the product has exactly the bytes the main part holds.
@@ -220,31 +237,31 @@ class ProductTransfer:
         That happens when an earlier run stopped after the last byte arrived but
         before the rename: the product is then checked, not fetched again.
         """
-        match = _UNSATISFIED_RANGE.fullmatch(response.headers.get("Content-Range", "").strip())
+        size = unsatisfied_size(response)
         with self.lock:
-            if not match or len(self.parts.segments) > 1 or \
-                    int(match.group(1)) != self.parts.head.have:
+            if size is None or self.parts.has_tails or size != self.parts.head.have:
                 return False
             self.total = self.parts.head.have
         return True
 
     def _fetch_side(self, segment: Segment) -> None:
+        """Fetch a tail over this connection, unless it was dropped meanwhile."""
         with self.lock:
             offset, stop, total = segment.position, segment.stop(self.total), self.total
             dropped = segment.abandoned or self.stopped or self.cancel.is_set()
         if dropped or stop is None or offset >= stop:
             return
-        headers = {"Accept-Encoding": "identity", "Range": f"bytes={offset}-{stop - 1}"}
-        with self._get(headers) as response:
-            span = _body_span(response, offset) if response.status_code == 206 else None
+        with self._get(range_headers(offset, stop)) as response:
+            span = body_span(response, offset) if response.status_code == 206 else None
             if span is None or span[1] != total:
                 with self.lock:
                     self.helper_refused = True
                 raise Interrupted(f"HTTP {response.status_code} to a range request")
-            _check_content_type(response)
+            check_content_type(response)
             self._receive(response, segment, None)
 
     def _get(self, headers: dict[str, str]) -> requests.Response:
+        """The product's response, streamed; a network failure fails the product."""
         try:
             return self.session.get(self.url, headers=headers, stream=True)
         except (NetworkError, UsageError) as exc:
@@ -260,8 +277,7 @@ class ProductTransfer:
             raise Interrupted("the product's size changed on the server; starting over")
         with self.lock:
             self.total = total if total is not None else known
-            accepts = response.headers.get("Accept-Ranges", "").strip().lower() == "bytes"
-            self.ranged = response.status_code == 206 or accepts
+            self.ranged = accepts_ranges(response)
 
     def _start_over(self) -> None:
         """Drop every part file: the next request fetches the product from byte 0."""
@@ -277,10 +293,11 @@ class ProductTransfer:
         head = self.parts.head
         if self.checked == head.have:
             return
-        self.check = _check_of_prefix(self.parts.main, head.have)
+        self.check = check_of_prefix(self.parts.main, head.have)
         self.checked = head.have
 
     def _feed_check(self, piece: bytes) -> None:
+        """Have the streaming check see the next bytes of the main part."""
         self.check.feed(piece)
         self.checked += len(piece)
 
@@ -298,7 +315,7 @@ class ProductTransfer:
         except CorruptZip as exc:
             raise BadBody(str(exc)) from None
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
-            raise Interrupted(_describe_break(exc)) from None
+            raise Interrupted(describe_break(exc)) from None
         except OSError as exc:
             if segment is not self.parts.head:
                 with self.lock:
@@ -327,10 +344,10 @@ class ProductTransfer:
     def _write_pieces(self, response: requests.Response, segment: Segment, handle: BinaryIO,
                       feed: Optional[Callable[[bytes], None]]) -> None:
         behind = WriteBehind(handle) if segment is self.parts.head else None
-        for chunk in _body_chunks(response):
+        for chunk in body_chunks(response):
             self._raise_if_cancelled()
-            if segment.position == 0 and not chunk.startswith(ZIP_MAGIC[:len(chunk)]):
-                raise BadBody(_describe_non_zip(chunk))
+            if segment.position == 0 and not starts_like_zip(chunk):
+                raise BadBody(describe_non_zip(chunk))
             with self.lock:
                 if segment.abandoned or self.stopped:
                     return
@@ -360,137 +377,9 @@ class ProductTransfer:
         if stop is not None and position < stop:
             raise Interrupted(f"got {position} of {stop} bytes")
 
-    def _helpers_welcome(self) -> bool:
-        """True while other connections may fetch stretches of this product."""
-        return (self.ranged and self.total is not None and not self.stopped
-                and not self.cancel.is_set() and not self.helper_refused
-                and self.side_failures < RESUME_ATTEMPTS)
-
-    def _leftover(self) -> Optional[Segment]:
-        """A stretch left unfinished (by an earlier run or a helper) that nobody is fetching."""
-        if not self._helpers_welcome():
-            return None
-        for segment in self.parts.segments[1:]:
-            if not segment.busy and segment.remaining(self.total) > 0:
-                return segment
-        return None
-
-    def _split_candidate(self, now: float) -> Optional[tuple[Segment, float]]:
-        """The stretch being fetched with the most time left, if splitting it pays off."""
-        if not self._helpers_welcome():
-            return None
-        best: Optional[tuple[Segment, float]] = None
-        for segment in self.parts.segments:
-            seconds = _seconds_left(segment, self.total, now)
-            if seconds >= SPLIT_MIN_SECONDS and (best is None or seconds > best[1]):
-                best = (segment, seconds)
-        return best
-
-    def _split(self, segment: Segment) -> Optional[Segment]:
-        """Cut `segment` in two halves; the second is returned, marked busy."""
-        middle = segment.position + segment.remaining(self.total) // 2
-        path = self.parts.side_path(middle)
-        if path is None:
-            return None
-        tail = Segment(middle, path, end=segment.end, busy=True)
-        segment.end = middle
-        self.parts.segments.insert(self.parts.segments.index(segment) + 1, tail)
-        return tail
-
-
-def _seconds_left(segment: Segment, total: int, now: float) -> float:
-    """How long the rest of a stretch being fetched would take at its rate (0: unknown)."""
-    elapsed = now - segment.fetch_began
-    remaining = segment.remaining(total)
-    if not segment.fetch_began or elapsed < RATE_WINDOW or not segment.fetched or \
-            remaining is None or remaining < SPLIT_MIN_BYTES:
-        return 0.0
-    return remaining / (segment.fetched / elapsed)
-
-
-def _body_chunks(response: requests.Response) -> Iterator[bytes]:
-    """The body as it arrives, so that a broken transfer loses no byte already received.
-
-    `iter_content` asks urllib3 for whole chunks and drops a half-filled one when
-    the connection breaks; `read1` hands over what each read got.
-    """
-    read1 = getattr(response.raw, "read1", None)
-    if read1 is None:
-        yield from response.iter_content(chunk_size=CHUNK)
-        return
-    while True:
-        chunk = read1(CHUNK)
-        if not chunk:
-            return
-        yield chunk
-
-
-def _check_status(response: requests.Response, name: str) -> None:
-    code = response.status_code
-    if code in (200, 206):
-        return
-    advice = {403: "access denied", 404: "not on the server (purged, or not produced)"}
-    reason = advice.get(code, "the server kept failing" if code >= 500 or code == 429
-                        else "unexpected answer")
-    raise ProductError(f"{name}: HTTP {code}, {reason}", product=name, status=code)
-
-
-def _body_span(response: requests.Response,
-               offset: int) -> Optional[tuple[int, Optional[int]]]:
-    """Where the body starts in the product and its full size; None if the range is wrong."""
-    if response.status_code == 206:
-        match = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", "").strip())
-        if match and int(match.group(1)) == offset and match.group(3) != "*":
-            return offset, int(match.group(3))
-        return None
-    length = response.headers.get("Content-Length")
-    return 0, int(length) if length and length.isdigit() else None
-
-
-_NOT_ZIP_TYPES = {"text/html": "an HTML page", "application/json": "JSON",
-                  "text/plain": "plain text", "application/xml": "XML", "text/xml": "XML"}
-
-
-def _check_content_type(response: requests.Response) -> None:
-    kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    if kind in _NOT_ZIP_TYPES:
-        raise BadBody(f"the server sent {_NOT_ZIP_TYPES[kind]} instead of a zip")
-
-
-def _describe_non_zip(chunk: bytes) -> str:
-    head = chunk[:64].lstrip().lower()
-    if head.startswith((b"<!doctype html", b"<html")):
-        return "the server sent an HTML page instead of a zip"
-    if head.startswith((b"{", b"[")):
-        return "the server sent JSON instead of a zip"
-    return "the server sent something that is not a zip"
-
-
-def _describe_break(exc: Exception) -> str:
-    text = str(exc)
-    if "Read timed out" in text or isinstance(exc, requests.exceptions.Timeout):
-        return "no data received for too long"
-    return "the connection broke off"
-
-
-def describe_disk_error(name: str, exc: OSError, removed: bool = True) -> str:
-    """What to tell the user when a product cannot be written."""
-    if exc.errno == errno.ENOSPC:
-        kept = "removed" if removed else "kept for the next run"
-        return f"{name}: the disk is full; the partial file was {kept}, free space and run again"
-    return f"{name}: cannot write the product: {exc.strerror or exc}"
-
-
-
-def _check_of_prefix(part: Path, start: int) -> StreamingZipCheck:
-    """A streaming check that has already seen the first `start` bytes kept on disk."""
-    check = StreamingZipCheck()
-    if start:
-        with open(part, "rb") as handle:
-            while not check.unsure and handle.tell() < start:
-                piece = handle.read(min(CHUNK, start - handle.tell()))
-                if not piece:
-                    raise CorruptZip("the part is shorter than it was")
-                check.feed(piece)
-    return check
+    def _total_for_helpers(self) -> Optional[int]:
+        """The product's size while other connections may fetch stretches of it, else None."""
+        welcome = (self.ranged and not self.stopped and not self.cancel.is_set()
+                   and not self.helper_refused and self.side_failures < self.policy.max_failures)
+        return self.total if welcome else None
 

@@ -6,7 +6,7 @@ import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from .errors import ProductError
+from ..errors import ProductError
 
 RESERVED_SUFFIXES = (".zip", ".part", ".html", ".json", ".log", ".lock")
 

@@ -1,4 +1,4 @@
-"""Downloading products: resumable, verified before their final name, in parallel."""
+"""Scheduling the downloads of a series: which products, which connections, the final rename."""
 from __future__ import annotations
 
 import logging
@@ -9,17 +9,20 @@ from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import suppress
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
-from .atomic import fsync_directory
-from .errors import ProductError
+from ..atomic import fsync_directory
+from ..errors import ProductError
+from ..products import product_name_from_url, target_path
+from ..session import PepsSession
+from ..states import ProductOutcome, Progress, ProgressCallback, ProgressKind
 from .extract import extract_product
 from .parts import PartFiles, file_size, remove_part_files
-from .products import product_name_from_url, target_path
-from .session import PepsSession
-from .states import ProductOutcome, Progress, ProgressCallback, ProgressKind
-from .transfer import BadBody, ProductTransfer, describe_disk_error
+from .policy import DEFAULT_SPLIT_POLICY, SplitPolicy
+from .responses import BadBody, describe_disk_error
+from .transfer import ProductTransfer
 from .verified import VerifiedRecord
 from .zipcheck import CorruptZip, StreamingZipCheck, check_zip_file, zip_is_sound
 
@@ -46,12 +49,13 @@ class Downloader:
     def __init__(self, session: PepsSession, write_dir: Path, *, parallel: int = 2,
                  on_progress: Optional[ProgressCallback] = None,
                  cancel: Optional[threading.Event] = None, extract: bool = False,
-                 keep_zip: bool = False) -> None:
+                 keep_zip: bool = False, split_policy: SplitPolicy = DEFAULT_SPLIT_POLICY) -> None:
         self.session = session
         self.write_dir = write_dir
         self.parallel = max(1, parallel)
         self.extract = extract
         self.keep_zip = keep_zip
+        self.split_policy = split_policy
         self.on_progress = on_progress or (lambda event: None)
         self.cancel = cancel or threading.Event()
         self.record = VerifiedRecord(write_dir)
@@ -85,14 +89,14 @@ class Downloader:
             if not waiting and len(running) < self.parallel:
                 helper = self._work_for_free_connection()
                 if helper is not None:
-                    running.add(pool.submit(*helper))
+                    running.add(pool.submit(helper))
             done, pending = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
             running = set(pending)
             for future in done:
                 future.result()
         return [future.result() for future in products]
 
-    def _work_for_free_connection(self) -> Optional[tuple[Callable[..., None], object]]:
+    def _work_for_free_connection(self) -> Optional[Callable[[], None]]:
         """A stretch of the product that gains most from another connection, if any does."""
         now = time.monotonic()
         with self._lock:
@@ -103,7 +107,7 @@ class Downloader:
             return None
         transfer = transfers[best[1]]
         segment = transfer.take_work(now)
-        return None if segment is None else (transfer.fetch_side, segment)
+        return None if segment is None else partial(transfer.fetch_side, segment)
 
     def fetch(self, url: str) -> ProductResult:
         """Make sure one product is complete and verified in the write folder."""
@@ -170,7 +174,7 @@ class Downloader:
         for attempt in (1, 2):
             parts = PartFiles(final)
             transfer = ProductTransfer(self.session, url, name, parts, cancel=self.cancel,
-                                       on_progress=self.on_progress)
+                                       on_progress=self.on_progress, policy=self.split_policy)
             with self._lock:
                 self._transfers.add(transfer)
             try:
@@ -211,6 +215,8 @@ def _verify_while_syncing(path: Path, name: str, check: StreamingZipCheck) -> No
     if error is not None:
         with suppress(OSError):
             path.unlink()
+        if not isinstance(error, OSError):
+            raise error
         raise ProductError(describe_disk_error(name, error), product=name) from None
 
 

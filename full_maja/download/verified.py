@@ -6,8 +6,8 @@ import threading
 from pathlib import Path
 from typing import Optional
 
-from .atomic import atomic_write
-from .lock import hold_lock
+from ..atomic import atomic_write
+from ..lock import hold_lock
 
 RECORD_NAME = ".full-maja-verified.json"
 RECORD_FORMAT = "full-maja verified products"
