@@ -73,3 +73,7 @@ class BusyError(FullMajaError):
 
 class Cancelled(FullMajaError):
     """The downloads were stopped on request; partial files stay for the next run."""
+
+
+class DocumentLimitError(ServiceError):
+    """A document from the network was larger, or slower to arrive, than any real one."""
