@@ -56,7 +56,10 @@ def read_user_file(path: Union[str, Path], what: str, limit: int,
         mode = os.fstat(stream.fileno()).st_mode
         if not stat.S_ISREG(mode):  # replaced between the check and the open
             raise error(f"{what}: cannot read {_shown(path)}: it is {file_kind(mode)}")
-        data = stream.read(limit + 1)
+        try:
+            data = stream.read(limit + 1)
+        except OSError as exc:
+            raise error(f"{what}: cannot read {_shown(path)}: {_reason(exc)}") from None
     if len(data) > limit:
         raise error(f"{what}: {_shown(path)} is too large (more than {limit} bytes); "
                     "is it the right file?")
