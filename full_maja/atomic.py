@@ -8,8 +8,11 @@ from typing import Union
 
 
 def atomic_write(path: Union[str, Path], data: Union[bytes, str]) -> None:
-    """Write `data` to a temporary file beside `path`, flush it to disk, rename it over."""
-    target = Path(path)
+    """Write `data` to a temporary file beside `path`, flush it to disk, rename it over.
+
+    A symlink is followed: its target is replaced and the link stays a link.
+    """
+    target = Path(os.path.realpath(path))
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                      dir=str(target.parent))

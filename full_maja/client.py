@@ -54,7 +54,8 @@ class Client:
         warn_if_clear_text(self.endpoint)
         self.credentials = credentials or resolve_credentials(auth_file, self.endpoint)
         self.session: PepsSession = make_session(
-            self.credentials, insecure_http=insecure_http, read_timeout=timeout,
+            self.credentials, origin=self.endpoint, insecure_http=insecure_http,
+            read_timeout=timeout,
             retries=retries, backoff=backoff, pool_size=max(10, parallel + 2))
         self.service: Service = open_service(self.session, self.endpoint)
 

@@ -6,16 +6,17 @@ import netrc
 import os
 import stat
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Mapping, Optional
 from urllib.parse import urlsplit
 
+from .capped import read_user_file
 from .errors import CredentialsError
 
 log = logging.getLogger(__name__)
 
 USER_VARIABLE = "PEPS_USER"
 PASSWORD_VARIABLE = "PEPS_PASSWORD"
+MAX_AUTH_FILE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -51,10 +52,12 @@ def resolve_credentials(auth_file: Optional[str], endpoint: str,
 
 def read_auth_file(path: str) -> Credentials:
     """Read the one-line credentials file of the original client."""
+    data = read_user_file(path, "--auth", MAX_AUTH_FILE_BYTES, CredentialsError)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CredentialsError(f"--auth: cannot read {path}: {_reason(exc)}") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CredentialsError(f"--auth: {path} is not UTF-8 text; write it again as one "
+                               "line: the e-mail, one space, the password") from None
     _warn_if_readable_by_others(path)
     line = next((ln for ln in text.splitlines() if ln.strip()), "")
     user, _, password = line.strip().partition(" ")
@@ -84,6 +87,9 @@ def _from_netrc(endpoint: str, env: Mapping[str, str]) -> Optional[Credentials]:
         entry = netrc.netrc(path).authenticators(host)
     except netrc.NetrcParseError as exc:
         raise CredentialsError(f"cannot read {path}: syntax error at line {exc.lineno}") from None
+    except UnicodeDecodeError:
+        raise CredentialsError(f"cannot read {path}: it is not UTF-8 text; save it as "
+                               "UTF-8, or give the account with -a FILE") from None
     except OSError as exc:
         raise CredentialsError(f"cannot read {path}: {_reason(exc)}") from None
     if not entry or not entry[0] or not entry[2]:

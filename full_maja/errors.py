@@ -83,3 +83,7 @@ class Cancelled(FullMajaError):
 
 class NotSupported(UsageError):
     """The server's protocol offers no such operation."""
+
+
+class DocumentLimitError(ServiceError):
+    """A document from the network was larger, or slower to arrive, than any real one."""

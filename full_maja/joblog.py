@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from .atomic import atomic_write
+from .capped import check_regular_file, read_user_file
 from .errors import FullMajaError, JobLogError
 from .jobrecord import JobRecord
 from .service.wps import job_id_from_status_location, parse_execute_response, parses_as_url
@@ -68,7 +69,7 @@ def write_job_log(log: JobLog) -> None:
 def log_holds_jobs(path: Union[str, Path]) -> bool:
     """True when `path` exists and is not empty (so a new submission must not overwrite it)."""
     try:
-        return Path(path).stat().st_size > 0
+        return check_regular_file(path, "--log", JobLogError) and Path(path).stat().st_size > 0
     except FileNotFoundError:
         return False
     except OSError as exc:
@@ -89,21 +90,14 @@ def default_log_name(request: JobRequest) -> str:
 
 
 def _read_text(target: Path) -> str:
-    try:
-        size = target.stat().st_size
-        if size > MAX_LOG_BYTES:
-            raise JobLogError(f"--log: {target} is {size} bytes, too large for a job log "
-                              f"(at most {MAX_LOG_BYTES}); is it the right file?")
-        return target.read_bytes().decode("utf-8")
-    except FileNotFoundError:
+    if not check_regular_file(target, "--log", JobLogError):
         raise JobLogError(f"--log: {target} does not exist; give the log written by "
-                          "full_maja_process.py") from None
-    except IsADirectoryError:
-        raise JobLogError(f"--log: {target} is a folder, not a job log") from None
+                          "full_maja_process.py")
+    data = read_user_file(target, "--log", MAX_LOG_BYTES, JobLogError)
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise JobLogError(f"--log: {target} is not a text file; is it the right file?") from None
-    except OSError as exc:
-        raise JobLogError(f"--log: cannot read {target}: {exc.strerror}") from None
 
 
 def _read_legacy(target: Path, text: str) -> JobLog:
@@ -137,6 +131,16 @@ def _read_json(target: Path, text: str) -> JobLog:
     return JobLog(target, [_job_from_json(target, i, item) for i, item in enumerate(jobs, 1)])
 
 
+def job_to_json(job: JobRecord) -> dict[str, Any]:
+    """The JSON object of one job, as the log and the journal keep it."""
+    return _job_to_json(job)
+
+
+def job_from_json(where: str, item: Any) -> JobRecord:
+    """A job from its JSON object; JobLogError (naming `where`) if it is not one."""
+    return _job_from_json(Path(where), 0, item, where)
+
+
 def _job_to_json(job: JobRecord) -> dict[str, Any]:
     data = asdict(job)
     for key in ("start", "end"):
@@ -145,8 +149,9 @@ def _job_to_json(job: JobRecord) -> dict[str, Any]:
             if value is not None or key in ("job_id", "status_url")}
 
 
-def _job_from_json(target: Path, index: int, item: Any) -> JobRecord:
-    where = f"--log: {target}, job {index}"
+def _job_from_json(target: Path, index: int, item: Any,
+                   where: Optional[str] = None) -> JobRecord:
+    where = where or f"--log: {target}, job {index}"
     if not isinstance(item, dict):
         raise JobLogError(f"{where} is not an object")
     job_id, status_url = item.get("job_id"), item.get("status_url")

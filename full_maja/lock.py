@@ -16,8 +16,8 @@ except ImportError:  # Windows
 
 
 def lock_path_for(log_path: Union[str, Path]) -> Path:
-    """The lock file that guards a job log."""
-    path = Path(log_path)
+    """The lock file that guards a job log: beside the real file, a symlink followed."""
+    path = Path(os.path.realpath(log_path))
     return path.with_name(path.name + ".lock")
 
 

@@ -26,6 +26,10 @@ def product_name_from_url(url: str) -> str:
                            product=url) from None
     raw = path.rsplit("/", 1)[-1]
     name = unquote(raw)
+    if any(unquote(segment) in (".", "..") for segment in path.split("/")):
+        raise ProductError(f"refused the product URL {url!r}: its path holds a . or .. "
+                           "segment, which could name a file other than the one listed",
+                           product=name or raw)
     if not SAFE_NAME.fullmatch(name) or ".." in name or len(name) > MAX_NAME_LENGTH:
         raise ProductError(f"refused the product URL {url!r}: its file name {name!r} is not "
                            "a plain product name (letters, digits, _ - . ending in .zip, "

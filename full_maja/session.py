@@ -1,17 +1,22 @@
 """The one HTTP session factory: identity, timeouts, retries and transport rules."""
 from __future__ import annotations
 
+import base64
 import ipaddress
 import logging
+import time
+from dataclasses import dataclass
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase
 from urllib3.util.retry import Retry
 
 from .__version__ import __version__
+from .capped import read_document
 from .credentials import Credentials
 from .errors import AuthenticationError, NetworkError, UsageError
 
@@ -22,22 +27,77 @@ CONNECT_TIMEOUT = 15.0
 READ_TIMEOUT = 60.0
 CONNECT_RETRIES = 2
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+DOCUMENT_LIMIT = 4 * 1024 * 1024
+DOCUMENT_SECONDS = 120.0
+DEFAULT_PORTS = {"http": 80, "https": 443}
 DNS_FAILURE_SIGNS = ("NameResolutionError", "Name or service not known", "getaddrinfo failed",
                      "nodename nor servname", "Temporary failure in name resolution")
 
 
-class PepsSession(requests.Session):
-    """A requests session that always sets timeouts and refuses clear-text passwords."""
+Origin = tuple[str, str, int]
 
-    def __init__(self, credentials: Optional[Credentials], *, insecure_http: bool = False,
-                 read_timeout: float = READ_TIMEOUT) -> None:
+
+def url_origin(url: str) -> Optional[Origin]:
+    """The (scheme, host, port) a URL belongs to, default port filled in; None if unreadable."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or DEFAULT_PORTS.get(parts.scheme.lower(), 0)
+    except ValueError:
+        return None
+    return (parts.scheme.lower(), (parts.hostname or "").lower(), port)
+
+
+class OriginAuth(AuthBase):
+    """HTTP basic auth, encoded in UTF-8 (RFC 7617), sent only to the endpoint's origin."""
+
+    def __init__(self, credentials: Credentials, origin_url: str) -> None:
+        self.origin = url_origin(origin_url)
+        token = f"{credentials.user}:{credentials.password}".encode()  # UTF-8: RFC 7617
+        self._header = "Basic " + base64.b64encode(token).decode("ascii")
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        """Add the account to a request for the origin; remove it from any other."""
+        request.headers.pop("Authorization", None)
+        if self.origin is not None and url_origin(request.url or "") == self.origin:
+            request.headers["Authorization"] = self._header
+        return request
+
+    def __repr__(self) -> str:
+        return f"OriginAuth(origin={self.origin!r})"
+
+
+@dataclass(frozen=True)
+class Document:
+    """A whole answer read within the caps: its URL, HTTP status and (decoded) bytes."""
+
+    url: str
+    status_code: int
+    content: bytes
+
+
+class PepsSession(requests.Session):
+    """A requests session that always sets timeouts and refuses clear-text passwords.
+
+    The account goes only to `origin` (the endpoint the user gave): scheme, host and
+    port; a request elsewhere, or a redirect leaving it, carries no Authorization.
+    """
+
+    def __init__(self, credentials: Optional[Credentials], *, origin: Optional[str] = None,
+                 insecure_http: bool = False, read_timeout: float = READ_TIMEOUT,
+                 document_limit: int = DOCUMENT_LIMIT,
+                 document_seconds: float = DOCUMENT_SECONDS) -> None:
         super().__init__()
+        if credentials is not None and origin is None:
+            raise ValueError("an account needs the endpoint it belongs to (origin=...)")
         self.credentials = credentials
+        self.origin = url_origin(origin) if origin else None
         self.insecure_http = insecure_http
         self.read_timeout = read_timeout
+        self.document_limit = document_limit
+        self.document_seconds = document_seconds
         self.headers["User-Agent"] = USER_AGENT
-        if credentials is not None:
-            self.auth = credentials.as_auth()
+        if credentials is not None and origin is not None:
+            self.auth = OriginAuth(credentials, origin)
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
         """Send a request with explicit timeouts, after checking the transport."""
@@ -50,18 +110,56 @@ class PepsSession(requests.Session):
                                reached_server=may_have_reached_server(exc)) from exc
         if response.status_code == 401:
             response.close()
-            source = self.credentials.source if self.credentials else "no credentials"
-            raise AuthenticationError(
-                f"{urlsplit(url).hostname} refused the PEPS account "
-                f"from {source} (HTTP 401): check the e-mail and password")
+            raise AuthenticationError(self._refusal(response.url or url))
         return response
 
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest,
+                     response: requests.Response) -> None:
+        """On a redirect the account follows only if the new URL is on the origin (no netrc)."""
+        prepared_request.headers.pop("Authorization", None)
+        if isinstance(self.auth, OriginAuth):
+            self.auth(prepared_request)
 
-def make_session(credentials: Optional[Credentials], *, insecure_http: bool = False,
-                 read_timeout: float = READ_TIMEOUT, retries: int = 5,
-                 backoff: float = 1.0, pool_size: int = 10) -> PepsSession:
-    """Build the session every request of full-maja goes through."""
-    session = PepsSession(credentials, insecure_http=insecure_http, read_timeout=read_timeout)
+    def get_document(self, url: str, what: str, **kwargs: Any) -> Document:
+        """GET a document (status, report...) whole, within the size and time caps."""
+        return self.request_document("GET", url, what, **kwargs)
+
+    def request_document(self, method: str, url: str, what: str, **kwargs: Any) -> Document:
+        """Send a request and read its answer whole, within the size and time caps."""
+        response = self.request(method, url, stream=True, **kwargs)
+        started = time.monotonic()
+        try:
+            content = read_document(response, what, limit=self.document_limit,
+                                    seconds=self.document_seconds, started=started)
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError,
+                OSError) as exc:
+            raise NetworkError(f"{what}: {describe_network_error(url, exc)}") from exc
+        return Document(response.url or url, response.status_code, content)
+
+    def _refusal(self, url: str) -> str:
+        if self.credentials is not None and url_origin(url) == self.origin:
+            return (f"{urlsplit(url).hostname} refused the PEPS account from "
+                    f"{self.credentials.source} (HTTP 401): check the e-mail and password")
+        return (f"the product server {_netloc(url)} refused access (HTTP 401) to "
+                f"{redact_url(url)}; the PEPS account is sent only to the endpoint "
+                f"{_origin_text(self.origin)}, not to other servers")
+
+
+def _netloc(url: str) -> str:
+    origin = url_origin(url)
+    return f"{origin[1]}:{origin[2]}" if origin else "(unreadable URL)"
+
+
+def _origin_text(origin: Optional[Origin]) -> str:
+    return f"{origin[0]}://{origin[1]}:{origin[2]}" if origin else "(none given)"
+
+
+def make_session(credentials: Optional[Credentials], *, origin: Optional[str] = None,
+                 insecure_http: bool = False, read_timeout: float = READ_TIMEOUT,
+                 retries: int = 5, backoff: float = 1.0, pool_size: int = 10) -> PepsSession:
+    """Build the session every request of full-maja goes through; the account goes to `origin`."""
+    session = PepsSession(credentials, origin=origin, insecure_http=insecure_http,
+                          read_timeout=read_timeout)
     adapter = HTTPAdapter(max_retries=idempotent_retry(retries, backoff),
                           pool_connections=pool_size, pool_maxsize=pool_size)
     session.mount("https://", adapter)

@@ -8,6 +8,7 @@ from typing import Optional, Union
 
 from dateutil.relativedelta import relativedelta
 
+from .capped import read_user_file
 from .errors import ValidationError
 
 MIN_START: date = date(2016, 4, 1)
@@ -24,6 +25,7 @@ _ORBIT = re.compile(r"0*[0-9]{1,3}")
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _PERIOD = "--start-date/--end-date"
 _ONE_DAY = timedelta(days=1)
+MAX_TILES_FILE_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -95,26 +97,40 @@ def split_period(start: date, end: date) -> list[tuple[date, date]]:
 
 def validate_request(tile: str, orbit: Optional[Union[str, int]],
                      start: Union[str, date], end: Union[str, date], *,
-                     split: bool = False) -> list[JobRequest]:
+                     split: bool = False, today: Optional[date] = None) -> list[JobRequest]:
     """Check a whole request; return its job, or its jobs when `split` cuts the period."""
     name = normalize_tile(tile)
     number = parse_orbit(orbit)
     first = _as_date(start, "--start-date")
     last = _as_date(end, "--end-date")
+    check_started(first, last, today or date.today())
     if split:
         periods = split_period(first, last)
+        check_started(periods[-1][0], last, today or date.today(), split=True)
     else:
         check_period(first, last)
         periods = [(first, last)]
     return [JobRequest(name, number, a, b) for a, b in periods]
 
 
+def check_started(start: date, end: date, today: date, split: bool = False) -> None:
+    """Refuse a job whose period starts after `today`: nothing has been acquired yet."""
+    if start <= today:
+        return
+    if split:
+        raise ValidationError(f"--end-date: {end} is too far ahead: with --split, a job "
+                              f"would start on {start}, after today ({today}); end the "
+                              "period at most 12 months after today")
+    raise ValidationError(f"--start-date: {start} is after today ({today}); a period "
+                          "must start on or before today")
+
+
 def read_tiles_file(path: str) -> list[str]:
     """Read the tile entries of a file: one a line, `#` comments and blank lines ignored."""
+    data = read_user_file(path, "--tiles-file", MAX_TILES_FILE_BYTES, ValidationError)
     try:
-        with open(path, encoding="utf-8-sig") as stream:
-            lines = stream.read().splitlines()
-    except (OSError, ValueError) as exc:
+        lines = data.decode("utf-8-sig").splitlines()
+    except ValueError as exc:
         raise ValidationError(f"--tiles-file: cannot read {_show(path)}: {_reason(exc)}") from None
     entries = (line.partition("#")[0].strip() for line in lines)
     return [entry for entry in entries if entry]

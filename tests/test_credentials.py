@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,31 @@ def test_a_group_readable_file_draws_a_warning(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         resolve_credentials(str(path), ENDPOINT, {})
     assert "chmod 600" in caplog.text and "secret" not in caplog.text
+
+
+def test_a_netrc_that_is_not_utf8_is_a_credentials_error(isolated_env):
+    write(isolated_env / ".netrc", "")
+    (isolated_env / ".netrc").write_bytes(
+        b"machine peps.cnes.fr login n@x.org password caf\xe9-pw\n")
+    with pytest.raises(CredentialsError, match="not UTF-8") as exc:
+        resolve_credentials(None, ENDPOINT, {})
+    assert "caf" not in str(exc.value)
+
+
+@pytest.mark.parametrize("special", ["fifo", "folder", "device"])
+def test_an_auth_file_that_is_not_a_regular_file_is_refused_unread(tmp_path, special):
+    path = make_special(tmp_path, special)
+    with pytest.raises(CredentialsError, match="not a regular file"):
+        resolve_credentials(str(path), ENDPOINT, {})
+
+
+def make_special(folder: Path, kind: str) -> Path:
+    """A FIFO, a folder, or /dev/zero (read until memory runs out if opened naively)."""
+    if kind == "device":
+        return Path("/dev/zero")
+    path = folder / kind
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.mkdir()
+    return path

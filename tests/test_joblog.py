@@ -8,15 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from full_maja.errors import JobLogError
+from full_maja.errors import BusyError, JobLogError
 from full_maja.joblog import (
     MAX_LOG_BYTES,
     JobLog,
+    check_log_is_free,
     default_log_name,
     read_job_log,
     write_job_log,
 )
 from full_maja.jobrecord import JobRecord, new_record
+from full_maja.lock import hold_lock, lock_path_for
 from full_maja.validation import JobRequest
 
 REQUEST = JobRequest("36TWQ", 64, date(2019, 3, 1), date(2019, 9, 1))
@@ -126,3 +128,46 @@ def test_a_failed_write_leaves_the_old_log_whole(tmp_path: Path, monkeypatch):
 def test_default_log_names_differ_by_tile_orbit_and_period(orbit, name):
     assert default_log_name(JobRequest("36TWQ", orbit, date(2019, 3, 1),
                                        date(2019, 9, 1))) == name
+
+
+# -- logs are the user's files (issue 12) -------------------------------------------------------
+
+def linked_log(tmp_path: Path) -> tuple[Path, Path]:
+    """A real log in a folder of its own and a symlink to it elsewhere."""
+    (tmp_path / "real").mkdir()
+    real = tmp_path / "real" / "a.log"
+    write_job_log(JobLog(real, [new_record(REQUEST, "155237461814", STATUS, "https://e/wps")]))
+    link = tmp_path / "link.log"
+    link.symlink_to(real)
+    return real, link
+
+
+def test_a_log_written_through_a_symlink_updates_its_target(tmp_path: Path):
+    real, link = linked_log(tmp_path)
+    log = read_job_log(link)
+    second = new_record(REQUEST, "155237461815", STATUS.replace("1814", "1815"), "https://e/wps")
+    write_job_log(log.with_job(second))
+    assert link.is_symlink() and link.resolve() == real
+    assert [job.job_id for job in read_job_log(real).jobs] == ["155237461814", "155237461815"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "link.log", "real"]
+
+
+def test_the_lock_belongs_to_the_real_file(tmp_path: Path):
+    real, link = linked_log(tmp_path)
+    assert lock_path_for(link) == lock_path_for(real) == real.with_name("a.log.lock")
+    with hold_lock(link), pytest.raises(BusyError), hold_lock(real):
+        pass
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "device"])
+def test_a_log_that_is_not_a_regular_file_is_refused_untouched(tmp_path: Path, kind):
+    path = Path("/dev/zero") if kind == "device" else tmp_path / kind
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    with pytest.raises(JobLogError, match="not a regular file"):
+        read_job_log(path)
+    with pytest.raises(JobLogError, match="not a regular file"):
+        check_log_is_free(path, append=False)
+    assert not path.with_name(path.name + ".lock").exists()

@@ -51,3 +51,13 @@ def test_acquisition_dates(name, day):
                                           ("x_novald.zip", True)])
 def test_cloudy_results_are_marked_novald(name, cloudy):
     assert is_cloudy(name) is cloudy
+
+
+@pytest.mark.parametrize("url", [
+    f"https://h/maja/outputs/JOB/../../{NAME}", f"https://h/maja/./{NAME}",
+    f"https://h/maja/outputs/JOB/%2e%2e/%2E%2E/{NAME}", f"https://h/maja/%2e/{NAME}",
+    f"https://h/maja/outputs/JOB/.%2e/{NAME}",
+])
+def test_dot_segments_in_a_product_url_are_refused(url):
+    with pytest.raises(ProductError, match="segment"):
+        product_name_from_url(url)

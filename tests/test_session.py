@@ -1,17 +1,28 @@
 """The session factory: identity, timeouts, retry rules and transport rules."""
 from __future__ import annotations
 
+import base64
+import gzip
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable, Iterator
+
 import pytest
+import requests
 
 from full_maja.credentials import Credentials
-from full_maja.errors import UsageError
+from full_maja.errors import AuthenticationError, DocumentLimitError, UsageError
 from full_maja.session import (
     USER_AGENT,
+    PepsSession,
     check_transport,
     idempotent_retry,
     make_session,
     redact_url,
 )
+
+EURO_PASSWORD = "pr1x-10€-ça"
 
 
 @pytest.mark.parametrize("url", ["https://peps.cnes.fr/resto/wps", "http://127.0.0.1:8/w",
@@ -39,12 +50,156 @@ def test_retries_cover_get_but_never_a_sent_post():
 
 
 def test_session_identity_and_auth():
-    session = make_session(Credentials("u@x.org", "pw", "test"))
+    session = make_session(Credentials("u@x.org", "pw", "test"), origin="https://x/wps")
     assert session.headers["User-Agent"] == USER_AGENT
     assert USER_AGENT.startswith("full-maja/")
-    assert session.auth == ("u@x.org", "pw")
+    assert "pw" not in repr(session.auth)
     assert session.get_adapter("https://x").max_retries.total == 5
 
 
 def test_urls_are_redacted():
     assert redact_url("https://u:p@h:8/x") == "https://h:8/x"
+
+
+# -- the account: UTF-8, and only to the endpoint's origin -------------------------------------
+
+def authorization(session: PepsSession, url: str) -> str | None:
+    """The Authorization header the session would send to `url`."""
+    prepared = session.prepare_request(requests.Request("GET", url))
+    return prepared.headers.get("Authorization")
+
+
+def test_basic_auth_is_utf8_encoded():
+    session = make_session(Credentials("u@x.org", EURO_PASSWORD), origin="https://h/wps")
+    header = authorization(session, "https://h/wps/outputs/pywps-1.xml")
+    token = base64.b64encode(f"u@x.org:{EURO_PASSWORD}".encode()).decode()
+    assert header == f"Basic {token}"
+
+
+@pytest.mark.parametrize("url, sent", [
+    ("https://h/resto/wps", True), ("https://H:443/wps/outputs/r.json", True),
+    ("https://h:8443/wps/outputs/r.json", False), ("http://h/resto/wps", False),
+    ("https://files.h/maja/1/P.zip", False), ("https://other/maja/1/P.zip", False),
+])
+def test_the_account_goes_only_to_the_origin(url, sent):
+    session = make_session(Credentials("u@x.org", "pw"), origin="https://h/resto/wps")
+    assert (authorization(session, url) is not None) == sent
+
+
+class Hostile(BaseHTTPRequestHandler):
+    """A server whose GET answers come from `Hostile.answer`, and which notes headers seen."""
+
+    answer: Callable[[BaseHTTPRequestHandler], None]
+    seen: list
+
+    def do_GET(self) -> None:
+        type(self).seen.append(dict(self.headers))
+        try:
+            type(self).answer(self)
+        except OSError:
+            pass
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+@pytest.fixture
+def hostile() -> Iterator[Callable[[Callable], tuple[str, list]]]:
+    """Start hostile servers answering with a given function: (base URL, headers seen)."""
+    servers = []
+
+    def start(answer: Callable) -> tuple[str, list]:
+        handler = type("Handler", (Hostile,), {"answer": staticmethod(answer), "seen": []})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}", handler.seen
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def reply_401(handler: BaseHTTPRequestHandler) -> None:
+    handler.send_response(401)
+    handler.send_header("Content-Length", "0")
+    handler.end_headers()
+
+
+def test_a_401_elsewhere_blames_the_product_server_not_the_account(hostile):
+    base, seen = hostile(reply_401)
+    session = make_session(Credentials("u@x.org", "pw", "the file peps.txt"),
+                           origin="http://localhost:1/resto/wps", retries=0)
+    with pytest.raises(AuthenticationError) as exc:
+        session.get(f"{base}/maja/1/P.zip")
+    message = str(exc.value)
+    assert "product server" in message and "peps.txt" not in message and "pw" not in message
+    assert seen and not any("Authorization" in headers for headers in seen)
+
+
+def test_a_401_from_the_endpoint_blames_the_account(hostile):
+    base, _ = hostile(reply_401)
+    session = make_session(Credentials("u@x.org", "pw", "the file peps.txt"),
+                           origin=base, retries=0)
+    with pytest.raises(AuthenticationError, match="refused the PEPS account from the file"):
+        session.get(f"{base}/resto/wps")
+
+
+# -- documents: capped in size and time ---------------------------------------------------------
+
+def gzip_bomb(handler: BaseHTTPRequestHandler) -> None:
+    body = gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=9)
+    handler.send_response(200)
+    handler.send_header("Content-Encoding", "gzip")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def endless(handler: BaseHTTPRequestHandler) -> None:
+    handler.send_response(200)
+    handler.end_headers()
+    while True:
+        handler.wfile.write(b"<x>" * 10000)
+
+
+def drip(handler: BaseHTTPRequestHandler) -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Length", "1000")
+    handler.end_headers()
+    for _ in range(1000):
+        handler.wfile.write(b"<")
+        handler.wfile.flush()
+        time.sleep(0.2)
+
+
+def small(handler: BaseHTTPRequestHandler) -> None:
+    body = gzip.compress(b"<ok/>")
+    handler.send_response(200)
+    handler.send_header("Content-Encoding", "gzip")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (gzip_bomb, "larger than"), (endless, "larger than"), (drip, "took more than"),
+], ids=["gzip-bomb", "endless", "drip"])
+def test_a_document_beyond_its_caps_is_one_clear_error(hostile, answer, words):
+    url = hostile(answer)[0] + "/wps/outputs/pywps-1.xml"
+    session = PepsSession(None, read_timeout=5, document_limit=1024 * 1024,
+                          document_seconds=1.5)
+    started = time.monotonic()
+    with pytest.raises(DocumentLimitError) as exc:
+        session.get_document(url, "the status document of job 1")
+    assert time.monotonic() - started < 10
+    message = str(exc.value)
+    assert words in message and url in message and "\n" not in message
+
+
+def test_a_document_within_its_caps_is_read_decoded(hostile):
+    url = hostile(small)[0] + "/r.xml"
+    document = PepsSession(None).get_document(url, "the report")
+    assert (document.status_code, document.content) == (200, b"<ok/>")

@@ -6,6 +6,7 @@ import re
 import string
 import tempfile
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Optional
 
 import pytest
@@ -436,3 +437,40 @@ def test_read_tiles_file_random_content(content: bytes) -> None:
         else:
             assert all(entry and entry == entry.strip() and "#" not in entry
                        for entry in entries)
+
+
+# --- periods that have not begun (issue 12) -------------------------------------------------
+
+TODAY = date(2026, 11, 26)
+
+
+@pytest.mark.parametrize("start, end, split, option", [
+    ("2026-11-27", "2027-03-01", False, "--start-date"),
+    ("2030-01-01", "2030-06-01", True, "--start-date"),
+    ("2016-04-01", "9999-12-31", True, "--end-date"),
+    ("2025-06-01", "2028-01-01", True, "--end-date"),
+])
+def test_a_job_starting_after_today_is_refused(start, end, split, option) -> None:
+    with pytest.raises(ValidationError) as exc:
+        validate_request("36TWQ", 64, start, end, split=split, today=TODAY)
+    assert_message(exc, option, "after today", str(TODAY))
+
+
+@pytest.mark.parametrize("start, end, split", [
+    ("2026-11-26", "2027-03-01", False), ("2025-06-01", "2027-06-01", True),
+])
+def test_a_period_begun_by_today_is_accepted(start, end, split) -> None:
+    jobs = validate_request("36TWQ", 64, start, end, split=split, today=TODAY)
+    assert jobs[0].start == d(start) and jobs[-1].start <= TODAY
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "device"])
+def test_a_tiles_file_that_is_not_a_regular_file_is_refused_unread(tmp_path, kind) -> None:
+    path = Path("/dev/zero") if kind == "device" else tmp_path / kind
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    with pytest.raises(ValidationError) as exc:
+        read_tiles_file(str(path))
+    assert_message(exc, "--tiles-file", "not a regular file")

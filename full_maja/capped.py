@@ -1,0 +1,111 @@
+"""Capped reads of untrusted input: a file the user named, a document from the network."""
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import time
+from pathlib import Path
+from typing import Iterator, Optional, Union
+
+import requests
+
+from .errors import DocumentLimitError, UsageError
+
+DOCUMENT_CHUNK = 64 * 1024
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+          (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"))
+
+
+def file_kind(mode: int) -> str:
+    """What a file of this mode is, in words: `a FIFO (named pipe)`, `a folder`..."""
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def check_regular_file(path: Union[str, Path], what: str,
+                       error: type[UsageError] = UsageError) -> bool:
+    """True when `path` is a regular file, False when absent; raise `error` for anything else.
+
+    A symlink is followed: what counts is the file it leads to. Devices, FIFOs,
+    sockets and folders are refused before anything opens or reads them.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError) as exc:
+        raise error(f"{what}: cannot read {_shown(path)}: {_reason(exc)}") from None
+    if not stat.S_ISREG(mode):
+        raise error(f"{what}: cannot read {_shown(path)}: it is {file_kind(mode)}, not a "
+                    "regular file; give the path of a file")
+    return True
+
+
+def read_user_file(path: Union[str, Path], what: str, limit: int,
+                   error: type[UsageError] = UsageError) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes, named by the user for `what`."""
+    if not check_regular_file(path, what, error):
+        raise error(f"{what}: cannot read {_shown(path)}: {os.strerror(errno.ENOENT)}")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise error(f"{what}: cannot read {_shown(path)}: {_reason(exc)}") from None
+    with os.fdopen(fd, "rb") as stream:
+        mode = os.fstat(stream.fileno()).st_mode
+        if not stat.S_ISREG(mode):  # replaced between the check and the open
+            raise error(f"{what}: cannot read {_shown(path)}: it is {file_kind(mode)}")
+        try:
+            data = stream.read(limit + 1)
+        except OSError as exc:
+            raise error(f"{what}: cannot read {_shown(path)}: {_reason(exc)}") from None
+    if len(data) > limit:
+        raise error(f"{what}: {_shown(path)} is too large (more than {limit} bytes); "
+                    "is it the right file?")
+    return data
+
+
+def _shown(path: Union[str, Path]) -> str:
+    text = str(path)
+    return text if text.isprintable() else repr(text)
+
+
+def _reason(exc: Exception) -> str:
+    return getattr(exc, "strerror", None) or str(exc) or exc.__class__.__name__
+
+
+def read_document(response: requests.Response, what: str, *, limit: int,
+                  seconds: float, started: Optional[float] = None) -> bytes:
+    """Read a streamed answer, decompressed, refusing more than `limit` bytes or `seconds`.
+
+    The response must have been requested with `stream=True`; it is closed here.
+    """
+    deadline = (time.monotonic() if started is None else started) + seconds
+    parts, size = [], 0
+    with response:
+        for chunk in _chunks(response):
+            size += len(chunk)
+            if size > limit:
+                raise DocumentLimitError(f"{what} at {response.url} is larger than "
+                                         f"{limit // 1024} KiB: refused; the server sent "
+                                         "more than such a document ever holds")
+            if time.monotonic() > deadline:
+                raise DocumentLimitError(f"{what} at {response.url} took more than "
+                                         f"{seconds:.0f} s to arrive: abandoned; run again "
+                                         "later")
+            parts.append(chunk)
+    return b"".join(parts)
+
+
+def _chunks(response: requests.Response) -> Iterator[bytes]:
+    """Decoded chunks as soon as the network gives them (read1), never a whole buffer."""
+    read1 = getattr(response.raw, "read1", None)
+    if read1 is None:
+        yield from response.iter_content(chunk_size=DOCUMENT_CHUNK)
+        return
+    while True:
+        chunk = read1(DOCUMENT_CHUNK, decode_content=True)
+        if not chunk:
+            return
+        yield chunk
