@@ -162,8 +162,6 @@ def padded(job, text: str) -> str:
                         "</wps:ExecuteResponse>")
 
 
-@pytest.mark.xfail(strict=True, reason="needs jobs._get to read with session.get_document "
-                   "(cli/service restructuring, issue 11); remove this mark once it does")
 def test_a_status_document_beyond_the_size_cap_fails_that_job_in_one_line(
         run, finished, auth_file):
     emulator = finished()

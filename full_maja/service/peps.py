@@ -3,7 +3,14 @@ from __future__ import annotations
 
 import logging
 
-from ..errors import AuthenticationError, FullMajaError, NetworkError, NotSupported, ServiceError
+from ..errors import (
+    AuthenticationError,
+    DocumentLimitError,
+    FullMajaError,
+    NetworkError,
+    NotSupported,
+    ServiceError,
+)
 from ..jobrecord import JobRecord, new_record
 from ..states import JobPhase
 from ..validation import JobRequest
@@ -25,6 +32,7 @@ log = logging.getLogger(__name__)
 
 PROCESS_FAILED = "ProcessFailed"
 XML_HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
+MAY_EXIST = "the job may exist: check your jobs on the server before submitting again"
 NO_CANCEL = ("this WPS 1.0.0 service offers no way to stop a job: it ends by itself "
              "(a job that is no longer wanted can be left to finish, or ignored)")
 NO_LISTING = ("this WPS 1.0.0 service cannot list its jobs; a job whose log was lost can be "
@@ -47,22 +55,23 @@ class WpsService(Service):
 
     def submit(self, request: JobRequest) -> JobRecord:
         """POST the Execute document once; never again once it may have arrived."""
+        what = f"the answer to the submission of tile {request.tile}"
         try:
-            response = self.session.post(self.endpoint, data=submission_document(request),
-                                         headers=XML_HEADERS)
+            answer = self.session.request_document("POST", self.endpoint, what,
+                                                   data=submission_document(request),
+                                                   headers=XML_HEADERS)
+        except DocumentLimitError as exc:
+            raise ServiceError(f"{exc} ({MAY_EXIST})") from exc
         except NetworkError as exc:
             if not exc.reached_server:
                 raise
             raise NetworkError(f"{exc} (if the submission of tile {request.tile} reached the "
-                               "server, the job may exist: check your jobs on the PEPS site "
-                               "before submitting again)") from exc
-        with response:
-            content = response.content
-        if response.status_code != 200 and b"ExceptionReport" not in content:
-            raise ServiceError(f"the server answered HTTP {response.status_code} to the "
+                               f"server, {MAY_EXIST})") from exc
+        if answer.status_code != 200 and b"ExceptionReport" not in answer.content:
+            raise ServiceError(f"the server answered HTTP {answer.status_code} to the "
                                f"submission of tile {request.tile}; try again later",
-                               status=response.status_code)
-        status = parse_execute_response(content, "the answer to the submission")
+                               status=answer.status_code)
+        status = parse_execute_response(answer.content, "the answer to the submission")
         if not status.status_location:
             raise ServiceError("the server accepted the submission but gave no statusLocation "
                                "to follow it; the job cannot be followed from here")
@@ -110,12 +119,12 @@ class WpsService(Service):
     def _refresh(self, job: JobRecord) -> list[str]:
         """Ask the server to bring the job's report up to date; a failure only makes a note."""
         try:
-            response = self.session.get(job.endpoint or self.endpoint,
-                                        params=processing_status_params(job.job_id))
-            with response:
-                if response.status_code != 200:
-                    raise ServiceError(f"HTTP {response.status_code}")
-                parse_execute_response(response.content, "the refresh answer")
+            answer = self.session.get_document(job.endpoint or self.endpoint,
+                                               "the refresh answer",
+                                               params=processing_status_params(job.job_id))
+            if answer.status_code != 200:
+                raise ServiceError(f"HTTP {answer.status_code}")
+            parse_execute_response(answer.content, "the refresh answer")
         except AuthenticationError:
             raise
         except FullMajaError as exc:
@@ -126,16 +135,14 @@ class WpsService(Service):
         return []
 
     def _get(self, url: str, what: str, job: JobRecord) -> bytes:
-        response = self.session.get(url)
-        with response:
-            if response.status_code == 404:
-                raise ServiceError(f"{what} is not on the server (HTTP 404): the job may have "
-                                   "been purged", job_id=job.job_id, status=404)
-            if response.status_code != 200:
-                raise ServiceError(f"{what} could not be read (HTTP {response.status_code}); "
-                                   "run again later", job_id=job.job_id,
-                                   status=response.status_code)
-            return response.content
+        answer = self.session.get_document(url, what)
+        if answer.status_code == 404:
+            raise ServiceError(f"{what} is not on the server (HTTP 404): the job may have "
+                               "been purged", job_id=job.job_id, status=404)
+        if answer.status_code != 200:
+            raise ServiceError(f"{what} could not be read (HTTP {answer.status_code}); "
+                               "run again later", job_id=job.job_id, status=answer.status_code)
+        return answer.content
 
 
 def _phase(state: str) -> JobPhase:
