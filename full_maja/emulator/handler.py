@@ -6,6 +6,7 @@ import binascii
 import hmac
 import re
 import socket
+import time
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Callable, Dict, Optional, Tuple
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -87,33 +88,48 @@ class Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
     def _serve(self, method: str) -> None:
-        """Record, check auth, route; a vanished client just ends the connection."""
+        """Record, wait out the latency, route; a vanished client just ends the connection."""
         self.method = method
         url = urlsplit(self.path)
         self.query = dict(parse_qsl(url.query, keep_blank_values=True))
         self.record = self.server.state.record(self._new_record(url.path))
+        self.last_write: Optional[float] = None
         try:
-            if self._body_read(method):
+            refusal = self._read_body(method)
+            self._wait_latency()
+            if refusal is None:
                 self._dispatch(url.path)
+            else:
+                self.close_connection = True
+                self._send(refusal)
         except (ConnectionError, socket.timeout):
             self.close_connection = True
+            self.last_write = None
+        finally:
+            self.record.finished = self.last_write or time.monotonic()
 
-    def _body_read(self, method: str) -> bool:
-        """Read a POSTed body of sane size; answer 400 or 413 and False otherwise."""
+    def _read_body(self, method: str) -> Optional[Reply]:
+        """Read a POSTed body of sane size; the 400 or 413 answer if it is not."""
         self.body = b""
         if method != "POST":
-            return True
+            return None
         declared = self.headers.get("Content-Length") or "0"
         if not declared.isdigit():
-            self.close_connection = True
-            self._send(text_reply(400, "400 Bad Request: no usable Content-Length"))
-            return False
+            return text_reply(400, "400 Bad Request: no usable Content-Length")
         if int(declared) > MAX_POST_BYTES:
-            self.close_connection = True
-            self._send(text_reply(413, "413 Request Entity Too Large"))
-            return False
+            return text_reply(413, "413 Request Entity Too Large")
         self.body = self.rfile.read(int(declared))
-        return True
+        return None
+
+    def _wait_latency(self) -> None:
+        """Hold this answer back for the configured latency; other connections go on."""
+        latency = self.server.state.config.latency
+        if latency > 0:
+            self.server.state.stopping.wait(latency)
+
+    def _mark_sent(self) -> None:
+        """Note the time of the answer's latest write, its end once the answer is whole."""
+        self.last_write = time.monotonic()
 
     def _new_record(self, path: str) -> RequestRecord:
         """What the tests may check about this request."""
@@ -304,9 +320,11 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         if self.close_connection:
             self.send_header("Connection", "close")
+        self._mark_sent()
         self.end_headers()
         if self.method != "HEAD" and not self._send_body(reply, start, end, fault):
             self.close_connection = True
+            self.last_write = None
 
     def _span(self, reply: Reply, fault: Optional[Fault]) -> Tuple[int, int, Dict[str, str], int]:
         """The bytes to send, the extra headers and the status, after Range."""
@@ -328,7 +346,7 @@ class Handler(BaseHTTPRequestHandler):
         if reply.ranged:
             delivery.bandwidth = self.server.state.config.bandwidth
         return send_body(self.wfile, reply.body, start, end, delivery,
-                         self.server.state.stopping, self._count_sent)
+                         self.server.state.stopping, self._count_sent, self._mark_sent)
 
     def _count_sent(self, count: int) -> None:
         """Add sent body bytes to the request record."""
