@@ -17,7 +17,7 @@ import time
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
@@ -27,6 +27,7 @@ if str(ROOT) not in sys.path:
 
 from full_maja.download import DEFAULT_SPLIT_POLICY  # noqa: E402
 from full_maja.emulator import Emulator, EmulatorConfig, Fault  # noqa: E402
+from full_maja.emulator.acquisitions import many_products  # noqa: E402
 from full_maja.emulator.products import ProductStore  # noqa: E402
 
 MIB = 1024 * 1024
@@ -49,6 +50,14 @@ RESUME_SIZE, RESUME_BANDWIDTH, CUT = 64 * MIB, 16 * MIB, 0.4
 RERUN_ROUNDS = 3
 RATE_WINDOW_NOTE = f"{DEFAULT_SPLIT_POLICY.rate_window:.1f} s"
 
+CRON_LATENCY, CRON_SIZE, CRON_ROUNDS = 0.2, 16 * 1024, 3
+CRON_TILES = tuple(f"36T{column}{row}" for column in "WX" for row in "KLMNPQRSTU")
+CAMPAIGN_COUNTS, CAMPAIGN_SIZE, CAMPAIGN_RERUNS, CAMPAIGN_PER_DAY = (960, 4800), 16 * 1024, 3, 80
+CAMPAIGN_LIMIT, CAMPAIGN_RERUN_BUDGET = 150.0, 10.0
+DISPLAY_CRON = "python full_maja_download.py -q -a peps.txt -l jobs.log -w DIR"
+
+TARGET_CRON_PROCESSING, TARGET_CRON_FINISHED = 3.0, 1.5
+TARGET_MS_PER_PRODUCT, TARGET_GROWTH, TARGET_CAMPAIGN_RERUN = 8.0, 1.25, 1.0
 TARGET_RATIO, TARGET_RSS_MIB, TARGET_RSS_GROWTH_MIB = 0.9, 60.0, 8.0
 TARGET_SPEEDUP, TARGET_RESUMED, TARGET_RERUN = 3.0, 0.65, 1.0
 
@@ -219,10 +228,11 @@ def build_cache(names: list[str], size: int) -> None:
 
 
 @contextmanager
-def emulator(names: list[str], size: int, bandwidth: Optional[int] = None) -> Iterator[Emulator]:
-    """An emulator whose jobs finish at once and deliver names, served from the cache."""
-    config = EmulatorConfig(user=USER, password=PASSWORD, timeline=["FINISHED"],
-                            registration_polls=0, products=list(names), product_size=size,
+def emulator(names: Optional[list[str]], size: int, bandwidth: Optional[int] = None,
+             timeline: tuple[str, ...] = ("FINISHED",)) -> Iterator[Emulator]:
+    """An emulator of jobs on timeline delivering names (None: their period's), from the cache."""
+    config = EmulatorConfig(user=USER, password=PASSWORD, timeline=list(timeline),
+                            registration_polls=0, products=names, product_size=size,
                             products_dir=CACHE, bandwidth=bandwidth)
     emu = Emulator(config).start()
     try:
@@ -231,11 +241,14 @@ def emulator(names: list[str], size: int, bandwidth: Optional[int] = None) -> It
         emu.stop()
 
 
-def submit(ws: Workspace, emu: Emulator) -> Path:
-    """Submit a job with the real process script (not timed); the job log's path."""
+def submit(ws: Workspace, emu: Emulator, tiles: tuple[str, ...] = ()) -> Path:
+    """Submit one job (one per tile, if tiles are given) with the real process script."""
     log = ws.folder("job").with_suffix(".log")
+    args = list(SUBMIT_ARGS)
+    if tiles:
+        args[1:2] = tiles
     command = [sys.executable, str(PROCESS), "-a", str(ws.auth), "--url", emu.url,
-               *SUBMIT_ARGS, "-l", str(log)]
+               *args, "-l", str(log)]
     checked(run_child(command, ws.root), "full_maja_process.py")
     return log
 
@@ -520,10 +533,10 @@ def rerun_figure(ws: Workspace, emu: Emulator, log: Path, out: Path,
                   f"< {TARGET_RERUN:.0f} s, no product fetched", passed, notes)
 
 
-def rerun_once(ws: Workspace, log: Path, out: Path) -> float:
+def rerun_once(ws: Workspace, log: Path, out: Path, *extra: str) -> float:
     """One re-run of the download on a complete folder; its wall time."""
     settle()
-    return checked(run_child(download_command(ws, log, out), ws.root), "re-run").seconds
+    return checked(run_child(download_command(ws, log, out, *extra), ws.root), "re-run").seconds
 
 
 # 4: resuming a product interrupted at 40 % ----------------------------------------------
@@ -587,6 +600,209 @@ def truncated_in_run(ws: Workspace, emu: Emulator, log: Path, name: str) -> str:
     shutil.rmtree(out)
     after = sum(sent[1:]) / RESUME_SIZE
     return f"{len(sent)} request(s); fetched after the cut: {after:.3f} of the product"
+
+
+# 6: cron runs over many jobs, 0.2 s away -------------------------------------------------
+
+@dataclass
+class CronRuns:
+    """Timed runs of the download over one job log: wall times and requests seen."""
+
+    seconds: list[float]
+    requests: list[int]
+
+    @property
+    def median(self) -> float:
+        """The median wall time."""
+        return statistics.median(self.seconds)
+
+    def describe(self) -> str:
+        """Median, every run, and the requests of each."""
+        return (f"median {self.median:.2f} s (runs {seconds_list(self.seconds)} s; requests "
+                f"{', '.join(map(str, self.requests))})")
+
+
+def cron_runs(ws: Workspace, emu: Emulator, log: Path, out: Path,
+              codes: tuple[int, ...]) -> CronRuns:
+    """CRON_ROUNDS cron-like runs with the emulator's latency on; time and requests of each."""
+    runs = CronRuns([], [])
+    emu.config.latency = CRON_LATENCY
+    try:
+        for _ in range(CRON_ROUNDS):
+            emu.clear_requests()
+            settle()
+            run = checked(run_child(download_command(ws, log, out, "-q"), ws.root),
+                          f"cron run over {log.name}", codes)
+            runs.seconds.append(run.seconds)
+            runs.requests.append(len(emu.requests))
+    finally:
+        emu.config.latency = 0.0
+    return runs
+
+
+def fill(ws: Workspace, log: Path, out: Path) -> None:
+    """Download every product of a log's finished jobs (no latency, not timed)."""
+    checked(run_child(download_command(ws, log, out, "-q", "-j", "4"), ws.root),
+            f"first download of {log.name}")
+
+
+def bench_cron(ws: Workspace) -> Figure:
+    """Cron runs over 1 and 20 processing jobs, then over 1 and 20 finished complete ones."""
+    with emulator(None, CRON_SIZE, timeline=("STALLED",)) as emu:
+        logs = {1: submit(ws, emu, CRON_TILES[:1]), 20: submit(ws, emu, CRON_TILES)}
+        outs = {count: ws.folder(f"cron-{count}") for count in logs}
+        processing = {count: cron_runs(ws, emu, logs[count], outs[count], (0, 75))
+                      for count in logs}
+        say(f"  processing: 1 job {processing[1].describe()}; 20 jobs "
+            f"{processing[20].describe()}")
+        emu.set_job_status("FINISHED")
+        for count in logs:
+            fill(ws, logs[count], outs[count])
+        products = sum(1 for _ in outs[20].glob("*.zip"))
+        finished = {count: cron_runs(ws, emu, logs[count], outs[count], (0,))
+                    for count in logs}
+        say(f"  finished: 1 job {finished[1].describe()}; 20 jobs {finished[20].describe()}")
+    return cron_figure(processing, finished, products)
+
+
+def cron_figure(processing: dict[int, CronRuns], finished: dict[int, CronRuns],
+                products: int) -> Figure:
+    """Figure 6: how the cron run grows with the jobs of the log, processing and finished."""
+    grows = processing[20].median / processing[1].median
+    again = finished[20].median / finished[1].median
+    asked = max(finished[20].requests)
+    passed = (grows <= TARGET_CRON_PROCESSING and asked == 0
+              and again <= TARGET_CRON_FINISHED)
+    notes = [
+        f"server {CRON_LATENCY} s away: the emulator holds every answer back {CRON_LATENCY} s "
+        f"(`EmulatorConfig.latency`); jobs of 2 months, one per tile "
+        f"({', '.join(CRON_TILES[:3])}, ...), products of {CRON_SIZE // 1024} KiB",
+        f"jobs still processing (job_status STALLED): 1 job {processing[1].describe()}; "
+        f"20 jobs {processing[20].describe()}: **{grows:.2f} x** one job",
+        f"jobs finished, every product verified on disk ({products} products for the 20 "
+        f"jobs): 1 job {finished[1].describe()}; 20 jobs {finished[20].describe()}: "
+        f"**{again:.2f} x** the one-job re-run, {asked} request(s)",
+        f"timed: `{DISPLAY_CRON}` (exit 75 while processing, 0 once complete); the jobs are "
+        "submitted beforehand with `full_maja_process.py -t TILE ...` (one log of 1 job, one "
+        "of 20) and, once finished, downloaded with `-j 4`, without latency (not timed)",
+    ]
+    value = (f"processing {grows:.2f} x; finished {again:.2f} x, {asked} requests")
+    target = (f"processing <= {TARGET_CRON_PROCESSING:.0f} x 1 job; finished: 0 requests, "
+              f"<= {TARGET_CRON_FINISHED} x 1 job")
+    return Figure(f"6. cron run over 20 jobs vs 1, server {CRON_LATENCY} s away", value,
+                  target, passed, notes)
+
+
+# 7: one job of thousands of small products --------------------------------------------------
+
+class Deadline:
+    """Sends SIGINT once, when a run has lasted longer than its time limit."""
+
+    def __init__(self, seconds: float) -> None:
+        """Interrupt after seconds from now."""
+        self.at = time.perf_counter() + seconds
+        self.fired = False
+
+    def __call__(self, proc: subprocess.Popen) -> None:
+        """Interrupt the run if its time is up."""
+        if not self.fired and time.perf_counter() > self.at:
+            proc.send_signal(signal.SIGINT)
+            self.fired = True
+
+
+@dataclass
+class Campaign:
+    """First download and no-op re-runs of one job of many small products."""
+
+    count: int
+    first: Run
+    landed: int
+    reruns: list[float]
+    fetched: int
+
+    @property
+    def ms_per_product(self) -> float:
+        """The first download's wall time per product (a lower bound if it was cut), in ms."""
+        return self.first.seconds * 1000 / self.count
+
+    @property
+    def rerun(self) -> float:
+        """The median no-op re-run; infinite if the first download was cut."""
+        return statistics.median(self.reruns) if self.reruns else float("inf")
+
+    def describe(self) -> str:
+        """The figures of this size, for a note."""
+        first = (f"{self.count} products: first download {self.first.seconds:.2f} s = "
+                 f"{self.ms_per_product:.1f} ms/product (peak RSS "
+                 f"{self.first.max_rss_kib / 1024:.1f} MiB)")
+        if self.landed < self.count:
+            return (f"{first}: **cut** by SIGINT after {CAMPAIGN_LIMIT:.0f} s with "
+                    f"{self.landed} products on disk, so at least that much; re-run not "
+                    "measured")
+        return (f"{first}; no-op re-run median {self.rerun:.2f} s (runs "
+                f"{seconds_list(self.reruns)} s, {self.fetched} product request(s))")
+
+
+def campaign_names(count: int) -> list[str]:
+    """count product names of one tile, CAMPAIGN_PER_DAY a day (shared by both sizes)."""
+    return many_products("36TWQ", count, date(2019, 3, 1), CAMPAIGN_PER_DAY)
+
+
+def campaign_once(ws: Workspace, count: int) -> Campaign:
+    """Download a job of count small products into an empty folder, then re-run it."""
+    names = campaign_names(count)
+    build_cache(names, CAMPAIGN_SIZE)
+    with emulator(names, CAMPAIGN_SIZE) as emu:
+        log = submit(ws, emu)
+        out = ws.folder(f"campaign-{count}")
+        settle()
+        deadline = Deadline(CAMPAIGN_LIMIT)
+        first = checked(run_child(download_command(ws, log, out, "-q", "-j", "4"), ws.root,
+                                  deadline), f"download of {count} products", (0, 130))
+        landed = sum(1 for _ in out.glob("*.zip"))
+        if landed != count and not deadline.fired:
+            raise BenchError(f"the download left {landed} of {count} products")
+        emu.clear_requests()
+        reruns = campaign_reruns(ws, log, out) if landed == count else []
+        fetched = sum(1 for record in list(emu.requests) if PRODUCT_PATH in record.path)
+    shutil.rmtree(out)
+    campaign = Campaign(count, first, landed, reruns, fetched)
+    say(f"  {campaign.describe()}")
+    return campaign
+
+
+def campaign_reruns(ws: Workspace, log: Path, out: Path) -> list[float]:
+    """Up to CAMPAIGN_RERUNS no-op re-runs, fewer once they take CAMPAIGN_RERUN_BUDGET."""
+    reruns: list[float] = []
+    while len(reruns) < CAMPAIGN_RERUNS and sum(reruns) < CAMPAIGN_RERUN_BUDGET:
+        reruns.append(rerun_once(ws, log, out, "-q"))
+    return reruns
+
+
+def bench_campaign(ws: Workspace) -> Figure:
+    """Figure 7: per-product cost of a first download and the no-op re-run, two sizes."""
+    small, large = (campaign_once(ws, count) for count in CAMPAIGN_COUNTS)
+    growth = large.ms_per_product / small.ms_per_product
+    rerun = large.rerun
+    passed = (large.ms_per_product <= TARGET_MS_PER_PRODUCT and growth <= TARGET_GROWTH
+              and rerun < TARGET_CAMPAIGN_RERUN and large.fetched == 0)
+    notes = [
+        f"one job of {CAMPAIGN_SIZE // 1024} KiB products (real zips, CRCs checked), "
+        f"-j 4, loopback, no latency",
+        small.describe(), large.describe(),
+        f"per-product cost at {large.count} / at {small.count}: **{growth:.2f} x** "
+        "(1.00 x is linear)",
+        f"timed: `{DISPLAY_DOWNLOAD} -q -j 4` into an empty folder, then `{DISPLAY_DOWNLOAD}"
+        " -q` again on the complete folder",
+    ]
+    at_least = ">= " if large.landed < large.count else ""
+    rerun_text = f"{rerun:.2f} s" if large.reruns else "not measured"
+    value = (f"{at_least}{large.ms_per_product:.1f} ms/product ({at_least}{growth:.2f} x "
+             f"{small.count}); re-run {rerun_text}")
+    target = (f"<= {TARGET_MS_PER_PRODUCT:.0f} ms/product, <= {TARGET_GROWTH} x; re-run "
+              f"< {TARGET_CAMPAIGN_RERUN:.0f} s")
+    return Figure(f"7. one job of {small.count} and {large.count} products of "
+                  f"{CAMPAIGN_SIZE // 1024} KiB", value, target, passed, notes)
 
 
 # the report --------------------------------------------------------------------------------
@@ -686,6 +902,17 @@ METHOD = [
     "the body bytes the emulator sends during the next run.",
     "- Figure 5 re-runs the download on the folder of the `-j 4` run; the emulator must "
     "see no product request and no file may change.",
+    "- Figure 6 gives the emulator 0.2 s of latency before every answer (a distant server; "
+    "it still answers connections side by side) and times cron-like runs (`-q`) over a log "
+    "of 1 job and over a log of 20 jobs (one per tile), first while the jobs are processing "
+    "(job_status STALLED), then once they are finished and every product is on disk; it "
+    "counts every request the emulator sees during each run. Times are medians of 3.",
+    "- Figure 7 serves one job of 960, then of 4,800 products of 16 KiB (80 acquisitions a "
+    "day; the 960 are the first of the 4,800), times the first download with `-j 4` into an "
+    "empty folder (ms per product = wall time / products), then no-op re-runs on the "
+    "complete folder (median of 3, or of fewer once they have taken 10 s). A first download "
+    "still running after 150 s is interrupted (SIGINT): its cost is then a lower bound and "
+    "its re-run is not measured.",
 ]
 
 
@@ -709,6 +936,9 @@ SCENARIOS: dict[str, tuple[str, Callable[[Workspace], list[Figure]]]] = {
     "big": ("1-2. one 1 GiB product (and a 256 MiB one)", big_figures),
     "series": ("3, 5. six products, -j 1 / -j 4, re-run", lambda ws: list(bench_series(ws))),
     "resume": ("4. resume after Ctrl-C at 40 %", lambda ws: [bench_resume(ws)]),
+    "cron": ("6. cron runs over 1 and 20 jobs, 0.2 s away", lambda ws: [bench_cron(ws)]),
+    "campaign": ("7. one job of 960 and 4,800 small products",
+                 lambda ws: [bench_campaign(ws)]),
 }
 
 

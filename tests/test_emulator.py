@@ -18,7 +18,10 @@ from typing import Callable, Dict, List, Optional
 import pytest
 import requests
 
-from full_maja.emulator import Emulator, EmulatorConfig, Fault
+from full_maja.emulator import Emulator, EmulatorConfig, Fault, RequestRecord
+from full_maja.emulator.__main__ import build_parser, config_from
+from full_maja.emulator.acquisitions import many_products
+from full_maja.emulator.state import max_in_flight
 
 ROOT = Path(__file__).resolve().parent.parent
 WPS = "{http://www.opengis.net/wps/1.0.0}"
@@ -539,3 +542,106 @@ def test_the_cli_says_so_when_the_port_is_taken(emu: Emulator) -> None:
         timeout=30)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "cannot listen" in result.stderr and result.stdout == ""
+
+
+def test_latency_holds_each_answer_back(make_emulator: MakeEmulator) -> None:
+    emu = make_emulator(registration_polls=0, latency=0.3)
+    began = time.monotonic()
+    assert submit(emu).status_code == 200
+    assert time.monotonic() - began >= 0.3
+    record = emu.requests[-1]
+    assert record.finished is not None and record.finished - record.started >= 0.3
+
+
+def test_latency_does_not_serialize_connections(make_emulator: MakeEmulator) -> None:
+    emu = make_emulator(registration_polls=0, latency=0.4)
+    job_id = submitted_id(emu)
+    emu.clear_requests()
+    for _ in range(2):
+        session(emu).get(status_url(emu, job_id), timeout=10)
+    assert emu.max_concurrency() == 1
+    emu.clear_requests()
+    start = threading.Barrier(3)
+
+    def check() -> None:
+        start.wait(10)
+        session(emu).get(status_url(emu, job_id), timeout=10)
+
+    workers = [threading.Thread(target=check) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(10)
+    assert emu.max_concurrency() == 3
+    assert emu.max_concurrency(lambda record: record.path.endswith(".json")) == 0
+
+
+def _record(started: float, finished: Optional[float]) -> RequestRecord:
+    """A request record seen from started to finished."""
+    record = RequestRecord("GET", "/", {}, None, True, True, "h")
+    record.started, record.finished = started, finished
+    return record
+
+
+@pytest.mark.parametrize("spans, peak", [
+    ([], 0),
+    ([(0, 1), (1, 2), (2, 3)], 1),
+    ([(0, 2), (1, 3), (1.5, 1.6), (4, 5)], 3),
+    ([(0, None), (5, 6)], 2),
+])
+def test_max_in_flight_counts_overlapping_requests(spans: list, peak: int) -> None:
+    assert max_in_flight([_record(*span) for span in spans]) == peak
+
+
+def test_a_record_is_in_flight_until_its_answer_is_given_up(emu: Emulator) -> None:
+    url = first_product(emu)
+    emu.add_fault("*", Fault("stall", 1000, stall_seconds=0.5))
+    worker = threading.Thread(target=lambda: _try_get(emu, url))
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not _zip_bytes_sent(emu) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert emu.requests[-1].finished is None and emu.max_concurrency() == 1
+    worker.join(10)
+    record = emu.requests[-1]
+    assert record.finished is not None and record.finished - record.started >= 0.45
+
+
+def test_latency_on_the_command_line() -> None:
+    assert config_from(build_parser().parse_args(["--latency", "0.2"])).latency == 0.2
+    assert config_from(build_parser().parse_args([])).latency == 0.0
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--latency", "-1"])
+    with pytest.raises(ValueError):
+        EmulatorConfig(latency=float("nan"))
+
+
+def test_a_job_may_deliver_thousands_of_small_products(make_emulator: MakeEmulator) -> None:
+    names = many_products("36TWQ", 4800)
+    emu = make_emulator(registration_polls=0, timeline=["FINISHED"], products=names,
+                        product_size=16 * 1024)
+    urls = report(emu, submitted_id(emu))["results"]
+    assert [url.rsplit("/", 1)[1] for url in urls] == names and len(set(names)) == 4800
+    http = session(emu)
+    for url in urls[::1199]:
+        data = http.get(url).content
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        stem = url.rsplit("/", 1)[1][:-4]
+        assert len(data) == 16 * 1024 and archive.testzip() is None
+        assert {name[len(stem) * 2 + 2:] for name in archive.namelist()} == {
+            "QKL_ALL.jpg", "MTD_ALL.xml", "SRE_B4.tif"}
+        assert all(name.startswith(f"{stem}/{stem}_") for name in archive.namelist())
+
+
+def test_jobs_stay_processing_until_told_to_finish(make_emulator: MakeEmulator) -> None:
+    emu = make_emulator(registration_polls=0, timeline=["STALLED"])
+    ids = [submitted_id(emu) for _ in range(20)]
+    assert len(set(ids)) == 20
+    for _ in range(3):
+        refresh(emu, ids[0])
+    assert (report(emu, ids[0])["job_status"], report(emu, ids[0])["results"]) == ("STALLED", [])
+    emu.set_job_status("FINISHED", ids[0])
+    assert report(emu, ids[0])["job_status"] == "FINISHED" and report(emu, ids[0])["results"]
+    assert report(emu, ids[1])["job_status"] == "STALLED"
+    emu.set_job_status("FINISHED")
+    assert {report(emu, job_id)["job_status"] for job_id in ids} == {"FINISHED"}

@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
                         metavar="BYTES", help="size of each product zip")
     parser.add_argument("--bandwidth", type=int, default=None, metavar="BYTES_PER_S",
                         help="download rate limit per connection")
+    parser.add_argument("--latency", type=_seconds, default=defaults.latency, metavar="SECONDS",
+                        help="delay added before each answer, e.g. 0.2 for a distant server")
     parser.add_argument("--no-range", action="store_true", help="ignore Range requests")
     parser.add_argument("--registration-polls", type=int, default=defaults.registration_polls,
                         metavar="N", help="status GETs before the report is referenced")
@@ -45,11 +47,23 @@ def _states(text: str) -> List[str]:
     return states
 
 
+def _seconds(text: str) -> float:
+    """A duration of 0 or more seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("the latency must be 0 or more seconds")
+    return value
+
+
 def config_from(args: argparse.Namespace) -> EmulatorConfig:
     """The emulator settings the options ask for."""
     return EmulatorConfig(user=args.user, password=args.password, host=args.host,
                           port=args.port, timeline=args.timeline,
                           product_size=args.product_size, bandwidth=args.bandwidth,
+                          latency=args.latency,
                           range_support=not args.no_range,
                           registration_polls=args.registration_polls,
                           job_id_style=args.job_id_style, products_dir=args.products_dir,

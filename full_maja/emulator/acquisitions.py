@@ -5,7 +5,7 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import List, Optional
+from typing import FrozenSet, List, Optional, Tuple
 
 CLOUDY_MARK = "NOVALD"
 _L2A_NAME = re.compile(r"(SENTINEL2[A-D])_(\d{8})-(\d{6})-\d{3}_L2A_(T\w{5})")
@@ -43,6 +43,16 @@ class ProductPlan:
 
     results: List[str] = field(default_factory=list)
     missing: List[str] = field(default_factory=list)
+    _index: Tuple[int, FrozenSet[str]] = field(default=(0, frozenset()), init=False, repr=False,
+                                               compare=False)
+
+    def delivers(self, name: str) -> bool:
+        """Whether name is among the results, in constant time however many there are."""
+        count, names = self._index
+        if count != len(self.results):
+            names = frozenset(self.results)
+            self._index = (len(self.results), names)
+        return name in names
 
 
 def is_cloudy(name: str) -> bool:
@@ -69,6 +79,19 @@ def acquisitions(tile: str, orbit: Optional[int], start: date, end: date,
         passes.append(Acquisition(index, when, platform, tile, orbit_number))
         day, index = day + timedelta(days=step_days), index + 1
     return passes
+
+
+def many_products(tile: str, count: int, start: date = date(2019, 1, 1),
+                  per_day: int = 16) -> List[str]:
+    """count distinct clear L2A names of a tile, per_day passes a day from start."""
+    names = []
+    for index in range(count):
+        day = start + timedelta(days=index // per_day)
+        when = datetime.combine(day, datetime.min.time()) + _FIRST_PASS
+        pass_ = Acquisition(index, when + timedelta(seconds=index % per_day), "AB"[index % 2],
+                            tile, default_orbit(tile))
+        names.append(pass_.l2a_name(cloudy=False))
+    return names
 
 
 def _every(index: int, period: int) -> bool:

@@ -1,6 +1,7 @@
 """The emulator's settings and the faults it can be told to inject."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, List, Optional, Union
@@ -60,6 +61,7 @@ class EmulatorConfig:
     product_size: int = 64 * 1024
     products_dir: Optional[Union[str, Path]] = None
     bandwidth: Optional[int] = None
+    latency: float = 0.0
     range_support: bool = True
     redirect_products: bool = False
     submit_fault: Optional[str] = None
@@ -80,3 +82,5 @@ class EmulatorConfig:
             raise ValueError(f"refresh_fault must be one of {REFRESH_FAULTS}")
         if self.acquisition_step_days < 1:
             raise ValueError("acquisition_step_days must be at least 1")
+        if not 0 <= self.latency < math.inf:
+            raise ValueError("latency must be 0 or more seconds")

@@ -1,4 +1,4 @@
-"""The HTTP side: routing, basic auth, faults and the answers of each endpoint."""
+"""The HTTP side: routing, basic auth and the answers of each endpoint."""
 from __future__ import annotations
 
 import base64
@@ -6,13 +6,12 @@ import binascii
 import hmac
 import re
 import socket
-from dataclasses import dataclass, field
-from http import HTTPStatus
+import time
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Callable, Dict, Optional, Tuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import documents
+from . import documents, faults
 from .config import Fault
 from .execute import (
     ExecuteRequest,
@@ -22,24 +21,17 @@ from .execute import (
     parse_xml,
     processing_status_id,
 )
+from .faults import Replacement
 from .jobs import Job
+from .replies import Reply, exception_reply, text_reply, xml_reply
 from .state import ANY_PRODUCT, RequestRecord
-from .streaming import (
-    Body,
-    BytesBody,
-    Delivery,
-    FileBody,
-    RangeNotSatisfiable,
-    parse_range,
-    send_body,
-)
+from .streaming import BytesBody, FileBody, RangeNotSatisfiable, parse_range, send_body
 
 if TYPE_CHECKING:
     from .server import EmulatorHTTPServer
 
 MIRROR_HOST = "localhost"
 MAX_POST_BYTES = 1024 * 1024
-REPLACING_FAULTS = ("drop", "status", "html", "json")
 _ROUTES = (
     ("GET POST", re.compile(r"/resto/wps/?"), "_wps"),
     ("GET HEAD", re.compile(r"/wps/outputs/pywps-([^/]+)\.xml"), "_status_document"),
@@ -49,34 +41,6 @@ _ROUTES = (
     ("GET HEAD", re.compile(r"/redirect/maja/([^/]+)/([^/]+)"), "_redirect"),
 )
 _PRODUCT_PATH = re.compile(r"/cgi-bin/mapcache_results/maja/")
-_CONFIG_FAULTS = {"http500": Fault("status", 500), "drop": Fault("drop"), "html": Fault("html")}
-
-
-@dataclass
-class Reply:
-    """An answer before it is sent; `ranged` ones honour Range and the bandwidth limit."""
-
-    status: int
-    content_type: str
-    body: Body
-    headers: Dict[str, str] = field(default_factory=dict)
-    ranged: bool = False
-
-
-def text_reply(status: int, text: str, headers: Optional[Dict[str, str]] = None) -> Reply:
-    """A short plain-text answer."""
-    return Reply(status, "text/plain; charset=utf-8", BytesBody(text.encode() + b"\n"),
-                 headers or {})
-
-
-def xml_reply(data: bytes) -> Reply:
-    """A 200 XML document, as PyWPS sends them."""
-    return Reply(200, "text/xml; charset=utf-8", BytesBody(data))
-
-
-def exception_reply(error: WpsError) -> Reply:
-    """An OWS ExceptionReport with HTTP 200, as PyWPS 3.2 answers."""
-    return xml_reply(documents.exception_report(error.code, error.text, error.locator))
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -124,33 +88,48 @@ class Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
     def _serve(self, method: str) -> None:
-        """Record, check auth, route; a vanished client just ends the connection."""
+        """Record, wait out the latency, route; a vanished client just ends the connection."""
         self.method = method
         url = urlsplit(self.path)
         self.query = dict(parse_qsl(url.query, keep_blank_values=True))
         self.record = self.server.state.record(self._new_record(url.path))
+        self.last_write: Optional[float] = None
         try:
-            if self._body_read(method):
+            refusal = self._read_body(method)
+            self._wait_latency()
+            if refusal is None:
                 self._dispatch(url.path)
+            else:
+                self.close_connection = True
+                self._send(refusal)
         except (ConnectionError, socket.timeout):
             self.close_connection = True
+            self.last_write = None
+        finally:
+            self.record.finished = self.last_write or time.monotonic()
 
-    def _body_read(self, method: str) -> bool:
-        """Read a POSTed body of sane size; answer 400 or 413 and False otherwise."""
+    def _read_body(self, method: str) -> Optional[Reply]:
+        """Read a POSTed body of sane size; the 400 or 413 answer if it is not."""
         self.body = b""
         if method != "POST":
-            return True
+            return None
         declared = self.headers.get("Content-Length") or "0"
         if not declared.isdigit():
-            self.close_connection = True
-            self._send(text_reply(400, "400 Bad Request: no usable Content-Length"))
-            return False
+            return text_reply(400, "400 Bad Request: no usable Content-Length")
         if int(declared) > MAX_POST_BYTES:
-            self.close_connection = True
-            self._send(text_reply(413, "413 Request Entity Too Large"))
-            return False
+            return text_reply(413, "413 Request Entity Too Large")
         self.body = self.rfile.read(int(declared))
-        return True
+        return None
+
+    def _wait_latency(self) -> None:
+        """Hold this answer back for the configured latency; other connections go on."""
+        latency = self.server.state.config.latency
+        if latency > 0:
+            self.server.state.stopping.wait(latency)
+
+    def _mark_sent(self) -> None:
+        """Note the time of the answer's latest write, its end once the answer is whole."""
+        self.last_write = time.monotonic()
 
     def _new_record(self, path: str) -> RequestRecord:
         """What the tests may check about this request."""
@@ -210,9 +189,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _submit(self, request: ExecuteRequest) -> None:
         """Create a job and answer ProcessAccepted, unless a fault says otherwise."""
-        configured = self.server.state.config.submit_fault
-        fault = self._wps_fault("submit", configured)
-        if self._answered_by(fault) or self._standing_exception(configured, fault):
+        fault, replaced = faults.wps_fault(self.server.state, "submit",
+                                           self.server.state.config.submit_fault)
+        if self._replaced(replaced):
             return
         try:
             params = full_maja_params(request)
@@ -224,9 +203,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _refresh(self, request: ExecuteRequest) -> None:
         """Advance a job by one step and answer ProcessSucceeded."""
-        configured = self.server.state.config.refresh_fault
-        fault = self._wps_fault("refresh", configured)
-        if self._answered_by(fault) or self._standing_exception(configured, fault):
+        fault, replaced = faults.wps_fault(self.server.state, "refresh",
+                                           self.server.state.config.refresh_fault)
+        if self._replaced(replaced):
             return
         try:
             job = self._known_job(processing_status_id(request))
@@ -242,21 +221,6 @@ class Handler(BaseHTTPRequestHandler):
         if job is None:
             raise WpsError("InvalidParameterValue", f"no job with wps_id {job_id!r}", "wps_id")
         return job
-
-    def _wps_fault(self, target: str, configured: Optional[str]) -> Optional[Fault]:
-        """A queued fault for target, else the configured standing one, if any."""
-        fault = self.server.state.take_fault(target)
-        if fault is None and configured in _CONFIG_FAULTS:
-            return _CONFIG_FAULTS[configured]
-        return fault
-
-    def _standing_exception(self, configured: Optional[str], fault: Optional[Fault]) -> bool:
-        """Answer the configured "exception" fault when no queued fault came first."""
-        if fault is not None or configured != "exception":
-            return False
-        self._send(exception_reply(WpsError(
-            "NoApplicableCode", "The CNES computing centre cannot be reached: try again later")))
-        return True
 
     def _status_document(self, job_id: str) -> None:
         """The job's stored status document; each GET moves registration on."""
@@ -328,18 +292,16 @@ class Handler(BaseHTTPRequestHandler):
 
     def _answered_by(self, fault: Optional[Fault]) -> bool:
         """Answer a fault that replaces the response; True if it did."""
-        if fault is None or fault.kind not in REPLACING_FAULTS:
+        return self._replaced(faults.replacement(fault))
+
+    def _replaced(self, replaced: Optional[Replacement]) -> bool:
+        """Send a fault's replacement answer (or drop the line); True if there was one."""
+        if replaced is None:
             return False
-        if fault.kind == "drop":
+        if replaced.reply is None:
             self.close_connection = True
-        elif fault.kind == "status":
-            self._send(_status_fault_reply(fault))
-        elif fault.kind == "html":
-            page = documents.html_page(200, "PEPS is under maintenance")
-            self._send(Reply(200, "text/html; charset=utf-8", BytesBody(page)))
         else:
-            body = documents.json_error("internal error, please retry later")
-            self._send(Reply(200, "application/json", BytesBody(body)))
+            self._send(replaced.reply)
         return True
 
     def _send(self, reply: Reply, fault: Optional[Fault] = None) -> None:
@@ -358,15 +320,17 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         if self.close_connection:
             self.send_header("Connection", "close")
+        self._mark_sent()
         self.end_headers()
         if self.method != "HEAD" and not self._send_body(reply, start, end, fault):
             self.close_connection = True
+            self.last_write = None
 
     def _span(self, reply: Reply, fault: Optional[Fault]) -> Tuple[int, int, Dict[str, str], int]:
         """The bytes to send, the extra headers and the status, after Range."""
         size, headers = reply.body.size, dict(reply.headers)
-        honour = reply.ranged and self.server.state.config.range_support and not (
-            fault is not None and fault.kind == "no-range")
+        honour = (reply.ranged and self.server.state.config.range_support
+                  and not faults.refuses_range(fault))
         if not honour:
             return 0, size, headers, reply.status
         headers["Accept-Ranges"] = "bytes"
@@ -378,43 +342,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send_body(self, reply: Reply, start: int, end: int, fault: Optional[Fault]) -> bool:
         """Stream the body; False if it was cut short on purpose or by stop()."""
-        delivery = _delivery(fault)
+        delivery = faults.delivery(fault)
         if reply.ranged:
             delivery.bandwidth = self.server.state.config.bandwidth
         return send_body(self.wfile, reply.body, start, end, delivery,
-                         self.server.state.stopping, self._count_sent)
+                         self.server.state.stopping, self._count_sent, self._mark_sent)
 
     def _count_sent(self, count: int) -> None:
         """Add sent body bytes to the request record."""
         self.record.bytes_sent += count
 
-
-def _status_fault_reply(fault: Fault) -> Reply:
-    """The small answer of a Fault("status", code)."""
-    code = int(fault.value or 500)
-    phrase = _phrase(code)
-    headers = {}
-    if fault.retry_after is not None:
-        headers["Retry-After"] = str(fault.retry_after)
-    if code == 401:
-        headers["WWW-Authenticate"] = 'Basic realm="PEPS"'
-    return text_reply(code, f"{code} {phrase}", headers)
-
-
-def _phrase(code: int) -> str:
-    """The standard reason phrase of a status code."""
-    try:
-        return HTTPStatus(code).phrase
-    except ValueError:
-        return "Error"
-
-
-def _delivery(fault: Optional[Fault]) -> Delivery:
-    """How a fault spoils the body of an otherwise normal answer."""
-    if fault is None:
-        return Delivery()
-    if fault.kind == "truncate":
-        return Delivery(cut_after=int(fault.value or 0))
-    if fault.kind == "stall":
-        return Delivery(cut_after=int(fault.value or 0), stall_seconds=fault.stall_seconds)
-    return Delivery(corrupt=fault.kind == "corrupt")

@@ -77,7 +77,7 @@ class Job:
 
     def downloadable(self, name: str) -> bool:
         """Whether the job delivers a product of this name that has content."""
-        return name in self.plan.results and not is_cloudy(name)
+        return self.plan.delivers(name) and not is_cloudy(name)
 
 
 def _stalled_percent(seen: int, total: int) -> int:

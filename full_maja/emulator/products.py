@@ -65,10 +65,11 @@ def _add_quality(root: ET.Element, name: str) -> None:
     ET.SubElement(indexes, "QUALITY_INDEX", name="SnowPercent").text = "0"
 
 
-def payload_chunk(name: str) -> bytes:
-    """One MiB of a cheap pattern, the same for a name every time."""
-    block = hashlib.shake_256(name.encode()).digest(_PATTERN_BLOCK)
-    return block * (CHUNK // _PATTERN_BLOCK)
+def payload_chunk(name: str, length: int = CHUNK) -> bytes:
+    """The first length bytes (up to a MiB) of a cheap pattern, the same for a name every time."""
+    length = min(length, CHUNK)
+    block = hashlib.shake_256(name.encode()).digest(min(length, _PATTERN_BLOCK))
+    return (block * -(-length // len(block)))[:length] if block else b""
 
 
 def _member(arcname: str, facts: NameFacts) -> zipfile.ZipInfo:
@@ -104,7 +105,7 @@ def write_product_zip(path: Path, name: str, size: int) -> None:
 def _write_payload(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str,
                    length: int) -> None:
     """Stream the big member in 1 MiB chunks, so no size costs memory."""
-    chunk = payload_chunk(name)
+    chunk = payload_chunk(name, length)
     info.file_size = length
     with archive.open(info, "w") as member:
         left = length

@@ -17,7 +17,7 @@ from .config import EmulatorConfig, Fault
 from .handler import Handler
 from .jobs import Job
 from .products import ProductStore
-from .state import EmulatorState, RequestRecord
+from .state import EmulatorState, RecordFilter, RequestRecord
 
 STOP_JOIN_SECONDS = 5.0
 POLL_SECONDS = 0.05
@@ -133,6 +133,14 @@ class Emulator:
     def clear_requests(self) -> None:
         """Forget the requests recorded so far."""
         self.state.clear_requests()
+
+    def max_concurrency(self, where: Optional[RecordFilter] = None) -> int:
+        """The most requests (those where() accepts, or all) seen in flight at once."""
+        return self.state.max_concurrency(where)
+
+    def set_job_status(self, job_status: str, *job_ids: str) -> None:
+        """Keep the named jobs (every job when none is named) at job_status from now on."""
+        self.state.set_job_status(job_status, job_ids)
 
     def start(self) -> Emulator:
         """Listen and serve in daemon threads; returns self."""

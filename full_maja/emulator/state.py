@@ -1,11 +1,13 @@
 """What the emulator remembers: jobs, requests seen and faults waiting to be used."""
 from __future__ import annotations
 
+import math
 import threading
+import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Deque, Dict, List, Optional
+from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Tuple
 
 from .acquisitions import ProductPlan, acquisitions, plan_products
 from .config import EmulatorConfig, Fault
@@ -26,6 +28,26 @@ class RequestRecord:
     has_auth_header: bool
     host: str
     bytes_sent: int = 0
+    # time.monotonic() when the request was read, and when the last write of its whole
+    # answer began (or when the answer was given up); None while the request is in flight
+    started: float = field(default_factory=time.monotonic)
+    finished: Optional[float] = None
+
+
+RecordFilter = Callable[[RequestRecord], bool]
+
+
+def max_in_flight(records: Iterable[RequestRecord]) -> int:
+    """The most requests in flight at once; an unfinished one counts as in flight still."""
+    events: List[Tuple[float, int]] = []
+    for record in records:
+        end = math.inf if record.finished is None else record.finished
+        events += [(record.started, 1), (end, -1)]
+    peak = current = 0
+    for _, step in sorted(events):
+        current += step
+        peak = max(peak, current)
+    return peak
 
 
 class EmulatorState:
@@ -46,6 +68,12 @@ class EmulatorState:
         with self.lock:
             self.requests.append(record)
         return record
+
+    def max_concurrency(self, where: Optional[RecordFilter] = None) -> int:
+        """The most requests (those where() accepts, or all) in flight at once so far."""
+        with self.lock:
+            records = [record for record in self.requests if where is None or where(record)]
+        return max_in_flight(records)
 
     def clear_requests(self) -> None:
         """Forget the requests seen so far."""
@@ -95,6 +123,13 @@ class EmulatorState:
         """Note one GET of the job's status document."""
         with self.lock:
             job.status_gets += 1
+
+    def set_job_status(self, job_status: str, job_ids: Iterable[str] = ()) -> None:
+        """From now on, the named jobs (all when none is named) stay at job_status."""
+        with self.lock:
+            for job_id in list(job_ids) or list(self.jobs):
+                job = self.jobs[job_id]
+                job.timeline, job.refreshes = [job_status], 0
 
     def refresh(self, job: Job) -> None:
         """Advance a registered job by one timeline step."""

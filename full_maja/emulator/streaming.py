@@ -109,8 +109,9 @@ def corrupt_piece(piece: bytes, offset: int, total: int) -> bytes:
 
 
 def send_body(out: BinaryIO, body: Body, start: int, end: int, delivery: Delivery,
-              stopping: threading.Event, sent: Callable[[int], None]) -> bool:
-    """Write body[start:end] to out as delivery says; False if it was cut short."""
+              stopping: threading.Event, sent: Callable[[int], None],
+              writing: Callable[[], None] = lambda: None) -> bool:
+    """Write body[start:end] as delivery says, writing() before each write; False if cut."""
     began, total, offset = time.monotonic(), 0, start
     for piece in body.chunks(start, end, delivery.chunk_size()):
         if delivery.corrupt:
@@ -118,6 +119,7 @@ def send_body(out: BinaryIO, body: Body, start: int, end: int, delivery: Deliver
         offset += len(piece)
         if delivery.cut_after is not None:
             piece = piece[:max(0, delivery.cut_after - total)]
+        writing()
         out.write(piece)
         total += len(piece)
         sent(len(piece))
