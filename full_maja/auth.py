@@ -143,8 +143,13 @@ class EndpointAuth(AuthBase):
     def _keep_key_home(self, response: requests.Response) -> None:
         """Before requests follows a redirect to another origin, take the key off."""
         target = response.headers.get("location") if response.is_redirect else None
-        if self.api_key is not None and target \
-                and not self.applies_to(urljoin(response.url, target)):
+        if self.api_key is None or not target:
+            return
+        try:
+            home = self.applies_to(urljoin(response.url, target))
+        except ValueError:
+            home = False
+        if not home:
             response.request.headers.pop(self.api_key.header, None)
 
 

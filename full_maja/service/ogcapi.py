@@ -107,7 +107,7 @@ class OgcApiService(Service):
                 raise self._refusal(response, f"the dismissal of job {job.job_id}")
 
     def list_jobs(self) -> list[ServerJob]:
-        """The jobs of GET /jobs, following `next` links for a bounded number of pages."""
+        """The jobs of GET /jobs, newest first, following `next` links (a bounded number)."""
         url: Optional[str] = _join(self.endpoint, "jobs")
         params: Optional[dict[str, Any]] = {**JSON_FORMAT, "limit": JOBS_PAGE_SIZE}
         jobs: list[ServerJob] = []
@@ -115,9 +115,10 @@ class OgcApiService(Service):
             if url is None:
                 break
             document = self._get_json(url, "the list of jobs", params=params)
-            jobs.extend(_server_jobs(document, url))
-            url, params = _next_link(document, url), None
-        return jobs
+            page = _server_jobs(document, url)
+            jobs.extend(page)
+            url, params = (_next_link(document, url) if page else None), None
+        return sorted(jobs, key=lambda job: job.created or "", reverse=True)
 
     def job_record(self, job_id: str) -> JobRecord:
         """The record of a job the server knows, for a log that was lost."""

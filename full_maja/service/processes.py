@@ -81,15 +81,19 @@ def conforms_to_processes(document: Any) -> bool:
 
 def job_url_from_location(location: str, request_url: str) -> str:
     """The job's URL from a `Location` header, absolute or relative to the request."""
-    url = urljoin(request_url, location.strip())
-    if not parses_as_url(url) or urlsplit(url).scheme not in ("http", "https"):
+    url = _joined(request_url, location)
+    if url is None or urlsplit(url).scheme not in ("http", "https"):
         raise ServiceError(f"the server gave a job Location that is not a URL: {location!r}")
     return url
 
 
 def job_id_from_url(url: str) -> str:
     """The job id: the last segment of the job's URL path."""
-    name = posixpath.basename(unquote(urlsplit(url).path).rstrip("/"))
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        raise ServiceError(f"the job URL {url!r} is not a URL") from None
+    name = posixpath.basename(unquote(path).rstrip("/"))
     if not name:
         raise ServiceError(f"cannot find a job id in the job URL {url}")
     return name
@@ -123,9 +127,7 @@ def results_link(links: Any, base_url: str) -> Optional[str]:
         if isinstance(links, list) else []
     if not candidates:
         return None
-    best = min(candidates, key=_json_preference)
-    url = urljoin(base_url, best["href"].strip())
-    return url if parses_as_url(url) else None
+    return _joined(base_url, min(candidates, key=_json_preference)["href"])
 
 
 def report_source(document: Any, what: str) -> ReportSource:
@@ -159,6 +161,15 @@ def exception_text(document: Any) -> str:
     if label and detail and label != detail:
         return f"{label}: {detail}"
     return detail or label
+
+
+def _joined(base_url: str, href: str) -> Optional[str]:
+    """`href` resolved on `base_url`; None when that is no URL requests could send."""
+    try:
+        url = urljoin(base_url, href.strip())
+    except ValueError:
+        return None
+    return url if parses_as_url(url) else None
 
 
 def _report_output(document: Any) -> Any:
@@ -200,7 +211,10 @@ def _is_results_link(link: Any) -> bool:
 
 def _json_preference(link: dict[str, Any]) -> int:
     kind = str(link.get("type") or "").lower()
-    wanted = parse_qs(urlsplit(link["href"]).query).get("f", [""])[0].lower()
+    try:
+        wanted = parse_qs(urlsplit(link["href"]).query).get("f", [""])[0].lower()
+    except ValueError:
+        wanted = ""
     if "json" in kind or wanted == "json":
         return 0
     if "html" in kind or wanted == "html":
