@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import json
 import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Dict, Iterator
 
-import yaml  # type: ignore[import-untyped]
-from contextlib import contextmanager
+from pygeoapi.openapi import generate_openapi_document  # type: ignore[import-untyped]
 
 from .process import PROCESS_ID
 
@@ -56,13 +57,11 @@ def _metadata(url: str) -> Dict[str, Any]:
 
 
 def write_documents(config: Dict[str, Any], work: Path) -> Dict[str, Path]:
-    """Write pygeoapi's YAML config and its OpenAPI document; their paths by env var."""
-    from pygeoapi.openapi import generate_openapi_document  # type: ignore[import-untyped]
-
+    """Write pygeoapi's config (JSON, which is YAML) and OpenAPI document; paths by env var."""
     config_path = work / "pygeoapi-config.yml"
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-    openapi_path = work / "pygeoapi-openapi.yml"
-    openapi_path.write_text(generate_openapi_document(config_path, "yaml"))
+    config_path.write_text(json.dumps(config, indent=2))
+    openapi_path = work / "pygeoapi-openapi.json"
+    openapi_path.write_text(generate_openapi_document(config_path, "json"))
     return {"PYGEOAPI_CONFIG": config_path, "PYGEOAPI_OPENAPI": openapi_path}
 
 

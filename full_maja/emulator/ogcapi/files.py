@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import BinaryIO, Dict, List, Optional, Tuple, cast
 from urllib.parse import unquote, urlsplit
 
 from ..streaming import Delivery, FileBody, RangeNotSatisfiable, parse_range, send_body
@@ -99,12 +99,16 @@ class FileHandler(BaseHTTPRequestHandler):
         if span is not None:
             self.send_header("Content-Range", f"bytes {start}-{end - 1}/{body.size}")
         self.end_headers()
-        if self.command == "GET" and not send_body(self.wfile, body, start, end, Delivery(),
-                                                   self.server.stopping, lambda count: None):
+        if self.command == "GET" and not self._send_span(body, start, end):
             self.close_connection = True
         return status
 
-    def _send_status(self, status: int, headers: Optional[dict] = None) -> int:
+    def _send_span(self, body: FileBody, start: int, end: int) -> bool:
+        """Stream body[start:end]; False if it was cut short by stop()."""
+        return send_body(cast(BinaryIO, self.wfile), body, start, end, Delivery(),
+                         self.server.stopping, lambda count: None)
+
+    def _send_status(self, status: int, headers: Optional[Dict[str, str]] = None) -> int:
         """A short plain-text answer."""
         text = f"{status} {self.responses.get(status, ('',))[0]}\n".encode()
         self.send_response(status)

@@ -63,6 +63,11 @@ class Gateway:
 
         return self.app(environ, noting)
 
+    def clear(self) -> None:
+        """Forget the requests recorded so far."""
+        with self._lock:
+            self.records.clear()
+
     def _record(self, environ: Environ) -> GatewayRecord:
         """Note the request and whether its credentials are good."""
         header_key = "HTTP_" + self.config.api_key_header.upper().replace("-", "_")

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, Optional, Set, Tuple
 
 from pygeoapi.process.base import (  # type: ignore[import-untyped]
     BaseProcessor,
@@ -21,6 +22,7 @@ from ..products import write_product_zip
 
 PROCESS_ID = "FULL_MAJA"
 REPORT_FILE = "report.json"
+CHECK_SECONDS = 0.2
 _TEXT = {"type": "string"}
 
 PROCESS_METADATA: Dict[str, Any] = {
@@ -63,6 +65,11 @@ class ServerLink:
     stopping: threading.Event = field(default_factory=threading.Event)
     threads: Set[threading.Thread] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def running(self) -> int:
+        """How many jobs are running now."""
+        with self.lock:
+            return sum(thread.is_alive() for thread in self.threads)
 
     def join(self, timeout: float) -> None:
         """Ask running jobs to stop and wait a bounded time for them."""
@@ -159,11 +166,16 @@ class Run:
         self._update({"status": "running", "progress": 90, "message": "Publishing products"})
 
     def _wait(self, seconds: float) -> None:
-        """Sleep, ending early with JobDismissed if the job is gone or the server stops."""
-        if seconds > 0 and self.link.stopping.wait(seconds):
-            raise JobDismissed("the server is stopping")
-        if self.job_id != "sync" and not self._exists():
-            raise JobDismissed(f"job {self.job_id} was dismissed")
+        """Sleep in short slices, ending with JobDismissed once the job is gone or stopped."""
+        deadline = time.monotonic() + seconds
+        while True:
+            if self.job_id != "sync" and not self._exists():
+                raise JobDismissed(f"job {self.job_id} was dismissed")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if self.link.stopping.wait(min(left, CHECK_SECONDS)):
+                raise JobDismissed("the server is stopping")
 
     def _exists(self) -> bool:
         """Whether the job is still in the job store (DELETE removes it)."""

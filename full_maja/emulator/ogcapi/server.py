@@ -84,9 +84,16 @@ class OgcApiServer:
         """Every request the product server saw, in arrival order."""
         return self._files.requests if self._files is not None else []
 
+    @property
+    def running_jobs(self) -> int:
+        """How many job worker threads are running now (a dismissed job's stops soon)."""
+        if self._work is None:
+            return 0
+        return link_for(str(self._settings_path())).running()
+
     def clear_requests(self) -> None:
         """Forget the requests recorded so far, on both servers."""
-        self.gateway.records.clear()
+        self.gateway.clear()
         if self._files is not None:
             self._files.requests.clear()
 
