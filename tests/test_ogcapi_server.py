@@ -145,6 +145,8 @@ def test_a_job_goes_accepted_running_successful_with_progress(
     seen = follow(location, ended)
     states = [info["status"] for info in seen]
     assert states[0] == "accepted" and seen[0]["progress"] == 5
+    assert seen[0]["finished"] is None
+    assert any(link["rel"] == RESULTS_REL for link in seen[0]["links"])
     assert "running" in states and states[-1] == "successful"
     assert states.index("running") < states.index("successful")
     progress = [info["progress"] for info in seen]
@@ -268,17 +270,21 @@ def test_delete_of_a_running_job_dismisses_it(make_server: Callable[..., OgcApiS
     assert not (server.products_dir / job_id).exists()
 
 
-def test_jobs_are_listed_newest_first_and_paged(server: OgcApiServer) -> None:
+def test_jobs_are_listed_newest_first_within_oldest_first_pages(server: OgcApiServer) -> None:
     first, second = finished_job(server), finished_job(server)
+    first_id, second_id = first.rsplit("/", 1)[1], second.rsplit("/", 1)[1]
     answer = requests.get(f"{server.url}/jobs", auth=AUTH, headers=JSON, timeout=30)
     listing = answer.json()
-    ids = [job["jobID"] for job in listing["jobs"]]
-    assert ids == [second.rsplit("/", 1)[1], first.rsplit("/", 1)[1]]
-    assert listing["links"]
+    assert set(listing) == {"jobs", "links"}
+    assert [job["jobID"] for job in listing["jobs"]] == [second_id, first_id]
     page = requests.get(f"{server.url}/jobs", auth=AUTH, headers=JSON,
                         params={"limit": 1}, timeout=30).json()
-    assert len(page["jobs"]) == 1
-    assert any(link["rel"] == "next" for link in page["links"])
+    assert [job["jobID"] for job in page["jobs"]] == [first_id]
+    following = next(link["href"] for link in page["links"] if link["rel"] == "next")
+    page = requests.get(following, auth=AUTH, headers=JSON, timeout=30).json()
+    assert [job["jobID"] for job in page["jobs"]] == [second_id]
+    following = next(link["href"] for link in page["links"] if link["rel"] == "next")
+    assert requests.get(following, auth=AUTH, headers=JSON, timeout=30).json()["jobs"] == []
 
 
 def test_gateway_refuses_missing_or_wrong_credentials(server: OgcApiServer) -> None:
