@@ -319,3 +319,16 @@ def test_api_key_header_is_configurable(make_server: Callable[..., OgcApiServer]
 
 def test_paths_outside_the_prefix_are_404(server: OgcApiServer) -> None:
     assert requests.get(f"{server.root_url}/jobs", auth=AUTH, timeout=30).status_code == 404
+
+
+def test_configure_changes_the_next_jobs(server: OgcApiServer) -> None:
+    server.configure(report_form="id", fail=None)
+    location = finished_job(server)
+    results = requests.get(f"{location}/results", auth=AUTH, headers=JSON, timeout=30).json()
+    assert results["id"] == "report" and results["value"]["job_status"] == "FINISHED"
+    server.configure(fail="tape robot overloaded")
+    final = follow(submit(server).headers["Location"], ended)[-1]
+    assert final["status"] == "failed" and "tape robot overloaded" in final["message"]
+    with pytest.raises(ValueError):
+        server.configure(report_form="xml")
+    assert server.config.report_form == "id"

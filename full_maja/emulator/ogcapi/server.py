@@ -1,8 +1,10 @@
 """OgcApiServer: pygeoapi behind the account gateway, and the product file server."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
+import socketserver
 import tempfile
 import threading
 import time
@@ -10,7 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, List, Optional, Type
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
 from .app import flask_app, pygeoapi_config, write_documents
 from .config import OgcApiConfig
@@ -29,6 +31,16 @@ class QuietHandler(WSGIRequestHandler):
         """The gateway records requests; print nothing."""
 
 
+class GatewayServer(ThreadedWSGIServer):
+    """Werkzeug's threaded WSGI server, bound without a reverse DNS look-up."""
+
+    def server_bind(self) -> None:
+        """Bind, and take the name and port without asking the resolver."""
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
+
+
 class OgcApiServer:
     """A real pygeoapi serving FULL_MAJA, for the client's tests and demo."""
 
@@ -37,7 +49,7 @@ class OgcApiServer:
         self.config = config if config is not None else OgcApiConfig()
         self.gateway = Gateway(self.config)
         self.startup_seconds = 0.0
-        self._api: Optional[BaseWSGIServer] = None
+        self._api: Optional[GatewayServer] = None
         self._files: Optional[FileServer] = None
         self._threads: List[threading.Thread] = []
         self._work: Optional[Path] = None
@@ -99,11 +111,9 @@ class OgcApiServer:
 
     def configure(self, **changes: Any) -> None:
         """Change job settings (report_form, run_seconds, fail...) for the next jobs."""
-        for name, value in changes.items():
-            if not hasattr(self.config, name):
-                raise AttributeError(f"OgcApiConfig has no field {name!r}")
-            setattr(self.config, name, value)
-        self.config.__post_init__()
+        checked = dataclasses.replace(self.config, **changes)
+        for name in changes:
+            setattr(self.config, name, getattr(checked, name))
         if self._work is not None:
             self._write_settings()
 
@@ -117,8 +127,8 @@ class OgcApiServer:
         (self.work_dir / "outputs").mkdir(exist_ok=True)
         self._files = FileServer((self.config.host, self.config.products_port),
                                  self.products_dir, self.config.api_key_header)
-        self._api = make_server(self.config.host, self.config.port, self.gateway,
-                                threaded=True, request_handler=QuietHandler)
+        self._api = GatewayServer(self.config.host, self.config.port, self.gateway,
+                                  handler=QuietHandler)
         self._write_settings()
         config = pygeoapi_config(self.url, self.work_dir, self._settings_path(),
                                  self.config.verbose)
