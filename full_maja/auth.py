@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 
 API_KEY_VARIABLE = "FULL_MAJA_API_KEY"
 DEFAULT_API_KEY_HEADER = "X-API-Key"
-REFUSED_STATUSES = (401, 403)
+REFUSED = 401
+FORBIDDEN = 403
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 Origin = tuple[str, str, Optional[int]]
@@ -91,8 +92,9 @@ class EndpointAuth(AuthBase):
 
     requests copies headers onto a redirect: before it follows one to another origin,
     the key header is taken off (requests itself drops `Authorization` when the host
-    or port changes). A 401 or 403 from the endpoint's origin raises
-    AuthenticationError naming where the account came from.
+    or port changes). A 401 from the endpoint's origin raises
+    AuthenticationError naming where the account came from (a 403 only means a refused
+    account to the API's documents, not to a product: the OGC API service raises it).
     """
 
     def __init__(self, endpoint: str, credentials: Optional[Credentials] = None,
@@ -132,13 +134,16 @@ class EndpointAuth(AuthBase):
 
     def _on_response(self, response: requests.Response, **_: Any) -> requests.Response:
         self._keep_key_home(response)
-        if response.status_code in REFUSED_STATUSES and self.applies_to(response.url):
+        if response.status_code == REFUSED and self.applies_to(response.url):
             response.close()
-            advice = ("check the key" if self.api_key is not None
-                      else "check the e-mail and password")
-            raise AuthenticationError(f"{self.origin[1]} refused {self.describe()} "
-                                      f"(HTTP {response.status_code}): {advice}")
+            raise self.refusal(REFUSED)
         return response
+
+    def refusal(self, status: int) -> AuthenticationError:
+        """The error of an account refused with HTTP `status` (401; 403 where it means that)."""
+        advice = "check the key" if self.api_key is not None else "check the e-mail and password"
+        return AuthenticationError(f"{self.origin[1]} refused {self.describe()} "
+                                   f"(HTTP {status}): {advice}")
 
     def _keep_key_home(self, response: requests.Response) -> None:
         """Before requests follows a redirect to another origin, take the key off."""

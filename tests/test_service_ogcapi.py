@@ -311,7 +311,7 @@ def test_a_refusal_names_where_the_key_came_from():
     auth = EndpointAuth(BASE, None, ApiKey("k3y", "X-API-Key", "the file key.txt"))
     prepared = auth(requests.Request("GET", JOB).prepare())
     response = requests.Response()
-    response.status_code, response.url, response.request = 403, JOB, prepared
+    response.status_code, response.url, response.request = 401, JOB, prepared
     response.raw = io.BytesIO(b"")
     with pytest.raises(AuthenticationError, match=r"API key from the file key\.txt") as caught:
         for hook in prepared.hooks["response"]:

@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from ..errors import NetworkError, ServiceError
+from ..auth import FORBIDDEN, EndpointAuth
+from ..errors import AuthenticationError, NetworkError, ServiceError
 from ..jobrecord import JobRecord, new_record
 from ..session import PepsSession
 from ..states import JobPhase, Protocol
@@ -52,6 +53,7 @@ def speaks_ogcapi(session: PepsSession, endpoint: str) -> bool:
     response = session.get(_join(endpoint, "conformance"), params=JSON_FORMAT,
                            headers=JSON_ACCEPT, stream=True)
     with response:
+        _raise_if_forbidden(session, response)
         if response.status_code != 200:
             return False
         try:
@@ -185,10 +187,21 @@ class OgcApiService(Service):
 
     def _refusal(self, response: requests.Response, what: str,
                  job_id: Optional[str] = None) -> ServiceError:
+        _raise_if_forbidden(self.session, response)
         detail = _detail(response)
         advice = "" if 400 <= response.status_code < 500 else "; try again later"
         return ServiceError(f"the server refused {what} (HTTP {response.status_code}"
                             f"{detail}){advice}", job_id=job_id, status=response.status_code)
+
+
+def _raise_if_forbidden(session: PepsSession, response: requests.Response) -> None:
+    """A 403 from the API is a refused account: say where it came from."""
+    if response.status_code != FORBIDDEN:
+        return
+    if isinstance(session.auth, EndpointAuth):
+        raise session.auth.refusal(FORBIDDEN)
+    raise AuthenticationError(f"{urlsplit(response.url).hostname} refused the account "
+                              "(HTTP 403): check the key or the e-mail and password")
 
 
 def _job_id(document: Any, job_url: str) -> str:
