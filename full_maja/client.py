@@ -5,28 +5,48 @@ import logging
 import os
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Optional, Sequence, Union
 
+from .auth import DEFAULT_API_KEY_HEADER, ApiKey, EndpointAuth, resolve_api_key
 from .credentials import Credentials, resolve_credentials
 from .download import DEFAULT_SPLIT_POLICY, Downloader, ProductResult, SplitPolicy
-from .errors import FullMajaError, JobLogError, NetworkError, ServiceError, UsageError
+from .errors import (
+    FullMajaError,
+    JobLogError,
+    NetworkError,
+    NotSupported,
+    ServiceError,
+    UsageError,
+)
 from .joblog import JobLog, check_log_is_free, log_holds_jobs, read_job_log, write_job_log
-from .jobrecord import JobRecord
+from .jobrecord import JobRecord, utc_now
 from .lock import hold_lock
 from .products import product_name_from_url, target_path
 from .series import JobSeries, SeriesReport, build_series, product_urls_to_fetch
-from .service import UNREACHABLE, JobState, Service, open_service
+from .service import (
+    UNREACHABLE,
+    JobState,
+    ServerJob,
+    Service,
+    detect_protocol,
+    open_service,
+    protocol_named,
+)
 from .service.jobreport import FAILED_STATES
-from .service.peps import PROCESS_FAILED
+from .service.ogcapi import DISMISSED_MESSAGE
+from .service.peps import NO_CANCEL, PROCESS_FAILED
+from .service.processes import JobStatus
 from .session import READ_TIMEOUT, PepsSession, check_transport, make_session, warn_if_clear_text
-from .states import JobPhase, ProductOutcome, ProgressCallback
+from .states import JobPhase, ProductOutcome, ProgressCallback, Protocol
 from .validation import JobRequest
 
 DEFAULT_ENDPOINT = "https://peps.cnes.fr/resto/wps"
 ENDPOINT_VARIABLE = "PEPS_WPS_URL"
 PathLike = Union[str, "os.PathLike[str]"]
-RESUBMITTABLE_STATES = FAILED_STATES | {PROCESS_FAILED}
+RESUBMITTABLE_STATES = FAILED_STATES | {PROCESS_FAILED, JobStatus.FAILED.value,
+                                         JobStatus.DISMISSED.value}
 log = logging.getLogger(__name__)
 
 
@@ -42,22 +62,52 @@ def open_log(path: PathLike) -> JobLog:
     return read_job_log(Path(path))
 
 
+def find_in_journal(job_id: str) -> Optional[JobRecord]:
+    """The journal of submissions' record of a job (`full_maja.journal`), when there is one.
+
+    The journal is being written in branch `hardening`; until it is merged, nothing is found.
+    """
+    try:
+        from .journal import find_job  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    found: Optional[JobRecord] = find_job(job_id)
+    return found
+
+
 class Client:
-    """A connection to one FULL_MAJA endpoint with one PEPS account."""
+    """A connection to one FULL_MAJA endpoint with one account (basic auth and/or API key).
+
+    `protocol` is "wps", "ogcapi", or None to detect it (one GET of `/conformance`)
+    the first time a new job needs it; jobs of a log use the protocol it records.
+    With an API key, basic auth is sent only when given (`credentials`, `auth_file`).
+    """
 
     def __init__(self, endpoint: Optional[str] = None, *,
                  credentials: Optional[Credentials] = None, auth_file: Optional[str] = None,
+                 protocol: Optional[str] = None, api_key: Optional[str] = None,
+                 api_key_file: Optional[str] = None,
+                 api_key_header: str = DEFAULT_API_KEY_HEADER,
                  insecure_http: bool = False, timeout: float = READ_TIMEOUT,
                  retries: int = 5, backoff: float = 1.0, parallel: int = 2) -> None:
         self.endpoint = resolve_endpoint(endpoint)
+        self.protocol: Optional[Protocol] = protocol_named(protocol) if protocol else None
         check_transport(self.endpoint, insecure_http)
         warn_if_clear_text(self.endpoint)
-        self.credentials = credentials or resolve_credentials(auth_file, self.endpoint)
+        self.api_key: Optional[ApiKey] = resolve_api_key(api_key, api_key_file, api_key_header)
+        self.credentials = _account(credentials, auth_file, self.endpoint, self.api_key)
         self.session: PepsSession = make_session(
-            self.credentials, origin=self.endpoint, insecure_http=insecure_http,
-            read_timeout=timeout,
-            retries=retries, backoff=backoff, pool_size=max(10, parallel + 2))
-        self.service: Service = open_service(self.session, self.endpoint)
+            EndpointAuth(self.endpoint, self.credentials, self.api_key),
+            insecure_http=insecure_http, read_timeout=timeout, retries=retries,
+            backoff=backoff, pool_size=max(10, parallel + 2))
+        self._services: dict[tuple[str, Protocol], Service] = {}
+
+    @property
+    def service(self) -> Service:
+        """The service of the endpoint, its protocol detected on first use unless given."""
+        if self.protocol is None:
+            self.protocol = detect_protocol(self.session, self.endpoint)
+        return self._service_at(self.endpoint, self.protocol)
 
     def close(self) -> None:
         """Close the connections."""
@@ -104,6 +154,8 @@ class Client:
         A server that cannot be reached or answers nonsense for one job fails that
         job only: the others of the log are still checked and downloaded.
         """
+        if job.cancelled:
+            return _cancelled_state(job)
         try:
             return self._service_for(job).check(job)
         except (ServiceError, NetworkError) as exc:
@@ -185,11 +237,74 @@ class Client:
                 new_jobs.append(log.jobs[-1])
             return new_jobs
 
+    def cancel(self, log_path: PathLike) -> list[JobRecord]:
+        """Dismiss every job of the log that has not ended, and record it in the log.
+
+        Raises NotSupported for a WPS 1.0.0 job: that protocol cannot stop one.
+        Returns the jobs dismissed now (a job the server no longer knows counts).
+        """
+        path = Path(log_path)
+        with hold_lock(path):
+            log = open_log(path)
+            if any(protocol_named(job.protocol) == Protocol.WPS for job in log.active_jobs):
+                raise NotSupported(NO_CANCEL)
+            dismissed = []
+            for state in self.check(log):
+                if state.ended and state.server_state != UNREACHABLE:
+                    continue
+                self._service_for(state.job).cancel(state.job)
+                record = replace(state.job, cancelled=utc_now())
+                log = _with_record(log, record)
+                write_job_log(log)
+                dismissed.append(record)
+            return dismissed
+
+    def server_jobs(self) -> list[ServerJob]:
+        """The jobs the server lists for this account (OGC API; NotSupported on WPS)."""
+        return self.service.list_jobs()
+
+    def adopt(self, job_id: str, log_path: PathLike) -> JobRecord:
+        """Write a new log for a job whose log was lost: from the journal, else the server.
+
+        The log must not hold a job yet. WPS 1.0.0 cannot look a job up: there only
+        the local journal of submissions can give it back (NotSupported otherwise).
+        """
+        path = Path(log_path)
+        check_log_is_free(path, append=False)
+        with hold_lock(path):
+            record = find_in_journal(job_id) or self.service.job_record(job_id)
+            write_job_log(JobLog(path).with_job(record))
+            return record
+
     def _service_for(self, job: JobRecord) -> Service:
-        """The service of the endpoint a job was submitted to."""
-        if not job.endpoint or job.endpoint == self.endpoint:
-            return self.service
-        return open_service(self.session, job.endpoint)
+        """The service of the endpoint and protocol a job was submitted with."""
+        return self._service_at(job.endpoint or self.endpoint, protocol_named(job.protocol))
+
+    def _service_at(self, endpoint: str, protocol: Protocol) -> Service:
+        key = (endpoint, protocol)
+        if key not in self._services:
+            self._services[key] = open_service(self.session, endpoint, protocol)
+        return self._services[key]
+
+
+def _account(credentials: Optional[Credentials], auth_file: Optional[str], endpoint: str,
+             api_key: Optional[ApiKey]) -> Optional[Credentials]:
+    """The basic-auth account: given, or resolved; optional only when an API key is set."""
+    if credentials is not None:
+        return credentials
+    if auth_file or api_key is None:
+        return resolve_credentials(auth_file, endpoint)
+    return None
+
+
+def _cancelled_state(job: JobRecord) -> JobState:
+    return JobState(job, JobPhase.FAILED, JobStatus.DISMISSED.value,
+                    message=f"{DISMISSED_MESSAGE} ({job.cancelled})")
+
+
+def _with_record(log: JobLog, record: JobRecord) -> JobLog:
+    jobs = [record if job.job_id == record.job_id else job for job in log.jobs]
+    return JobLog(log.path, jobs, legacy=False)
 
 
 def _on_disk(downloader: Downloader, state: JobState) -> list[ProductResult]:

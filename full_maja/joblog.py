@@ -12,6 +12,7 @@ from .capped import check_regular_file, read_user_file
 from .errors import FullMajaError, JobLogError
 from .jobrecord import JobRecord
 from .service.wps import job_id_from_status_location, parse_execute_response, parses_as_url
+from .states import Protocol
 from .validation import JobRequest
 
 LOG_FORMAT = "full-maja job log"
@@ -172,7 +173,16 @@ def _job_from_json(target: Path, index: int, item: Any,
                      end=_optional_date(where, item, "end"),
                      submitted=_optional_str(where, item, "submitted"),
                      replaces=_optional_str(where, item, "replaces"),
-                     replaced_by=_optional_str(where, item, "replaced_by"))
+                     replaced_by=_optional_str(where, item, "replaced_by"),
+                     protocol=_optional_protocol(where, item),
+                     cancelled=_optional_str(where, item, "cancelled"))
+
+
+def _optional_protocol(where: str, item: dict) -> Optional[str]:
+    value = _optional_str(where, item, "protocol")
+    if value is not None and value not in {protocol.value for protocol in Protocol}:
+        raise JobLogError(f"{where}: protocol {value!r} is neither wps nor ogcapi")
+    return value
 
 
 def _optional_str(where: str, item: dict, key: str) -> Optional[str]:

@@ -22,6 +22,8 @@ class JobRecord:
     submitted: Optional[str] = None
     replaces: Optional[str] = None
     replaced_by: Optional[str] = None
+    protocol: Optional[str] = None
+    cancelled: Optional[str] = None
 
     @property
     def request(self) -> Optional[JobRequest]:
@@ -42,11 +44,13 @@ class JobRecord:
         return ", ".join(parts) or "parameters not recorded"
 
 
-def new_record(request: JobRequest, job_id: str, status_url: str, endpoint: str) -> JobRecord:
-    """The record of a job the server just accepted."""
+def new_record(request: JobRequest, job_id: str, status_url: str, endpoint: str,
+               protocol: Optional[str] = None) -> JobRecord:
+    """The record of a job the server just accepted (`protocol` None means WPS)."""
     return JobRecord(job_id=job_id, status_url=status_url,
                      endpoint=endpoint, tile=request.tile, orbit=request.orbit,
-                     start=request.start, end=request.end, submitted=utc_now())
+                     start=request.start, end=request.end, submitted=utc_now(),
+                     protocol=protocol)
 
 
 def utc_now() -> str:

@@ -1,7 +1,6 @@
 """The one HTTP session factory: identity, timeouts, retries and transport rules."""
 from __future__ import annotations
 
-import base64
 import ipaddress
 import logging
 import time
@@ -12,12 +11,11 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
-from requests.auth import AuthBase
 from urllib3.util.retry import Retry
 
 from .__version__ import __version__
+from .auth import EndpointAuth
 from .capped import read_document
-from .credentials import Credentials
 from .errors import AuthenticationError, NetworkError, UsageError
 
 log = logging.getLogger(__name__)
@@ -29,41 +27,8 @@ CONNECT_RETRIES = 2
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 DOCUMENT_LIMIT = 4 * 1024 * 1024
 DOCUMENT_SECONDS = 120.0
-DEFAULT_PORTS = {"http": 80, "https": 443}
 DNS_FAILURE_SIGNS = ("NameResolutionError", "Name or service not known", "getaddrinfo failed",
                      "nodename nor servname", "Temporary failure in name resolution")
-
-
-Origin = tuple[str, str, int]
-
-
-def url_origin(url: str) -> Optional[Origin]:
-    """The (scheme, host, port) a URL belongs to, default port filled in; None if unreadable."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port or DEFAULT_PORTS.get(parts.scheme.lower(), 0)
-    except ValueError:
-        return None
-    return (parts.scheme.lower(), (parts.hostname or "").lower(), port)
-
-
-class OriginAuth(AuthBase):
-    """HTTP basic auth, encoded in UTF-8 (RFC 7617), sent only to the endpoint's origin."""
-
-    def __init__(self, credentials: Credentials, origin_url: str) -> None:
-        self.origin = url_origin(origin_url)
-        token = f"{credentials.user}:{credentials.password}".encode()  # UTF-8: RFC 7617
-        self._header = "Basic " + base64.b64encode(token).decode("ascii")
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        """Add the account to a request for the origin; remove it from any other."""
-        request.headers.pop("Authorization", None)
-        if self.origin is not None and url_origin(request.url or "") == self.origin:
-            request.headers["Authorization"] = self._header
-        return request
-
-    def __repr__(self) -> str:
-        return f"OriginAuth(origin={self.origin!r})"
 
 
 @dataclass(frozen=True)
@@ -78,26 +43,21 @@ class Document:
 class PepsSession(requests.Session):
     """A requests session that always sets timeouts and refuses clear-text passwords.
 
-    The account goes only to `origin` (the endpoint the user gave): scheme, host and
-    port; a request elsewhere, or a redirect leaving it, carries no Authorization.
+    The account (`EndpointAuth`) goes only to the endpoint's origin: scheme, host and
+    port; a request elsewhere, or a redirect leaving it, carries none of it.
     """
 
-    def __init__(self, credentials: Optional[Credentials], *, origin: Optional[str] = None,
-                 insecure_http: bool = False, read_timeout: float = READ_TIMEOUT,
-                 document_limit: int = DOCUMENT_LIMIT,
+    def __init__(self, account: Optional[EndpointAuth] = None, *, insecure_http: bool = False,
+                 read_timeout: float = READ_TIMEOUT, document_limit: int = DOCUMENT_LIMIT,
                  document_seconds: float = DOCUMENT_SECONDS) -> None:
         super().__init__()
-        if credentials is not None and origin is None:
-            raise ValueError("an account needs the endpoint it belongs to (origin=...)")
-        self.credentials = credentials
-        self.origin = url_origin(origin) if origin else None
+        self.account = account
         self.insecure_http = insecure_http
         self.read_timeout = read_timeout
         self.document_limit = document_limit
         self.document_seconds = document_seconds
         self.headers["User-Agent"] = USER_AGENT
-        if credentials is not None and origin is not None:
-            self.auth = OriginAuth(credentials, origin)
+        self.auth = account
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
         """Send a request with explicit timeouts, after checking the transport."""
@@ -110,15 +70,15 @@ class PepsSession(requests.Session):
                                reached_server=may_have_reached_server(exc)) from exc
         if response.status_code == 401:
             response.close()
-            raise AuthenticationError(self._refusal(response.url or url))
+            raise self._refusal(response.url or url)
         return response
 
     def rebuild_auth(self, prepared_request: requests.PreparedRequest,
                      response: requests.Response) -> None:
         """On a redirect the account follows only if the new URL is on the origin (no netrc)."""
         prepared_request.headers.pop("Authorization", None)
-        if isinstance(self.auth, OriginAuth):
-            self.auth(prepared_request)
+        if self.account is not None:
+            self.account(prepared_request)
 
     def get_document(self, url: str, what: str, **kwargs: Any) -> Document:
         """GET a document (status, report...) whole, within the size and time caps."""
@@ -136,30 +96,18 @@ class PepsSession(requests.Session):
             raise NetworkError(f"{what}: {describe_network_error(url, exc)}") from exc
         return Document(response.url or url, response.status_code, content)
 
-    def _refusal(self, url: str) -> str:
-        if self.credentials is not None and url_origin(url) == self.origin:
-            return (f"{urlsplit(url).hostname} refused the PEPS account from "
-                    f"{self.credentials.source} (HTTP 401): check the e-mail and password")
-        return (f"the product server {_netloc(url)} refused access (HTTP 401) to "
-                f"{redact_url(url)}; the PEPS account is sent only to the endpoint "
-                f"{_origin_text(self.origin)}, not to other servers")
+    def _refusal(self, url: str) -> AuthenticationError:
+        if self.account is not None:
+            return self.account.refusal(401, url)
+        return AuthenticationError(f"{urlsplit(url).hostname} asks for an account (HTTP 401): "
+                                   "give one with -a, PEPS_USER/PEPS_PASSWORD or ~/.netrc")
 
 
-def _netloc(url: str) -> str:
-    origin = url_origin(url)
-    return f"{origin[1]}:{origin[2]}" if origin else "(unreadable URL)"
-
-
-def _origin_text(origin: Optional[Origin]) -> str:
-    return f"{origin[0]}://{origin[1]}:{origin[2]}" if origin else "(none given)"
-
-
-def make_session(credentials: Optional[Credentials], *, origin: Optional[str] = None,
-                 insecure_http: bool = False, read_timeout: float = READ_TIMEOUT,
-                 retries: int = 5, backoff: float = 1.0, pool_size: int = 10) -> PepsSession:
-    """Build the session every request of full-maja goes through; the account goes to `origin`."""
-    session = PepsSession(credentials, origin=origin, insecure_http=insecure_http,
-                          read_timeout=read_timeout)
+def make_session(account: Optional[EndpointAuth] = None, *, insecure_http: bool = False,
+                 read_timeout: float = READ_TIMEOUT, retries: int = 5, backoff: float = 1.0,
+                 pool_size: int = 10) -> PepsSession:
+    """Build the session every request of full-maja goes through."""
+    session = PepsSession(account, insecure_http=insecure_http, read_timeout=read_timeout)
     adapter = HTTPAdapter(max_retries=idempotent_retry(retries, backoff),
                           pool_connections=pool_size, pool_maxsize=pool_size)
     session.mount("https://", adapter)

@@ -38,6 +38,13 @@ class JobPhase(_Word):
         return self in (JobPhase.FINISHED, JobPhase.FAILED)
 
 
+class Protocol(_Word):
+    """The protocols a FULL_MAJA server may speak."""
+
+    WPS = "wps"
+    OGCAPI = "ogcapi"
+
+
 class ProductOutcome(_Word):
     """What became of one product of a finished job."""
 

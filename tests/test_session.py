@@ -11,6 +11,7 @@ from typing import Callable, Iterator
 import pytest
 import requests
 
+from full_maja.auth import EndpointAuth
 from full_maja.credentials import Credentials
 from full_maja.errors import AuthenticationError, DocumentLimitError, UsageError
 from full_maja.session import (
@@ -50,7 +51,7 @@ def test_retries_cover_get_but_never_a_sent_post():
 
 
 def test_session_identity_and_auth():
-    session = make_session(Credentials("u@x.org", "pw", "test"), origin="https://x/wps")
+    session = make_session(EndpointAuth("https://x/wps", Credentials("u@x.org", "pw", "test")))
     assert session.headers["User-Agent"] == USER_AGENT
     assert USER_AGENT.startswith("full-maja/")
     assert "pw" not in repr(session.auth)
@@ -70,7 +71,7 @@ def authorization(session: PepsSession, url: str) -> str | None:
 
 
 def test_basic_auth_is_utf8_encoded():
-    session = make_session(Credentials("u@x.org", EURO_PASSWORD), origin="https://h/wps")
+    session = make_session(EndpointAuth("https://h/wps", Credentials("u@x.org", EURO_PASSWORD)))
     header = authorization(session, "https://h/wps/outputs/pywps-1.xml")
     token = base64.b64encode(f"u@x.org:{EURO_PASSWORD}".encode()).decode()
     assert header == f"Basic {token}"
@@ -82,7 +83,7 @@ def test_basic_auth_is_utf8_encoded():
     ("https://files.h/maja/1/P.zip", False), ("https://other/maja/1/P.zip", False),
 ])
 def test_the_account_goes_only_to_the_origin(url, sent):
-    session = make_session(Credentials("u@x.org", "pw"), origin="https://h/resto/wps")
+    session = make_session(EndpointAuth("https://h/resto/wps", Credentials("u@x.org", "pw")))
     assert (authorization(session, url) is not None) == sent
 
 
@@ -128,10 +129,13 @@ def reply_401(handler: BaseHTTPRequestHandler) -> None:
     handler.end_headers()
 
 
+PEPS_FILE_ACCOUNT = Credentials("u@x.org", "pw", "the file peps.txt")
+
+
 def test_a_401_elsewhere_blames_the_product_server_not_the_account(hostile):
     base, seen = hostile(reply_401)
-    session = make_session(Credentials("u@x.org", "pw", "the file peps.txt"),
-                           origin="http://localhost:1/resto/wps", retries=0)
+    account = EndpointAuth("http://localhost:1/resto/wps", PEPS_FILE_ACCOUNT)
+    session = make_session(account, retries=0)
     with pytest.raises(AuthenticationError) as exc:
         session.get(f"{base}/maja/1/P.zip")
     message = str(exc.value)
@@ -141,9 +145,8 @@ def test_a_401_elsewhere_blames_the_product_server_not_the_account(hostile):
 
 def test_a_401_from_the_endpoint_blames_the_account(hostile):
     base, _ = hostile(reply_401)
-    session = make_session(Credentials("u@x.org", "pw", "the file peps.txt"),
-                           origin=base, retries=0)
-    with pytest.raises(AuthenticationError, match="refused the PEPS account from the file"):
+    session = make_session(EndpointAuth(base, PEPS_FILE_ACCOUNT), retries=0)
+    with pytest.raises(AuthenticationError, match="refused the account from the file"):
         session.get(f"{base}/resto/wps")
 
 

@@ -10,6 +10,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Optional
 
+from ..errors import NotSupported
 from ..jobrecord import JobRecord
 from ..session import PepsSession
 from ..states import JobPhase
@@ -81,3 +82,8 @@ class Service(ABC):
     @abstractmethod
     def list_jobs(self) -> list[ServerJob]:
         """The jobs the server knows for this account, newest first."""
+
+    def job_record(self, job_id: str) -> JobRecord:
+        """The record of a job the server knows, to follow it without its log."""
+        raise NotSupported(f"this {self.protocol} service cannot look up job {job_id}; "
+                           "only its local journal of submissions could")

@@ -41,6 +41,11 @@ def parse_report(content: bytes, url: str = "the job report") -> JobReport:
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise ServiceError(f"{url} is not JSON; the server may be in trouble, "
                            "run again later") from None
+    return report_from_document(document, url)
+
+
+def report_from_document(document: Any, url: str = "the job report") -> JobReport:
+    """Read an already decoded report: its USER_INFO, or the object itself."""
     if not isinstance(document, dict):
         raise ServiceError(f"{url} is not a JSON object")
     info = document.get("USER_INFO", document)

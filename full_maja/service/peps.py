@@ -108,6 +108,10 @@ class WpsService(Service):
         """WPS 1.0.0 cannot list jobs."""
         raise NotSupported(NO_LISTING)
 
+    def job_record(self, job_id: str) -> JobRecord:
+        """WPS 1.0.0 cannot look a job up."""
+        raise NotSupported(NO_LISTING)
+
     def _status(self, job: JobRecord) -> WpsStatus:
         what = f"the status document of job {job.job_id}"
         return parse_execute_response(self._get(job.status_url, what, job), what)

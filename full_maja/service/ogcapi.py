@@ -1,0 +1,271 @@
+"""FULL_MAJA over OGC API - Processes: execute, statusInfo, results, dismiss, job listing."""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Optional
+from urllib.parse import urlsplit
+
+import requests
+
+from ..auth import FORBIDDEN
+from ..errors import AuthenticationError, NetworkError, ServiceError
+from ..jobrecord import JobRecord, new_record
+from ..session import PepsSession
+from ..states import JobPhase, Protocol
+from ..validation import JobRequest
+from .base import JobState, ServerJob, Service
+from .jobreport import JobReport, report_from_document
+from .processes import (
+    FULL_MAJA,
+    JobStatus,
+    ReportReference,
+    StatusInfo,
+    conforms_to_processes,
+    exception_text,
+    execute_body,
+    is_status_info,
+    job_id_from_url,
+    job_url_from_location,
+    parse_status_info,
+    report_source,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
+MAX_JOB_PAGES = 20
+JOBS_PAGE_SIZE = 100
+READ_CHUNK = 64 * 1024
+JSON_ACCEPT = {"Accept": "application/json"}
+JSON_FORMAT = {"f": "json"}
+EXECUTE_HEADERS = {"Content-Type": "application/json", "Prefer": "respond-async",
+                   **JSON_ACCEPT}
+GONE_OR_DISMISSED = (200, 202, 204, 404)
+DISMISSED_MESSAGE = "the job was dismissed (cancelled) on the server"
+_PHASES = {JobStatus.ACCEPTED: JobPhase.QUEUED, JobStatus.RUNNING: JobPhase.PROCESSING,
+           JobStatus.SUCCESSFUL: JobPhase.FINISHED, JobStatus.FAILED: JobPhase.FAILED,
+           JobStatus.DISMISSED: JobPhase.FAILED}
+
+
+def speaks_ogcapi(session: PepsSession, endpoint: str) -> bool:
+    """True when `{endpoint}/conformance` declares OGC API - Processes core (one GET)."""
+    response = session.get(_join(endpoint, "conformance"), params=JSON_FORMAT,
+                           headers=JSON_ACCEPT, stream=True)
+    with response:
+        _raise_if_forbidden(session, response)
+        if response.status_code != 200:
+            return False
+        try:
+            document = json.loads(_read_document(response, "the conformance document"))
+        except (ServiceError, ValueError, RecursionError):
+            return False
+    return conforms_to_processes(document)
+
+
+class OgcApiService(Service):
+    """An OGC API - Processes endpoint offering the FULL_MAJA process (pygeoapi and others)."""
+
+    protocol = Protocol.OGCAPI.value
+
+    def submission_text(self, request: JobRequest) -> str:
+        """The execute document, as it would be POSTed."""
+        return json.dumps(execute_body(request), indent=2)
+
+    def submit(self, request: JobRequest) -> JobRecord:
+        """POST the execute document once, asynchronously; never again once it may have arrived."""
+        url = _join(self.endpoint, "processes", FULL_MAJA, "execution")
+        response = self._post_once(url, request)
+        with response:
+            if response.status_code not in (200, 201):
+                raise self._refusal(response, f"the submission of tile {request.tile}")
+            document = _json_or_none(_read_document(response, "the answer to the submission"))
+            location = response.headers.get("Location")
+        job_url = self._job_url(url, location, document)
+        return new_record(request, _job_id(document, job_url), job_url, self.endpoint,
+                          self.protocol)
+
+    def check(self, job: JobRecord) -> JobState:
+        """Read the job's statusInfo; once successful, its results."""
+        info = self.status_info(job)
+        phase = _PHASES[info.status]
+        progress = f"{info.progress}%" if info.progress is not None else None
+        if info.status == JobStatus.SUCCESSFUL:
+            report = self._report(job, info.results_url)
+            return JobState(job, phase, str(info.status), report=report,
+                            progress=report.progress or progress, message=report.message)
+        message = DISMISSED_MESSAGE if info.status == JobStatus.DISMISSED else info.message
+        return JobState(job, phase, str(info.status), progress=progress, message=message)
+
+    def results(self, job: JobRecord) -> JobReport:
+        """The report of a successful job."""
+        return self._report(job, None)
+
+    def cancel(self, job: JobRecord) -> None:
+        """DELETE the job; a job already gone (404) counts as dismissed."""
+        response = self.session.delete(job.status_url, headers=JSON_ACCEPT, stream=True)
+        with response:
+            if response.status_code not in GONE_OR_DISMISSED:
+                raise self._refusal(response, f"the dismissal of job {job.job_id}")
+
+    def list_jobs(self) -> list[ServerJob]:
+        """The jobs of GET /jobs, newest first, following `next` links (a bounded number)."""
+        url: Optional[str] = _join(self.endpoint, "jobs")
+        params: Optional[dict[str, Any]] = {**JSON_FORMAT, "limit": JOBS_PAGE_SIZE}
+        jobs: list[ServerJob] = []
+        for _ in range(MAX_JOB_PAGES):
+            if url is None:
+                break
+            document = self._get_json(url, "the list of jobs", params=params)
+            page = _server_jobs(document, url)
+            jobs.extend(page)
+            url, params = (_next_link(document, url) if page else None), None
+        return sorted(jobs, key=lambda job: job.created or "", reverse=True)
+
+    def job_record(self, job_id: str) -> JobRecord:
+        """The record of a job the server knows, for a log that was lost."""
+        url = _join(self.endpoint, "jobs", job_id)
+        info = parse_status_info(self._get_json(url, f"job {job_id}", job_id=job_id),
+                                 f"job {job_id}", url, job_id)
+        return JobRecord(job_id=info.job_id, status_url=url, endpoint=self.endpoint,
+                         submitted=info.created, protocol=self.protocol)
+
+    def status_info(self, job: JobRecord) -> StatusInfo:
+        """The job's statusInfo as the server gives it now."""
+        what = f"the status of job {job.job_id}"
+        document = self._get_json(job.status_url, what, job_id=job.job_id)
+        return parse_status_info(document, what, job.status_url, job.job_id)
+
+    def _post_once(self, url: str, request: JobRequest) -> requests.Response:
+        try:
+            return self.session.post(url, data=json.dumps(execute_body(request)),
+                                     headers=EXECUTE_HEADERS, stream=True)
+        except NetworkError as exc:
+            if not exc.reached_server:
+                raise
+            raise NetworkError(f"{exc} (if the submission of tile {request.tile} reached the "
+                               "server, the job may exist: look for it with --server-jobs "
+                               "before submitting again)") from exc
+
+    def _job_url(self, request_url: str, location: Optional[str], document: Any) -> str:
+        if location:
+            return job_url_from_location(location, request_url)
+        if is_status_info(document):
+            info = parse_status_info(document, "the answer to the submission", request_url)
+            return _join(self.endpoint, "jobs", info.job_id)
+        raise ServiceError("the server accepted the submission but gave no job URL "
+                           "(no Location header) to follow it; the job cannot be followed "
+                           "from here")
+
+    def _report(self, job: JobRecord, results_url: Optional[str]) -> JobReport:
+        what = f"the results of job {job.job_id}"
+        url = results_url or _join(job.status_url, "results")
+        source = report_source(self._get_json(url, what, job_id=job.job_id,
+                                              params=_json_format_unless_set(url)), what)
+        if isinstance(source, ReportReference):
+            what = f"the report of job {job.job_id}"
+            return report_from_document(self._get_json(source.href, what, job_id=job.job_id),
+                                        what)
+        return source
+
+    def _get_json(self, url: str, what: str, *, job_id: Optional[str] = None,
+                  params: Optional[dict[str, Any]] = None) -> Any:
+        response = self.session.get(url, params=params, headers=JSON_ACCEPT, stream=True)
+        with response:
+            if response.status_code == 404:
+                raise ServiceError(f"{what} is not on the server (HTTP 404"
+                                   f"{_detail(response)}): the job may have been dismissed "
+                                   "or purged", job_id=job_id, status=404)
+            if response.status_code != 200:
+                raise self._refusal(response, what, job_id)
+            content = _read_document(response, what)
+        document = _json_or_none(content)
+        if document is None:
+            raise ServiceError(f"{what} is not JSON; the server may be in trouble, "
+                               "run again later", job_id=job_id)
+        return document
+
+    def _refusal(self, response: requests.Response, what: str,
+                 job_id: Optional[str] = None) -> ServiceError:
+        _raise_if_forbidden(self.session, response)
+        detail = _detail(response)
+        advice = "" if 400 <= response.status_code < 500 else "; try again later"
+        return ServiceError(f"the server refused {what} (HTTP {response.status_code}"
+                            f"{detail}){advice}", job_id=job_id, status=response.status_code)
+
+
+def _raise_if_forbidden(session: PepsSession, response: requests.Response) -> None:
+    """A 403 from the API is a refused account: say where it came from."""
+    if response.status_code != FORBIDDEN:
+        return
+    if session.account is not None:
+        raise session.account.refusal(FORBIDDEN)
+    raise AuthenticationError(f"{urlsplit(response.url).hostname} refused the account "
+                              "(HTTP 403): check the key or the e-mail and password")
+
+
+def _job_id(document: Any, job_url: str) -> str:
+    """The job id of a submission: the statusInfo's `jobID`, else the job URL's last segment."""
+    if is_status_info(document):
+        return parse_status_info(document, "the answer to the submission", job_url,
+                                 job_id_from_url(job_url)).job_id
+    return job_id_from_url(job_url)
+
+
+def _read_document(response: requests.Response, what: str) -> bytes:
+    """The body of a streamed response, refused beyond MAX_DOCUMENT_BYTES."""
+    body = bytearray()
+    for chunk in response.iter_content(READ_CHUNK):
+        body += chunk
+        if len(body) > MAX_DOCUMENT_BYTES:
+            raise ServiceError(f"{what} is larger than {MAX_DOCUMENT_BYTES} bytes; "
+                               "refusing to read it")
+    return bytes(body)
+
+
+def _detail(response: requests.Response) -> str:
+    try:
+        text = exception_text(_json_or_none(_read_document(response, "the error document")))
+    except (ServiceError, requests.RequestException):
+        return ""
+    return f": {text}" if text else ""
+
+
+def _json_or_none(content: bytes) -> Any:
+    try:
+        return json.loads(content.decode("utf-8-sig")) if content.strip() else None
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+
+
+def _join(base: str, *segments: str) -> str:
+    return "/".join([base.rstrip("/"), *(segment.strip("/") for segment in segments)])
+
+
+def _json_format_unless_set(url: str) -> Optional[dict[str, Any]]:
+    return None if "f=" in urlsplit(url).query else JSON_FORMAT
+
+
+def _server_jobs(document: Any, url: str) -> list[ServerJob]:
+    items = document.get("jobs") if isinstance(document, dict) else document
+    if not isinstance(items, list):
+        raise ServiceError("the list of jobs holds no `jobs` list")
+    jobs = []
+    for item in items:
+        try:
+            info = parse_status_info(item, "a job of the list", url)
+        except ServiceError as exc:
+            log.warning("skipping a job of the server's list: %s", exc)
+            continue
+        jobs.append(ServerJob(info.job_id, info.process, str(info.status),
+                              info.progress, info.created))
+    return jobs
+
+
+def _next_link(document: Any, url: str) -> Optional[str]:
+    links = document.get("links") if isinstance(document, dict) else None
+    for link in links if isinstance(links, list) else []:
+        if isinstance(link, dict) and link.get("rel") == "next" \
+                and isinstance(link.get("href"), str) and "html" not in str(link.get("type")):
+            return job_url_from_location(link["href"], url)
+    return None
