@@ -18,6 +18,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check full_maja tests scripts full_maja_process.py full_maja_download.py
+	$(PY) -m mypy
 
 test: $(STAMP) lint
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider

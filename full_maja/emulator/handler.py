@@ -249,9 +249,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         report = documents.report_dict(job, self.server.base_url, self._product_url(job))
         override = self.server.state.config.report_override
-        if override is not None:
-            report = override(job, report)
-        body = BytesBody(documents.report_body(report))
+        sent = report if override is None else override(job, report)
+        body = BytesBody(documents.report_body(sent))
         self._send(Reply(200, "application/json", body), fault)
 
     def _product_url(self, job: Job) -> Callable[[str], str]:

@@ -76,7 +76,8 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
 
-    def handle_error(self, request: object, client_address: object) -> None:
+    def handle_error(self, request: socket.socket | tuple[bytes, socket.socket],
+                     client_address: object) -> None:
         """Stay quiet about clients that went away; report real errors."""
         error = sys.exc_info()[1]
         if isinstance(error, (ConnectionError, socket.timeout)):

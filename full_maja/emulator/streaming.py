@@ -6,7 +6,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator, Optional, Tuple
+from typing import Callable, Iterator, Optional, Protocol, Tuple
 
 CHUNK = 256 * 1024
 CORRUPT_SPAN = 16
@@ -108,7 +108,17 @@ def corrupt_piece(piece: bytes, offset: int, total: int) -> bytes:
     return bytes(spoiled)
 
 
-def send_body(out: BinaryIO, body: Body, start: int, end: int, delivery: Delivery,
+class Sink(Protocol):
+    """Where a body goes: the connection's write file."""
+
+    def write(self, data: bytes, /) -> int | None:
+        """Write bytes."""
+
+    def flush(self) -> None:
+        """Push them out."""
+
+
+def send_body(out: Sink, body: Body, start: int, end: int, delivery: Delivery,
               stopping: threading.Event, sent: Callable[[int], None],
               writing: Callable[[], None] = lambda: None) -> bool:
     """Write body[start:end] as delivery says, writing() before each write; False if cut."""
@@ -130,7 +140,7 @@ def send_body(out: BinaryIO, body: Body, start: int, end: int, delivery: Deliver
     return offset >= end
 
 
-def _stop_short(out: BinaryIO, delivery: Delivery, stopping: threading.Event) -> bool:
+def _stop_short(out: Sink, delivery: Delivery, stopping: threading.Event) -> bool:
     """After the cut: hold the connection open for the stall, then give up on it."""
     out.flush()
     if delivery.stall_seconds > 0:

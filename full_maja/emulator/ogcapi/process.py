@@ -110,7 +110,7 @@ def now_text() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class FullMajaProcessor(BaseProcessor):  # type: ignore[misc]
+class FullMajaProcessor(BaseProcessor):
     """FULL_MAJA: a MAJA time series of one tile, made of real MAJA-named zips."""
 
     def __init__(self, processor_def: Dict[str, Any]) -> None:
