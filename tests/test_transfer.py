@@ -5,7 +5,9 @@ import errno
 import signal
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Optional
 
@@ -214,3 +216,42 @@ def test_part_files_left_beside_a_verified_product_are_removed(run, make_emulato
     assert result.returncode == 0, result.stderr
     assert part_files() == [] and Path("out", NAME).read_bytes() == content
     assert product_requests(emulator) == []
+
+
+class Overlong(BaseHTTPRequestHandler):
+    """Sends a product with its true Content-Length, then keeps going (chunked)."""
+
+    body = b""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/zip")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for piece in (self.body, b"\0" * 4096):
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+        self.wfile.write(b"0\r\n\r\n")
+
+    def log_message(self, *args: object) -> None:
+        """Stay quiet."""
+
+
+def test_a_body_longer_than_announced_is_treated_as_broken(run, make_emulator, auth_file,
+                                                           monkeypatch):
+    emulator, content = start_series(run, make_emulator, auth_file, 64 * KIB, None)
+    monkeypatch.setattr(Overlong, "body", content)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Overlong)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/maja/1/{NAME}"
+    emulator.config.report_override = lambda job, report: {
+        "USER_INFO": {**report["USER_INFO"], "results": [url]}}
+    try:
+        result = run("download", "-a", auth_file, "-l", "job.log", "-w", "out")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 1, result.stderr
+    assert f"{NAME}: the server sent more than the {len(content)} bytes it announced" \
+        in result.stderr
+    assert not Path("out", NAME).exists() and not part_files()

@@ -353,6 +353,8 @@ class ProductTransfer:
                     return
                 stop = segment.stop(self.total)
                 take = len(chunk) if stop is None else min(len(chunk), stop - segment.position)
+                if take < len(chunk) and segment.end is None:
+                    raise BadBody(f"the server sent more than the {stop} bytes it announced")
                 segment.have += take
                 segment.fetched += take
             piece = chunk if take == len(chunk) else chunk[:take]
@@ -363,7 +365,7 @@ class ProductTransfer:
                 behind.wrote(take)
             self.on_progress(Progress(ProgressKind.ADVANCE, self.name, total=self.total,
                                       done=segment.position, step=take))
-            if take < len(chunk) or (stop is not None and segment.position >= stop):
+            if segment.end is not None and stop is not None and segment.position >= stop:
                 return
 
     def _check_received(self, segment: Segment) -> None:
