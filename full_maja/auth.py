@@ -13,16 +13,14 @@ import base64
 import logging
 import os
 import re
-import stat
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Mapping, Optional
 from urllib.parse import urlsplit
 
 import requests
 from requests.auth import AuthBase
 
-from .credentials import Credentials
+from .credentials import Credentials, read_secret_file
 from .errors import AuthenticationError, CredentialsError
 
 log = logging.getLogger(__name__)
@@ -62,12 +60,7 @@ def resolve_api_key(key: Optional[str] = None, key_file: Optional[str] = None,
 
 def read_api_key_file(path: str, header: str = DEFAULT_API_KEY_HEADER) -> ApiKey:
     """Read a key file: the key on its first non-empty line."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or exc.__class__.__name__
-        raise CredentialsError(f"--api-key-file: cannot read {path}: {reason}") from None
-    _warn_if_readable_by_others(path)
+    text = read_secret_file(path, "--api-key-file", "the API key")
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     if not line:
         raise CredentialsError(f"--api-key-file: {path} is empty; put the key on one line")
@@ -162,12 +155,3 @@ def _checked_key(key: str, where: str) -> str:
                                "or control characters")
     return key
 
-
-def _warn_if_readable_by_others(path: str) -> None:
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        log.warning("%s can be read by other users; protect the API key with: chmod 600 %s",
-                    path, path)

@@ -52,13 +52,7 @@ def resolve_credentials(auth_file: Optional[str], endpoint: str,
 
 def read_auth_file(path: str) -> Credentials:
     """Read the one-line credentials file of the original client."""
-    data = read_user_file(path, "--auth", MAX_AUTH_FILE_BYTES, CredentialsError)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise CredentialsError(f"--auth: {path} is not UTF-8 text; write it again as one "
-                               "line: the e-mail, one space, the password") from None
-    _warn_if_readable_by_others(path)
+    text = read_secret_file(path, "--auth", "the e-mail, one space, the password")
     line = next((ln for ln in text.splitlines() if ln.strip()), "")
     user, _, password = line.strip().partition(" ")
     password = password.strip()
@@ -68,13 +62,25 @@ def read_auth_file(path: str) -> Credentials:
     return Credentials(user, password, f"the file {path}")
 
 
+def read_secret_file(path: str, option: str, holds: str) -> str:
+    """The text of a file holding a secret (a regular file, UTF-8); warns if others can read it."""
+    data = read_user_file(path, option, MAX_AUTH_FILE_BYTES, CredentialsError)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CredentialsError(f"{option}: {path} is not UTF-8 text; write it again as one "
+                               f"line: {holds}") from None
+    _warn_if_readable_by_others(path)
+    return text
+
+
 def _warn_if_readable_by_others(path: str) -> None:
     try:
         mode = os.stat(path).st_mode
     except OSError:
         return
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        log.warning("%s can be read by other users; protect the password with: chmod 600 %s",
+        log.warning("%s can be read by other users; protect what it holds with: chmod 600 %s",
                     path, path)
 
 

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -16,6 +16,7 @@ from full_maja.emulator import Emulator, EmulatorConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 USER, PASSWORD = "demo@example.com", "s3cret-Pa55word"
+API_KEY = "key-0123456789"
 SCRIPTS = {"process": ROOT / "full_maja_process.py", "download": ROOT / "full_maja_download.py"}
 MAINS = {"process": process_main, "download": download_main}
 CLEARED_VARIABLES = ("PEPS_USER", "PEPS_PASSWORD", "PEPS_WPS_URL", "NETRC",
@@ -51,6 +52,26 @@ def make_emulator() -> Iterator[Callable[..., Emulator]]:
     yield start
     for emulator in started:
         emulator.stop()
+
+
+@pytest.fixture
+def make_ogcapi() -> Iterator[Callable[..., Any]]:
+    """Start real pygeoapi FULL_MAJA servers with given settings; all stop after the test."""
+    from full_maja.emulator.ogcapi import OgcApiConfig, OgcApiServer  # pygeoapi: heavy import
+    started: list[OgcApiServer] = []
+
+    def start(**settings: Any) -> OgcApiServer:
+        settings.setdefault("user", USER)
+        settings.setdefault("password", PASSWORD)
+        settings.setdefault("api_key", API_KEY)
+        settings.setdefault("run_seconds", 0.4)
+        server = OgcApiServer(OgcApiConfig(**settings)).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
 
 
 @pytest.fixture

@@ -4,44 +4,25 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Callable
 
 import pytest
+from conftest import API_KEY, PASSWORD, USER
 
 from full_maja import AuthenticationError, Client, Credentials, validate_request
-from full_maja.emulator.ogcapi import REPORT_FORMS, OgcApiConfig, OgcApiServer
+from full_maja.emulator.ogcapi import REPORT_FORMS, OgcApiServer
 from full_maja.errors import NotSupported, ServiceError
 from full_maja.joblog import read_job_log
 from full_maja.service import OgcApiService, WpsService
 from full_maja.states import JobPhase, ProductOutcome
 
-USER, PASSWORD, KEY = "demo@example.com", "s3cret-Pa55word", "key-0123456789"
 ACCOUNT = Credentials(USER, PASSWORD, "the test")
 DEADLINE = 60.0
 
 
 @pytest.fixture
-def make_server() -> Iterator[Callable[..., OgcApiServer]]:
-    """Start pygeoapi servers with given settings; all are stopped after the test."""
-    started: list[OgcApiServer] = []
-
-    def start(**settings: Any) -> OgcApiServer:
-        settings.setdefault("user", USER)
-        settings.setdefault("password", PASSWORD)
-        settings.setdefault("api_key", KEY)
-        settings.setdefault("run_seconds", 0.4)
-        server = OgcApiServer(OgcApiConfig(**settings)).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
-
-@pytest.fixture
-def server(make_server: Callable[..., OgcApiServer]) -> OgcApiServer:
-    return make_server()
+def server(make_ogcapi: Callable[..., OgcApiServer]) -> OgcApiServer:
+    return make_ogcapi()
 
 
 def request_36twq() -> list:
@@ -59,10 +40,10 @@ def follow(client: Client, log: Path) -> list:
     raise AssertionError("the job did not end in time")
 
 
-def test_a_series_is_submitted_followed_and_downloaded(make_server, tmp_path: Path):
-    server = make_server(run_seconds=1.5, queue_seconds=0.3)
+def test_a_series_is_submitted_followed_and_downloaded(make_ogcapi, tmp_path: Path):
+    server = make_ogcapi(run_seconds=1.5, queue_seconds=0.3)
     log = tmp_path / "36TWQ.log"
-    with Client(server.url, api_key=KEY) as client:
+    with Client(server.url, api_key=API_KEY) as client:
         [job] = client.submit(request_36twq(), log)
         seen = {state.phase for state in [client.check_job(job)]}
         seen |= {state.phase for state in follow(client, log)}
@@ -84,8 +65,8 @@ def test_a_series_is_submitted_followed_and_downloaded(make_server, tmp_path: Pa
 
 @pytest.mark.parametrize("form", REPORT_FORMS)
 @pytest.mark.parametrize("user_info", [False, True], ids=["bare", "user-info"])
-def test_each_report_form_gives_the_same_products(make_server, tmp_path: Path, form, user_info):
-    server = make_server(report_form=form, user_info=user_info)
+def test_each_report_form_gives_the_same_products(make_ogcapi, tmp_path: Path, form, user_info):
+    server = make_ogcapi(report_form=form, user_info=user_info)
     log = tmp_path / "a.log"
     with Client(server.url, credentials=ACCOUNT) as client:
         client.submit(request_36twq(), log)
@@ -96,20 +77,20 @@ def test_each_report_form_gives_the_same_products(make_server, tmp_path: Path, f
     assert state.report.unprocessed
 
 
-def test_a_failed_job_says_the_servers_message(make_server, tmp_path: Path):
-    server = make_server(fail="the tape robot is overloaded")
+def test_a_failed_job_says_the_servers_message(make_ogcapi, tmp_path: Path):
+    server = make_ogcapi(fail="the tape robot is overloaded")
     log = tmp_path / "a.log"
-    with Client(server.url, api_key=KEY) as client:
+    with Client(server.url, api_key=API_KEY) as client:
         client.submit(request_36twq(), log)
         [state] = follow(client, log)
     assert state.phase == JobPhase.FAILED and state.server_state == "failed"
     assert "the tape robot is overloaded" in state.message
 
 
-def test_a_running_job_is_cancelled_and_then_reported_cancelled(make_server, tmp_path: Path):
-    server = make_server(run_seconds=20)
+def test_a_running_job_is_cancelled_and_then_reported_cancelled(make_ogcapi, tmp_path: Path):
+    server = make_ogcapi(run_seconds=20)
     log = tmp_path / "a.log"
-    with Client(server.url, api_key=KEY) as client:
+    with Client(server.url, api_key=API_KEY) as client:
         [job] = client.submit(request_36twq(), log)
         [dismissed] = client.cancel(log)
         [state] = client.check(log)
@@ -136,7 +117,7 @@ def test_a_wps_log_cannot_be_cancelled(tmp_path: Path):
 
 
 def test_server_jobs_then_adopt_then_download(server: OgcApiServer, tmp_path: Path):
-    with Client(server.url, api_key=KEY) as client:
+    with Client(server.url, api_key=API_KEY) as client:
         [job] = client.submit(request_36twq(), tmp_path / "lost.log")
         listed = client.server_jobs()
         (tmp_path / "lost.log").unlink()
@@ -151,7 +132,7 @@ def test_server_jobs_then_adopt_then_download(server: OgcApiServer, tmp_path: Pa
 
 def test_server_jobs_follows_pages(server: OgcApiServer, tmp_path: Path):
     server.configure(run_seconds=0)
-    with Client(server.url, api_key=KEY) as client:
+    with Client(server.url, api_key=API_KEY) as client:
         ids = {client.submit(request_36twq(), tmp_path / f"{n}.log")[0].job_id
                for n in range(12)}
         listed = client.server_jobs()
@@ -159,14 +140,14 @@ def test_server_jobs_follows_pages(server: OgcApiServer, tmp_path: Path):
 
 
 def test_an_unknown_job_cannot_be_adopted(server: OgcApiServer, tmp_path: Path):
-    with Client(server.url, api_key=KEY) as client, pytest.raises(ServiceError, match="404"):
+    with Client(server.url, api_key=API_KEY) as client, pytest.raises(ServiceError, match="404"):
         client.adopt("no-such-job", tmp_path / "a.log")
     assert not (tmp_path / "a.log").exists()
 
 
 @pytest.mark.parametrize("way", ["api_key", "basic"])
 def test_credentials_never_reach_the_product_server(server: OgcApiServer, tmp_path, way):
-    account = {"api_key": KEY} if way == "api_key" else {"credentials": ACCOUNT}
+    account = {"api_key": API_KEY} if way == "api_key" else {"credentials": ACCOUNT}
     log = tmp_path / "a.log"
     with Client(server.url, **account) as client:
         client.submit(request_36twq(), log)
@@ -179,11 +160,11 @@ def test_credentials_never_reach_the_product_server(server: OgcApiServer, tmp_pa
 
 def test_a_key_file_and_the_environment_are_used(server, tmp_path: Path, monkeypatch):
     key_file = tmp_path / "key.txt"
-    key_file.write_text(KEY + "\n")
+    key_file.write_text(API_KEY + "\n")
     key_file.chmod(0o600)
     with Client(server.url, api_key_file=str(key_file)) as client:
         assert client.server_jobs() == []
-    monkeypatch.setenv("FULL_MAJA_API_KEY", KEY)
+    monkeypatch.setenv("FULL_MAJA_API_KEY", API_KEY)
     with Client(server.url) as client:
         assert client.server_jobs() == []
     assert all(r.has_api_key and not r.has_authorization for r in server.requests)
@@ -204,17 +185,17 @@ def test_a_refused_account_names_where_it_came_from(server, tmp_path, account, s
 
 def test_the_protocol_is_detected_once_and_recorded(server: OgcApiServer, tmp_path: Path):
     log = tmp_path / "a.log"
-    with Client(server.url, api_key=KEY) as client:
+    with Client(server.url, api_key=API_KEY) as client:
         client.submit(request_36twq(), log)
     assert [r.path for r in server.requests].count("/ogcapi/conformance") == 1
     server.clear_requests()
-    with Client(server.url, api_key=KEY) as client:
+    with Client(server.url, api_key=API_KEY) as client:
         client.check(log)
     assert not any(r.path.endswith("/conformance") for r in server.requests)
 
 
 def test_a_forced_protocol_sends_no_detection(server: OgcApiServer, tmp_path: Path):
-    with Client(server.url, api_key=KEY, protocol="ogcapi") as client:
+    with Client(server.url, api_key=API_KEY, protocol="ogcapi") as client:
         client.submit(request_36twq(), tmp_path / "a.log")
     assert not any(r.path.endswith("/conformance") for r in server.requests)
 
@@ -225,6 +206,6 @@ def test_a_wps_endpoint_is_detected_as_wps(emulator):
 
 
 def test_forcing_wps_on_an_ogcapi_server_fails_plainly(server: OgcApiServer, tmp_path: Path):
-    with Client(server.url, api_key=KEY, protocol="wps") as client, \
+    with Client(server.url, api_key=API_KEY, protocol="wps") as client, \
             pytest.raises(ServiceError):
         client.submit(request_36twq(), tmp_path / "a.log")

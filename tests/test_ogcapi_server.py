@@ -5,15 +5,15 @@ import io
 import re
 import time
 import zipfile
-from typing import Any, Callable, Dict, Iterator, List
+from typing import Any, Callable, Dict, List
 from urllib.parse import urlsplit
 
 import pytest
 import requests
+from conftest import API_KEY, PASSWORD, USER
 
-from full_maja.emulator.ogcapi import REPORT_FORMS, OgcApiConfig, OgcApiServer
+from full_maja.emulator.ogcapi import REPORT_FORMS, OgcApiServer
 
-USER, PASSWORD, KEY = "demo@example.com", "s3cret-Pa55word", "key-0123456789"
 AUTH = (USER, PASSWORD)
 JSON = {"Accept": "application/json"}
 ASYNC = {"Prefer": "respond-async"}
@@ -26,28 +26,9 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 
 
 @pytest.fixture
-def make_server() -> Iterator[Callable[..., OgcApiServer]]:
-    """Start OGC API servers with given settings; all are stopped after the test."""
-    started: List[OgcApiServer] = []
-
-    def start(**settings: Any) -> OgcApiServer:
-        settings.setdefault("user", USER)
-        settings.setdefault("password", PASSWORD)
-        settings.setdefault("api_key", KEY)
-        settings.setdefault("run_seconds", 0.4)
-        server = OgcApiServer(OgcApiConfig(**settings)).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
-
-@pytest.fixture
-def server(make_server: Callable[..., OgcApiServer]) -> OgcApiServer:
+def server(make_ogcapi: Callable[..., OgcApiServer]) -> OgcApiServer:
     """A server with the default settings and short jobs."""
-    return make_server()
+    return make_ogcapi()
 
 
 def submit(server: OgcApiServer, inputs: Dict[str, Any] = INPUTS,
@@ -139,8 +120,8 @@ def test_async_submit_answers_201_location_and_a_null_body(server: OgcApiServer)
 
 
 def test_a_job_goes_accepted_running_successful_with_progress(
-        make_server: Callable[..., OgcApiServer]) -> None:
-    server = make_server(queue_seconds=2.0, run_seconds=1.0)
+        make_ogcapi: Callable[..., OgcApiServer]) -> None:
+    server = make_ogcapi(queue_seconds=2.0, run_seconds=1.0)
     location = submit(server).headers["Location"]
     seen = follow(location, ended)
     states = [info["status"] for info in seen]
@@ -159,8 +140,8 @@ def test_a_job_goes_accepted_running_successful_with_progress(
     assert {link["type"] for link in results} == {"application/json", "text/html"}
 
 
-def test_results_before_the_end_are_404(make_server: Callable[..., OgcApiServer]) -> None:
-    server = make_server(run_seconds=30)
+def test_results_before_the_end_are_404(make_ogcapi: Callable[..., OgcApiServer]) -> None:
+    server = make_ogcapi(run_seconds=30)
     location = submit(server).headers["Location"]
     answer = requests.get(f"{location}/results", auth=AUTH, headers=JSON, timeout=30)
     assert answer.status_code == 404
@@ -169,9 +150,9 @@ def test_results_before_the_end_are_404(make_server: Callable[..., OgcApiServer]
 
 
 @pytest.mark.parametrize("form", REPORT_FORMS)
-def test_results_give_the_report_in_each_form(make_server: Callable[..., OgcApiServer],
+def test_results_give_the_report_in_each_form(make_ogcapi: Callable[..., OgcApiServer],
                                               form: str) -> None:
-    server = make_server(report_form=form)
+    server = make_ogcapi(report_form=form)
     location = finished_job(server)
     answer = requests.get(f"{location}/results", auth=AUTH, headers=JSON, timeout=30)
     assert answer.status_code == 200
@@ -193,8 +174,8 @@ def test_results_are_html_unless_json_is_asked_for(server: OgcApiServer) -> None
     assert answer.headers["Content-Type"].startswith("text/html")
 
 
-def test_report_can_be_wrapped_in_user_info(make_server: Callable[..., OgcApiServer]) -> None:
-    server = make_server(user_info=True, report_form="value")
+def test_report_can_be_wrapped_in_user_info(make_ogcapi: Callable[..., OgcApiServer]) -> None:
+    server = make_ogcapi(user_info=True, report_form="value")
     location = finished_job(server)
     results = requests.get(f"{location}/results", auth=AUTH, headers=JSON, timeout=30).json()
     assert results["report"]["value"]["USER_INFO"]["job_status"] == "FINISHED"
@@ -222,8 +203,8 @@ def test_products_download_from_another_origin_with_ranges(server: OgcApiServer)
     assert not any(record.has_auth_header for record in server.product_requests)
 
 
-def test_failed_job_says_why(make_server: Callable[..., OgcApiServer]) -> None:
-    server = make_server(fail="MAJA crashed on tile 36TWQ")
+def test_failed_job_says_why(make_ogcapi: Callable[..., OgcApiServer]) -> None:
+    server = make_ogcapi(fail="MAJA crashed on tile 36TWQ")
     location = submit(server).headers["Location"]
     final = follow(location, ended)[-1]
     assert final["status"] == "failed"
@@ -252,8 +233,8 @@ def test_prefer_other_than_respond_async_runs_synchronously(server: OgcApiServer
     assert answer.headers["Location"].startswith(f"{server.url}/jobs/")
 
 
-def test_delete_of_a_running_job_dismisses_it(make_server: Callable[..., OgcApiServer]) -> None:
-    server = make_server(run_seconds=60)
+def test_delete_of_a_running_job_dismisses_it(make_ogcapi: Callable[..., OgcApiServer]) -> None:
+    server = make_ogcapi(run_seconds=60)
     location = submit(server).headers["Location"]
     follow(location, lambda info: info["status"] == "running")
     answer = requests.delete(location, auth=AUTH, timeout=30)
@@ -303,17 +284,17 @@ def test_gateway_refuses_missing_or_wrong_credentials(server: OgcApiServer) -> N
 def test_gateway_lets_basic_auth_or_the_api_key_through(server: OgcApiServer) -> None:
     url = f"{server.url}/processes"
     assert requests.get(url, headers=JSON, auth=AUTH, timeout=30).status_code == 200
-    assert requests.get(url, headers={**JSON, "X-API-Key": KEY}, timeout=30).status_code == 200
+    assert requests.get(url, headers={**JSON, "X-API-Key": API_KEY}, timeout=30).status_code == 200
     by_auth, by_key = server.requests
     assert (by_auth.has_authorization, by_auth.has_api_key, by_auth.status) == (True, False, 200)
     assert (by_key.has_authorization, by_key.has_api_key, by_key.status) == (False, True, 200)
 
 
-def test_api_key_header_is_configurable(make_server: Callable[..., OgcApiServer]) -> None:
-    server = make_server(api_key_header="X-Maja-Token", user=None)
+def test_api_key_header_is_configurable(make_ogcapi: Callable[..., OgcApiServer]) -> None:
+    server = make_ogcapi(api_key_header="X-Maja-Token", user=None)
     url = f"{server.url}/jobs"
-    assert requests.get(url, headers={"X-Maja-Token": KEY}, timeout=30).status_code == 200
-    assert requests.get(url, headers={"X-API-Key": KEY}, timeout=30).status_code == 401
+    assert requests.get(url, headers={"X-Maja-Token": API_KEY}, timeout=30).status_code == 200
+    assert requests.get(url, headers={"X-API-Key": API_KEY}, timeout=30).status_code == 401
     assert requests.get(url, auth=AUTH, timeout=30).status_code == 401
 
 

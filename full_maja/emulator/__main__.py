@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
-from types import FrameType
 from typing import List, Optional
 
 from .config import JOB_ID_STYLES, EmulatorConfig
 from .server import Emulator
+from .serving import serve_until_signalled
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,29 +71,10 @@ def config_from(args: argparse.Namespace) -> EmulatorConfig:
 def main(argv: Optional[List[str]] = None) -> int:
     """Serve until SIGINT or SIGTERM, then stop quietly with status 0."""
     args = build_parser().parse_args(argv)
-    finished = threading.Event()
-
-    def request_stop(signum: int, frame: Optional[FrameType]) -> None:
-        """Ask the main loop to end."""
-        finished.set()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
     emulator = Emulator(config_from(args))
-    try:
-        emulator.start()
-    except OSError as error:
-        print(f"python -m full_maja.emulator: error: cannot listen on {args.host}:{args.port}:"
-              f" {error.strerror or error}", file=sys.stderr)
-        return 1
-    try:
-        print(f"PEPS emulator listening on {emulator.url} (user {emulator.config.user})",
-              flush=True)
-        while not finished.wait(0.5):
-            pass
-    finally:
-        emulator.stop()
-    return 0
+    return serve_until_signalled(
+        emulator, "python -m full_maja.emulator", f"{args.host}:{args.port}",
+        lambda: f"PEPS emulator listening on {emulator.url} (user {emulator.config.user})")
 
 
 if __name__ == "__main__":

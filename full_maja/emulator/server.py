@@ -17,6 +17,7 @@ from .config import EmulatorConfig, Fault
 from .handler import Handler
 from .jobs import Job
 from .products import ProductStore
+from .serving import url_host
 from .state import EmulatorState, RecordFilter, RequestRecord
 
 STOP_JOIN_SECONDS = 5.0
@@ -150,7 +151,7 @@ class Emulator:
         config = self.config
         server = EmulatorHTTPServer((config.host, config.port), self.state,
                                     ProductStore(self._products_dir()))
-        server.base_url = f"http://{_url_host(config.host)}:{server.server_address[1]}"
+        server.base_url = f"http://{url_host(config.host)}:{server.server_address[1]}"
         self.state.stopping.clear()
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,),
@@ -190,9 +191,3 @@ class Emulator:
         """Stop on leaving it."""
         self.stop()
 
-
-def _url_host(host: str) -> str:
-    """The host as written in URLs: loopback for the wildcard, brackets for IPv6."""
-    if host in ("", "0.0.0.0"):
-        return "127.0.0.1"
-    return f"[{host}]" if ":" in host else host

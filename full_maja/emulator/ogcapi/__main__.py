@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
-from types import FrameType
 from typing import List, Optional
 
+from ..serving import serve_until_signalled
 from .config import REPORT_FORMS, OgcApiConfig
 from .server import OgcApiServer
 
@@ -58,31 +56,17 @@ def config_from(args: argparse.Namespace) -> OgcApiConfig:
 def main(argv: Optional[List[str]] = None) -> int:
     """Serve until SIGINT or SIGTERM, then stop quietly with status 0."""
     args = build_parser().parse_args(argv)
-    finished = threading.Event()
-
-    def request_stop(signum: int, frame: Optional[FrameType]) -> None:
-        """Ask the main loop to end."""
-        finished.set()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
     server = OgcApiServer(config_from(args))
-    try:
-        server.start()
-    except OSError as error:
-        print(f"python -m full_maja.emulator.ogcapi: error: cannot listen on {args.host}: "
-              f"{error.strerror or error}", file=sys.stderr)
-        return 1
-    try:
-        print(f"OGC API FULL_MAJA (pygeoapi) listening on {server.url}\n"
-              f"products served from {server.products_url}\n"
-              f"account: user {server.config.user} password {server.config.password}, "
-              f"or header {server.config.api_key_header}: {server.config.api_key}", flush=True)
-        while not finished.wait(0.5):
-            pass
-    finally:
-        server.stop()
-    return 0
+
+    def banner() -> str:
+        config = server.config
+        return (f"OGC API FULL_MAJA (pygeoapi) listening on {server.url}\n"
+                f"products served from {server.products_url}\n"
+                f"account: user {config.user} password {config.password}, "
+                f"or header {config.api_key_header}: {config.api_key}")
+
+    return serve_until_signalled(server, "python -m full_maja.emulator.ogcapi", args.host,
+                                 banner)
 
 
 if __name__ == "__main__":

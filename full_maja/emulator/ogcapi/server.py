@@ -14,6 +14,7 @@ from typing import Any, List, Optional, Type
 
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
+from ..serving import url_host
 from .app import flask_app, pygeoapi_config, write_documents
 from .config import OgcApiConfig
 from .files import FileRequest, FileServer
@@ -60,7 +61,7 @@ class OgcApiServer:
         """The gateway's origin, e.g. http://127.0.0.1:8080."""
         if self._api is None:
             raise RuntimeError("the server is not started")
-        return f"http://{_url_host(self.config.host)}:{self._api.server_port}"
+        return f"http://{url_host(self.config.host)}:{self._api.server_port}"
 
     @property
     def url(self) -> str:
@@ -72,7 +73,7 @@ class OgcApiServer:
         """The product file server's root, another origin than the API."""
         if self._files is None:
             raise RuntimeError("the server is not started")
-        return f"http://{_url_host(self.config.host)}:{self._files.server_port}"
+        return f"http://{url_host(self.config.host)}:{self._files.server_port}"
 
     @property
     def work_dir(self) -> Path:
@@ -195,9 +196,3 @@ class OgcApiServer:
         """Stop on leaving it."""
         self.stop()
 
-
-def _url_host(host: str) -> str:
-    """The host as written in URLs: loopback for the wildcard, brackets for IPv6."""
-    if host in ("", "0.0.0.0"):
-        return "127.0.0.1"
-    return f"[{host}]" if ":" in host else host
