@@ -5,7 +5,7 @@ import ipaddress
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 from urllib.parse import urlsplit
 
 import requests
@@ -33,11 +33,12 @@ DNS_FAILURE_SIGNS = ("NameResolutionError", "Name or service not known", "getadd
 
 @dataclass(frozen=True)
 class Document:
-    """A whole answer read within the caps: its URL, HTTP status and (decoded) bytes."""
+    """A whole answer read within the caps: its URL, HTTP status, headers and (decoded) bytes."""
 
     url: str
     status_code: int
     content: bytes
+    headers: Mapping[str, str]
 
 
 class PepsSession(requests.Session):
@@ -96,7 +97,7 @@ class PepsSession(requests.Session):
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError,
                 OSError) as exc:
             raise NetworkError(f"{what}: {describe_network_error(url, exc)}") from exc
-        return Document(response.url or url, response.status_code, content)
+        return Document(response.url or url, response.status_code, content, response.headers)
 
     def _refusal(self, url: str) -> AuthenticationError:
         if self.account is not None:

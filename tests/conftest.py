@@ -6,6 +6,8 @@ import logging
 import os
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -78,6 +80,42 @@ def make_ogcapi() -> Iterator[Callable[..., Any]]:
 def emulator(make_emulator: Callable[..., Emulator]) -> Emulator:
     """An emulator with its default timeline, reachable right away."""
     return make_emulator(registration_polls=0)
+
+
+class Hostile(BaseHTTPRequestHandler):
+    """A server whose GET answers come from `Hostile.answer`, and which notes headers seen."""
+
+    answer: Callable[[BaseHTTPRequestHandler], None]
+    seen: list
+
+    def do_GET(self) -> None:
+        type(self).seen.append(dict(self.headers))
+        try:
+            type(self).answer(self)
+        except OSError:
+            pass
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+@pytest.fixture
+def hostile() -> Iterator[Callable[[Callable], tuple[str, list]]]:
+    """Start hostile servers answering with a given function: (base URL, headers seen)."""
+    servers = []
+
+    def start(answer: Callable) -> tuple[str, list]:
+        handler = type("Handler", (Hostile,), {"answer": staticmethod(answer), "seen": []})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}", handler.seen
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import date
 from pathlib import Path
 
@@ -11,11 +12,12 @@ import requests
 
 from full_maja.auth import ApiKey, EndpointAuth, origin_of, resolve_api_key
 from full_maja.credentials import Credentials
-from full_maja.errors import CredentialsError, ServiceError
+from full_maja.errors import CredentialsError, DocumentLimitError, ServiceError
 from full_maja.joblog import JobLog, read_job_log, write_job_log
 from full_maja.jobrecord import JobRecord
 from full_maja.service import protocol_named
 from full_maja.service.jobreport import JobReport
+from full_maja.service.ogcapi import OgcApiService
 from full_maja.service.processes import (
     JobStatus,
     ReportReference,
@@ -29,7 +31,7 @@ from full_maja.service.processes import (
     report_source,
     results_link,
 )
-from full_maja.session import make_session
+from full_maja.session import PepsSession, make_session
 from full_maja.states import Protocol
 from full_maja.validation import JobRequest
 
@@ -319,3 +321,23 @@ def test_a_redirect_to_another_origin_loses_the_key():
     redirected.url = "http://files.example/report.json"
     session.rebuild_auth(redirected, requests.Response())
     assert "X-API-Key" not in redirected.headers
+
+
+def test_a_status_document_that_drips_is_abandoned_at_the_time_cap(hostile):
+    def drip(handler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", "100")
+        handler.end_headers()
+        for _ in range(100):
+            handler.wfile.write(b" ")
+            handler.wfile.flush()
+            time.sleep(0.1)
+
+    base, _ = hostile(drip)
+    session = PepsSession(None, document_seconds=0.5)
+    job = JobRecord(job_id="1", status_url=f"{base}/ogcapi/jobs/1", protocol="ogcapi")
+    started = time.monotonic()
+    with pytest.raises(DocumentLimitError, match="/ogcapi/jobs/1"):
+        OgcApiService(session, f"{base}/ogcapi").check(job)
+    assert time.monotonic() - started < 5

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import base64
 import gzip
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Iterator
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 import requests
@@ -85,42 +83,6 @@ def test_basic_auth_is_utf8_encoded():
 def test_the_account_goes_only_to_the_origin(url, sent):
     session = make_session(EndpointAuth("https://h/resto/wps", Credentials("u@x.org", "pw")))
     assert (authorization(session, url) is not None) == sent
-
-
-class Hostile(BaseHTTPRequestHandler):
-    """A server whose GET answers come from `Hostile.answer`, and which notes headers seen."""
-
-    answer: Callable[[BaseHTTPRequestHandler], None]
-    seen: list
-
-    def do_GET(self) -> None:
-        type(self).seen.append(dict(self.headers))
-        try:
-            type(self).answer(self)
-        except OSError:
-            pass
-
-    def log_message(self, *args: object) -> None:
-        return None
-
-
-@pytest.fixture
-def hostile() -> Iterator[Callable[[Callable], tuple[str, list]]]:
-    """Start hostile servers answering with a given function: (base URL, headers seen)."""
-    servers = []
-
-    def start(answer: Callable) -> tuple[str, list]:
-        handler = type("Handler", (Hostile,), {"answer": staticmethod(answer), "seen": []})
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}", handler.seen
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 def reply_401(handler: BaseHTTPRequestHandler) -> None:

@@ -6,12 +6,10 @@ import logging
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
-import requests
-
 from ..auth import FORBIDDEN
-from ..errors import AuthenticationError, NetworkError, ServiceError
+from ..errors import AuthenticationError, DocumentLimitError, NetworkError, ServiceError
 from ..jobrecord import JobRecord, new_record
-from ..session import PepsSession
+from ..session import Document, PepsSession
 from ..states import JobPhase, Protocol
 from ..validation import JobRequest
 from .base import JobState, ServerJob, Service
@@ -33,16 +31,15 @@ from .processes import (
 
 log = logging.getLogger(__name__)
 
-MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
 MAX_JOB_PAGES = 20
 JOBS_PAGE_SIZE = 100
-READ_CHUNK = 64 * 1024
 JSON_ACCEPT = {"Accept": "application/json"}
 JSON_FORMAT = {"f": "json"}
 EXECUTE_HEADERS = {"Content-Type": "application/json", "Prefer": "respond-async",
                    **JSON_ACCEPT}
 GONE_OR_DISMISSED = (200, 202, 204, 404)
 DISMISSED_MESSAGE = "the job was dismissed (cancelled) on the server"
+MAY_EXIST = "the job may exist: look for it with --server-jobs before submitting again"
 _PHASES = {JobStatus.ACCEPTED: JobPhase.QUEUED, JobStatus.RUNNING: JobPhase.PROCESSING,
            JobStatus.SUCCESSFUL: JobPhase.FINISHED, JobStatus.FAILED: JobPhase.FAILED,
            JobStatus.DISMISSED: JobPhase.FAILED}
@@ -50,17 +47,14 @@ _PHASES = {JobStatus.ACCEPTED: JobPhase.QUEUED, JobStatus.RUNNING: JobPhase.PROC
 
 def speaks_ogcapi(session: PepsSession, endpoint: str) -> bool:
     """True when `{endpoint}/conformance` declares OGC API - Processes core (one GET)."""
-    response = session.get(_join(endpoint, "conformance"), params=JSON_FORMAT,
-                           headers=JSON_ACCEPT, stream=True)
-    with response:
-        _raise_if_forbidden(session, response)
-        if response.status_code != 200:
-            return False
-        try:
-            document = json.loads(_read_document(response, "the conformance document"))
-        except (ServiceError, ValueError, RecursionError):
-            return False
-    return conforms_to_processes(document)
+    try:
+        answer = session.get_document(_join(endpoint, "conformance"), "the conformance document",
+                                      params=JSON_FORMAT, headers=JSON_ACCEPT)
+    except ServiceError:
+        return False
+    _raise_if_forbidden(session, answer)
+    document = _json_or_none(answer.content) if answer.status_code == 200 else None
+    return document is not None and conforms_to_processes(document)
 
 
 class OgcApiService(Service):
@@ -75,13 +69,11 @@ class OgcApiService(Service):
     def submit(self, request: JobRequest) -> JobRecord:
         """POST the execute document once, asynchronously; never again once it may have arrived."""
         url = _join(self.endpoint, "processes", FULL_MAJA, "execution")
-        response = self._post_once(url, request)
-        with response:
-            if response.status_code not in (200, 201):
-                raise self._refusal(response, f"the submission of tile {request.tile}")
-            document = _json_or_none(_read_document(response, "the answer to the submission"))
-            location = response.headers.get("Location")
-        job_url = self._job_url(url, location, document)
+        answer = self._post_once(url, request)
+        if answer.status_code not in (200, 201):
+            raise self._refusal(answer, f"the submission of tile {request.tile}")
+        document = _json_or_none(answer.content)
+        job_url = self._job_url(url, answer.headers.get("Location"), document)
         return new_record(request, _job_id(document, job_url), job_url, self.endpoint,
                           self.protocol)
 
@@ -103,10 +95,11 @@ class OgcApiService(Service):
 
     def cancel(self, job: JobRecord) -> None:
         """DELETE the job; a job already gone (404) counts as dismissed."""
-        response = self.session.delete(job.status_url, headers=JSON_ACCEPT, stream=True)
-        with response:
-            if response.status_code not in GONE_OR_DISMISSED:
-                raise self._refusal(response, f"the dismissal of job {job.job_id}")
+        what = f"the dismissal of job {job.job_id}"
+        answer = self.session.request_document("DELETE", job.status_url, what,
+                                               headers=JSON_ACCEPT)
+        if answer.status_code not in GONE_OR_DISMISSED:
+            raise self._refusal(answer, what)
 
     def list_jobs(self) -> list[ServerJob]:
         """The jobs of GET /jobs, newest first, following `next` links (a bounded number)."""
@@ -136,16 +129,18 @@ class OgcApiService(Service):
         document = self._get_json(job.status_url, what, job_id=job.job_id)
         return parse_status_info(document, what, job.status_url, job.job_id)
 
-    def _post_once(self, url: str, request: JobRequest) -> requests.Response:
+    def _post_once(self, url: str, request: JobRequest) -> Document:
         try:
-            return self.session.post(url, data=json.dumps(execute_body(request)),
-                                     headers=EXECUTE_HEADERS, stream=True)
+            return self.session.request_document(
+                "POST", url, f"the answer to the submission of tile {request.tile}",
+                data=json.dumps(execute_body(request)), headers=EXECUTE_HEADERS)
+        except DocumentLimitError as exc:
+            raise ServiceError(f"{exc} ({MAY_EXIST})") from exc
         except NetworkError as exc:
             if not exc.reached_server:
                 raise
             raise NetworkError(f"{exc} (if the submission of tile {request.tile} reached the "
-                               "server, the job may exist: look for it with --server-jobs "
-                               "before submitting again)") from exc
+                               f"server, {MAY_EXIST})") from exc
 
     def _job_url(self, request_url: str, location: Optional[str], document: Any) -> str:
         if location:
@@ -170,37 +165,35 @@ class OgcApiService(Service):
 
     def _get_json(self, url: str, what: str, *, job_id: Optional[str] = None,
                   params: Optional[dict[str, Any]] = None) -> Any:
-        response = self.session.get(url, params=params, headers=JSON_ACCEPT, stream=True)
-        with response:
-            if response.status_code == 404:
-                raise ServiceError(f"{what} is not on the server (HTTP 404"
-                                   f"{_detail(response)}): the job may have been dismissed "
-                                   "or purged", job_id=job_id, status=404)
-            if response.status_code != 200:
-                raise self._refusal(response, what, job_id)
-            content = _read_document(response, what)
-        document = _json_or_none(content)
+        answer = self.session.get_document(url, what, params=params, headers=JSON_ACCEPT)
+        if answer.status_code == 404:
+            raise ServiceError(f"{what} is not on the server (HTTP 404{_detail(answer)}): "
+                               "the job may have been dismissed or purged", job_id=job_id,
+                               status=404)
+        if answer.status_code != 200:
+            raise self._refusal(answer, what, job_id)
+        document = _json_or_none(answer.content)
         if document is None:
             raise ServiceError(f"{what} is not JSON; the server may be in trouble, "
                                "run again later", job_id=job_id)
         return document
 
-    def _refusal(self, response: requests.Response, what: str,
+    def _refusal(self, answer: Document, what: str,
                  job_id: Optional[str] = None) -> ServiceError:
-        _raise_if_forbidden(self.session, response)
-        detail = _detail(response)
-        advice = "" if 400 <= response.status_code < 500 else "; try again later"
-        return ServiceError(f"the server refused {what} (HTTP {response.status_code}"
-                            f"{detail}){advice}", job_id=job_id, status=response.status_code)
+        _raise_if_forbidden(self.session, answer)
+        advice = "" if 400 <= answer.status_code < 500 else "; try again later"
+        return ServiceError(f"the server refused {what} (HTTP {answer.status_code}"
+                            f"{_detail(answer)}){advice}", job_id=job_id,
+                            status=answer.status_code)
 
 
-def _raise_if_forbidden(session: PepsSession, response: requests.Response) -> None:
+def _raise_if_forbidden(session: PepsSession, answer: Document) -> None:
     """A 403 from the API is a refused account: say where it came from."""
-    if response.status_code != FORBIDDEN:
+    if answer.status_code != FORBIDDEN:
         return
     if session.account is not None:
         raise session.account.refusal(FORBIDDEN)
-    raise AuthenticationError(f"{urlsplit(response.url).hostname} refused the account "
+    raise AuthenticationError(f"{urlsplit(answer.url).hostname} refused the account "
                               "(HTTP 403): check the key or the e-mail and password")
 
 
@@ -212,22 +205,8 @@ def _job_id(document: Any, job_url: str) -> str:
     return job_id_from_url(job_url)
 
 
-def _read_document(response: requests.Response, what: str) -> bytes:
-    """The body of a streamed response, refused beyond MAX_DOCUMENT_BYTES."""
-    body = bytearray()
-    for chunk in response.iter_content(READ_CHUNK):
-        body += chunk
-        if len(body) > MAX_DOCUMENT_BYTES:
-            raise ServiceError(f"{what} is larger than {MAX_DOCUMENT_BYTES} bytes; "
-                               "refusing to read it")
-    return bytes(body)
-
-
-def _detail(response: requests.Response) -> str:
-    try:
-        text = exception_text(_json_or_none(_read_document(response, "the error document")))
-    except (ServiceError, requests.RequestException):
-        return ""
+def _detail(answer: Document) -> str:
+    text = exception_text(_json_or_none(answer.content))
     return f": {text}" if text else ""
 
 
