@@ -63,6 +63,16 @@ def speaks_ogcapi(session: PepsSession, endpoint: str) -> bool:
     return conforms_to_processes(document)
 
 
+def execution_url(endpoint: str) -> str:
+    """Where FULL_MAJA jobs are POSTed: `{endpoint}/processes/FULL_MAJA/execution`."""
+    return _join(endpoint, "processes", FULL_MAJA, "execution")
+
+
+def execute_text(request: JobRequest) -> str:
+    """The execute document of one request, as it is POSTed."""
+    return json.dumps(execute_body(request), indent=2)
+
+
 class OgcApiService(Service):
     """An OGC API - Processes endpoint offering the FULL_MAJA process (pygeoapi and others)."""
 
@@ -70,11 +80,11 @@ class OgcApiService(Service):
 
     def submission_text(self, request: JobRequest) -> str:
         """The execute document, as it would be POSTed."""
-        return json.dumps(execute_body(request), indent=2)
+        return execute_text(request)
 
     def submit(self, request: JobRequest) -> JobRecord:
         """POST the execute document once, asynchronously; never again once it may have arrived."""
-        url = _join(self.endpoint, "processes", FULL_MAJA, "execution")
+        url = execution_url(self.endpoint)
         response = self._post_once(url, request)
         with response:
             if response.status_code not in (200, 201):
