@@ -147,8 +147,9 @@ def test_process_settings_read_the_options_once() -> None:
     settings = ProcessSettings.from_args(args)
     assert settings == ProcessSettings(
         auth=None, url=None, protocol=None, api_key_file=None, api_key_header="X-API-Key",
-        insecure_http=False, quiet=True, debug=False, tiles=("36TWQ", "T31TCJ"), tiles_file=None, orbit=None, start_date="2019-03-01",
-        end_date="2019-05-01", log="a.log", append=False, split=False, dry_run=False)
+        insecure_http=False, quiet=True, debug=False, tiles=("36TWQ", "T31TCJ"),
+        tiles_file=None, orbit=None, start_date="2019-03-01", end_date="2019-05-01",
+        log="a.log", append=False, split=False, dry_run=False)
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.log = "b.log"  # type: ignore[misc]
 
