@@ -15,13 +15,13 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Mapping, Optional
 from urllib.parse import urlsplit
 
 import requests
 from requests.auth import AuthBase
 
+from .capped import read_user_file
 from .credentials import Credentials
 from .errors import AuthenticationError, CredentialsError
 
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 API_KEY_VARIABLE = "FULL_MAJA_API_KEY"
 DEFAULT_API_KEY_HEADER = "X-API-Key"
+MAX_KEY_FILE_BYTES = 64 * 1024
 FORBIDDEN = 403
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -62,11 +63,11 @@ def resolve_api_key(key: Optional[str] = None, key_file: Optional[str] = None,
 
 def read_api_key_file(path: str, header: str = DEFAULT_API_KEY_HEADER) -> ApiKey:
     """Read a key file: the key on its first non-empty line."""
+    data = read_user_file(path, "--api-key-file", MAX_KEY_FILE_BYTES, CredentialsError)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or exc.__class__.__name__
-        raise CredentialsError(f"--api-key-file: cannot read {path}: {reason}") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CredentialsError(f"--api-key-file: {path} is not UTF-8 text") from None
     _warn_if_readable_by_others(path)
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     if not line:

@@ -363,3 +363,11 @@ def test_a_resubmission_whose_log_cannot_be_written_is_not_sent_twice(
     assert "already resubmitted" in again.stderr and len(job_ids()) == 2
     result, _ = until_ended(cli, "-a", auth_file, "-l", "job.log", "-w", "out")
     assert result.returncode == 0 and zips()
+
+
+@pytest.mark.parametrize("path", ["/dev/zero", "."])
+def test_a_key_file_that_is_not_a_regular_file_is_refused(cli, server, path):
+    result = cli("process", "--api-key-file", path, *PERIOD, "--url", server.url,
+                 "-l", "job.log", timeout=10)
+    assert_one_line_error(result, 2, "--api-key-file")
+    assert server.requests == []

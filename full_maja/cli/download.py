@@ -92,11 +92,13 @@ def add_job_options(parser: argparse.ArgumentParser) -> None:
 CONFLICTS = (
     ("--status", "--wait"), ("--status", "--resubmit"),
     ("--cancel", "--wait"), ("--cancel", "--resubmit"), ("--cancel", "--status"),
+    ("--cancel", "--json"),
     ("--server-jobs", "--log"), ("--server-jobs", "--status"), ("--server-jobs", "--wait"),
     ("--server-jobs", "--resubmit"), ("--server-jobs", "--cancel"),
     ("--server-jobs", "--extract"),
     ("--adopt", "--cancel"), ("--adopt", "--server-jobs"), ("--adopt", "--status"),
     ("--adopt", "--wait"), ("--adopt", "--resubmit"), ("--adopt", "--extract"),
+    ("--adopt", "--json"),
 )
 NEEDS = (("--keep-zip", "--extract"), ("--append", "--adopt"))
 
@@ -149,7 +151,8 @@ def follow(settings: DownloadSettings, console: Console) -> ExitCode:
     log = read_job_log(settings.log)
     endpoint = resolve_endpoint(settings.url or _recorded_endpoint(log.jobs))
     _check_poll_interval(settings, log, endpoint)
-    with open_client(settings, endpoint) as client:
+    with open_client(settings, endpoint, timeout=settings.timeout,
+                     parallel=settings.parallel) as client:
         if settings.cancel:
             return cancel(client, settings, console)
         if settings.resubmit:
