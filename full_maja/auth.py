@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 API_KEY_VARIABLE = "FULL_MAJA_API_KEY"
 DEFAULT_API_KEY_HEADER = "X-API-Key"
+MAX_KEY_FILE_BYTES = 64 * 1024
 FORBIDDEN = 403
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from dataclasses import replace
@@ -18,10 +19,13 @@ from .errors import (
     NetworkError,
     NotSupported,
     ServiceError,
+    UnrecordedJobError,
     UsageError,
 )
 from .joblog import JobLog, check_log_is_free, log_holds_jobs, read_job_log, write_job_log
 from .jobrecord import JobRecord, utc_now
+from .journal import find_job as find_in_journal
+from .journal import find_replacement, record_job
 from .lock import hold_lock
 from .products import product_name_from_url, target_path
 from .series import JobSeries, SeriesReport, build_series, product_urls_to_fetch
@@ -47,6 +51,7 @@ ENDPOINT_VARIABLE = "PEPS_WPS_URL"
 PathLike = Union[str, "os.PathLike[str]"]
 RESUBMITTABLE_STATES = FAILED_STATES | {PROCESS_FAILED, JobStatus.FAILED.value,
                                          JobStatus.DISMISSED.value}
+_JOB_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 log = logging.getLogger(__name__)
 
 
@@ -60,19 +65,6 @@ def resolve_endpoint(url: Optional[str] = None,
 def open_log(path: PathLike) -> JobLog:
     """Read a job log (full-maja's, or the raw XML log of the original client)."""
     return read_job_log(Path(path))
-
-
-def find_in_journal(job_id: str) -> Optional[JobRecord]:
-    """The journal of submissions' record of a job (`full_maja.journal`), when there is one.
-
-    The journal is being written in branch `hardening`; until it is merged, nothing is found.
-    """
-    try:
-        from .journal import find_job  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    found: Optional[JobRecord] = find_job(job_id)
-    return found
 
 
 class Client:
@@ -121,10 +113,12 @@ class Client:
 
     def submit(self, requests: Sequence[JobRequest], log_path: PathLike, *,
                append: bool = False) -> list[JobRecord]:
-        """Submit one job per request and record each in the log as soon as it is accepted.
+        """Submit one job per request; journal each accepted job, then record it in the log.
 
         If a submission fails, the jobs already accepted stay in the log and the
         error's `accepted` and `remaining` say which requests still need submitting.
+        If the log cannot be written, UnrecordedJobError names the job the journal
+        keeps (`full_maja.journal`), and nothing more is submitted.
         """
         path = Path(log_path)
         check_log_is_free(path, append)
@@ -138,8 +132,7 @@ class Client:
                     exc.accepted = list(accepted)
                     exc.remaining = list(requests[index:])
                     raise
-                log = log.with_job(record)
-                write_job_log(log)
+                log = _logged(log.with_job(record), record, accepted, requests[index + 1:])
                 accepted.append(record)
             return accepted
 
@@ -218,22 +211,21 @@ class Client:
             sleep(poll_interval)
 
     def resubmit(self, log_path: PathLike) -> list[JobRecord]:
-        """Submit again each job of the log that ended in ERROR or CANCELED."""
+        """Submit again each job of the log that ended in ERROR or CANCELED.
+
+        A replacement already in the journal (accepted by an earlier run whose log
+        could not be written) is recorded instead of submitting the job once more.
+        """
         path = Path(log_path)
         with hold_lock(path):
             log = open_log(path)
-            new_jobs = []
+            new_jobs: list[JobRecord] = []
             for state in self.check(log):
                 if state.server_state not in RESUBMITTABLE_STATES:
                     continue
-                request = state.job.request
-                if request is None:
-                    raise JobLogError(f"--log: job {state.job.job_id} has no recorded tile "
-                                      "and period (a log of the original client); submit "
-                                      "it again with full_maja_process.py")
-                record = self._service_for(state.job).submit(request)
-                log = log.with_replacement(state.job.job_id, record)
-                write_job_log(log)
+                record = self._replacement(state.job)
+                log = _logged(log.with_replacement(state.job.job_id, record), record,
+                              new_jobs, [])
                 new_jobs.append(log.jobs[-1])
             return new_jobs
 
@@ -263,18 +255,39 @@ class Client:
         """The jobs the server lists for this account (OGC API; NotSupported on WPS)."""
         return self.service.list_jobs()
 
-    def adopt(self, job_id: str, log_path: PathLike) -> JobRecord:
-        """Write a new log for a job whose log was lost: from the journal, else the server.
+    def adopt(self, job_id: str, log_path: PathLike, *, append: bool = False) -> JobRecord:
+        """Write a log for a job whose log was lost: from the journal, else the server.
 
-        The log must not hold a job yet. WPS 1.0.0 cannot look a job up: there only
-        the local journal of submissions can give it back (NotSupported otherwise).
+        The log must not hold a job yet, unless `append`. WPS 1.0.0 cannot look a job
+        up: there only the local journal of submissions can give it back (NotSupported
+        otherwise).
         """
         path = Path(log_path)
-        check_log_is_free(path, append=False)
+        check_log_is_free(path, append)
         with hold_lock(path):
-            record = find_in_journal(job_id) or self.service.job_record(job_id)
-            write_job_log(JobLog(path).with_job(record))
+            log = read_job_log(path) if log_holds_jobs(path) else JobLog(path)
+            if any(job.job_id == job_id for job in log.jobs):
+                raise JobLogError(f"--adopt: job {job_id} is already in {path}")
+            record = find_in_journal(job_id) or self.service.job_record(_checked_id(job_id))
+            record = replace(record, replaces=None, replaced_by=None)
+            write_job_log(log.with_job(record))
             return record
+
+    def _replacement(self, job: JobRecord) -> JobRecord:
+        """The job replacing `job`: one already journalled, else a new submission."""
+        journalled = find_replacement(job.job_id)
+        if journalled is not None:
+            log.warning("job %s was already resubmitted as job %s (found in the journal); "
+                        "recording that job instead of submitting again",
+                        job.job_id, journalled.job_id)
+            return journalled
+        request = job.request
+        if request is None:
+            raise JobLogError(f"--log: job {job.job_id} has no recorded tile "
+                              "and period (a log of the original client); submit "
+                              "it again with full_maja_process.py")
+        record = self._service_for(job).submit(request)
+        return replace(record, replaces=job.job_id)
 
     def _service_for(self, job: JobRecord) -> Service:
         """The service of the endpoint and protocol a job was submitted with."""
@@ -295,6 +308,28 @@ def _account(credentials: Optional[Credentials], auth_file: Optional[str], endpo
     if auth_file or api_key is None:
         return resolve_credentials(auth_file, endpoint)
     return None
+
+
+def _logged(log: JobLog, record: JobRecord, accepted: list[JobRecord],
+            remaining: Sequence[JobRequest]) -> JobLog:
+    """Journal `record`, then write `log` (which holds it); UnrecordedJobError if it fails."""
+    record_job(record, record.protocol)
+    try:
+        write_job_log(log)
+    except JobLogError as exc:
+        error = UnrecordedJobError(str(exc), record=record, log_path=str(log.path))
+        error.accepted = list(accepted)
+        error.remaining = list(remaining)
+        raise error from None
+    return log
+
+
+def _checked_id(job_id: str) -> str:
+    """A job id as the user typed it, refused unless it is one plain path segment."""
+    if not _JOB_ID.fullmatch(job_id) or set(job_id) == {"."}:
+        raise UsageError(f"--adopt: {job_id!r} is not a job id (letters, digits, "
+                         "'.', '_', '-')")
+    return job_id
 
 
 def _cancelled_state(job: JobRecord) -> JobState:

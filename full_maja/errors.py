@@ -33,6 +33,19 @@ class JobLogError(UsageError):
     """A job log that cannot be read, parsed, or written as asked."""
 
 
+class UnrecordedJobError(JobLogError):
+    """The server accepted a job but its log could not be written; the journal holds it.
+
+    `record` is the accepted job (its `replaces` set when it came from a resubmission),
+    `log_path` the log that could not be written.
+    """
+
+    def __init__(self, message: str, *, record: JobRecord, log_path: str) -> None:
+        super().__init__(message)
+        self.record = record
+        self.log_path = log_path
+
+
 class CredentialsError(UsageError):
     """No usable credentials were found."""
 

@@ -11,7 +11,7 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Mapping, Optional, Union
+from typing import Callable, Mapping, Optional, Union
 
 from .capped import check_regular_file
 from .errors import FullMajaError, JobLogError
@@ -62,6 +62,17 @@ def record_job(record: JobRecord, protocol: Optional[str] = None,
 
 def find_job(job_id: str, path: Optional[Path] = None) -> Optional[JobRecord]:
     """The latest journal entry of `job_id`, or None; damaged lines are skipped."""
+    return _latest(lambda record: record.job_id == job_id, path)
+
+
+def find_replacement(job_id: str, path: Optional[Path] = None) -> Optional[JobRecord]:
+    """The latest journalled job that was submitted to replace `job_id`, or None."""
+    return _latest(lambda record: record.replaces == job_id, path)
+
+
+def _latest(wanted: Callable[[JobRecord], bool],
+            path: Optional[Path] = None) -> Optional[JobRecord]:
+    """The last journal entry that is `wanted`, or None; damaged lines are skipped."""
     target = path or journal_path()
     if not check_regular_file(target, "the journal", JobLogError):
         return None
@@ -71,7 +82,7 @@ def find_job(job_id: str, path: Optional[Path] = None) -> Optional[JobRecord]:
             lines = iter(lambda: stream.readline(MAX_LINE_BYTES + 1), b"")
             for number, raw in enumerate(lines, 1):
                 record = _parse_line(target, number, raw)
-                if record is not None and record.job_id == job_id:
+                if record is not None and wanted(record):
                     found = record
     except OSError as exc:
         raise JobLogError(f"cannot read the journal {target}: {exc.strerror}") from None

@@ -80,7 +80,9 @@ def command_raising(problem: BaseException) -> Command[CommonSettings]:
         raise problem
 
     return Command("tool", parser, lambda args: CommonSettings(
-        args.auth, args.url, args.insecure_http, args.q, args.debug), body, "stopped; kept")
+        auth=args.auth, url=args.url, protocol=None, api_key_file=None,
+        api_key_header="X-API-Key", insecure_http=args.insecure_http, quiet=args.q,
+        debug=args.debug), body, "stopped; kept")
 
 
 @pytest.mark.parametrize("problem, code, line", [
@@ -144,9 +146,10 @@ def test_process_settings_read_the_options_once() -> None:
         ["-t", "36TWQ", "T31TCJ", "-d", "2019-03-01", "-e", "2019-05-01", "-g", "a.log", "-q"])
     settings = ProcessSettings.from_args(args)
     assert settings == ProcessSettings(
-        auth=None, url=None, insecure_http=False, quiet=True, debug=False,
-        tiles=("36TWQ", "T31TCJ"), tiles_file=None, orbit=None, start_date="2019-03-01",
-        end_date="2019-05-01", log="a.log", append=False, split=False, dry_run=False)
+        auth=None, url=None, protocol=None, api_key_file=None, api_key_header="X-API-Key",
+        insecure_http=False, quiet=True, debug=False, tiles=("36TWQ", "T31TCJ"),
+        tiles_file=None, orbit=None, start_date="2019-03-01", end_date="2019-05-01",
+        log="a.log", append=False, split=False, dry_run=False)
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.log = "b.log"  # type: ignore[misc]
 

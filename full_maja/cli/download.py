@@ -11,14 +11,24 @@ from urllib.parse import urlsplit
 
 from ..client import Client, resolve_endpoint
 from ..console import Console
-from ..errors import UsageError
+from ..errors import UnrecordedJobError, UsageError
 from ..joblog import JobLog, JobRecord, read_job_log
 from ..page import PAGE_NAME, write_series_page
 from ..series import SeriesReport
 from ..service import JobState
 from ..session import is_local_host
 from ..text import series_lines, state_lines, status_table, summary_line
-from .options import CommonSettings, Parser, add_common_options, positive_float, positive_int
+from .jobs import adopt, cancel, list_server_jobs
+from .options import (
+    CommonSettings,
+    Parser,
+    add_common_options,
+    check_conflicts,
+    open_client,
+    positive_float,
+    positive_int,
+)
+from .recovery import report_unrecorded
 from .runner import Command, run
 from .status import ExitCode
 
@@ -29,8 +39,9 @@ def download_parser(prog: str) -> argparse.ArgumentParser:
     """The options of the download command."""
     parser = Parser(prog=prog, description="Follow the FULL_MAJA jobs of a log and "
                     "download their L2A products once finished.")
-    parser.add_argument("-l", "-g", "--log", metavar="FILE", required=True,
-                        help="the job log written by the submit command")
+    parser.add_argument("-l", "-g", "--log", metavar="FILE",
+                        help="the job log written by the submit command (needed by every "
+                             "action but --server-jobs)")
     parser.add_argument("-w", "--write-dir", metavar="DIR", default=".",
                         help="where products go (default: the current folder)")
     parser.add_argument("-j", "--parallel", metavar="N", type=positive_int, default=2,
@@ -56,13 +67,48 @@ def download_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--no-page", action="store_true",
                         help=f"do not write {PAGE_NAME}, the series at a glance, in the "
                              "write folder")
+    add_job_options(parser)
     add_common_options(parser)
     return parser
 
 
+def add_job_options(parser: argparse.ArgumentParser) -> None:
+    """The options acting on jobs rather than products: cancel, list, adopt."""
+    parser.add_argument("--cancel", action="store_true",
+                        help="dismiss every job of the log that has not ended (OGC API; a "
+                             "WPS 1.0.0 service offers no way to stop a job)")
+    parser.add_argument("--server-jobs", action="store_true",
+                        help="list the jobs the --url service knows for this account (id, "
+                             "process, status, progress, created; OGC API only)")
+    parser.add_argument("--adopt", metavar="JOB_ID",
+                        help="write the log -l for a job whose log was lost, from the local "
+                             "journal of submissions or the server's listing (OGC API)")
+    parser.add_argument("--append", action="store_true",
+                        help="with --adopt, add the job to a log that already holds jobs")
+
+
+# Options that contradict each other, and options that only work with another:
+# each pair is refused in one line, exit 2, before anything is read or sent.
+CONFLICTS = (
+    ("--status", "--wait"), ("--status", "--resubmit"),
+    ("--cancel", "--wait"), ("--cancel", "--resubmit"), ("--cancel", "--status"),
+    ("--cancel", "--json"),
+    ("--server-jobs", "--log"), ("--server-jobs", "--status"), ("--server-jobs", "--wait"),
+    ("--server-jobs", "--resubmit"), ("--server-jobs", "--cancel"),
+    ("--server-jobs", "--extract"),
+    ("--adopt", "--cancel"), ("--adopt", "--server-jobs"), ("--adopt", "--status"),
+    ("--adopt", "--wait"), ("--adopt", "--resubmit"), ("--adopt", "--extract"),
+    ("--adopt", "--json"),
+)
+NEEDS = (("--keep-zip", "--extract"), ("--append", "--adopt"))
+
+
 @dataclass(frozen=True)
 class DownloadSettings(CommonSettings):
-    """The download command's options, read once, as the command's helpers need them."""
+    """The download command's options, read once, as the command's helpers need them.
+
+    `log` is empty only with --server-jobs, which reads no log.
+    """
 
     log: str
     write_dir: str
@@ -76,24 +122,39 @@ class DownloadSettings(CommonSettings):
     extract: bool
     keep_zip: bool
     no_page: bool
+    cancel: bool = False
+    server_jobs: bool = False
+    adopt: Optional[str] = None
+    append: bool = False
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> DownloadSettings:
-        """The settings of parsed options."""
-        return cls(**cls.common(args), log=args.log, write_dir=args.write_dir,
+        """The settings of parsed options; contradictions and a missing -l are refused."""
+        check_conflicts(args, CONFLICTS, NEEDS)
+        if args.log is None and not args.server_jobs:
+            raise UsageError("-l/--log: give the job log written by full_maja_process.py "
+                             "(only --server-jobs works without one)")
+        return cls(**cls.common(args), log=args.log or "", write_dir=args.write_dir,
                    parallel=args.parallel, timeout=args.timeout, status=args.status,
                    json=args.json, wait=args.wait, poll_interval=args.poll_interval,
                    resubmit=args.resubmit, extract=args.extract, keep_zip=args.keep_zip,
-                   no_page=args.no_page)
+                   no_page=args.no_page, cancel=args.cancel, server_jobs=args.server_jobs,
+                   adopt=args.adopt, append=args.append)
 
 
 def follow(settings: DownloadSettings, console: Console) -> ExitCode:
     """Check the jobs of the log (and resubmit, wait), then report or download the series."""
+    if settings.server_jobs:
+        return list_server_jobs(settings, console)
+    if settings.adopt:
+        return adopt(settings, console)
     log = read_job_log(settings.log)
     endpoint = resolve_endpoint(settings.url or _recorded_endpoint(log.jobs))
     _check_poll_interval(settings, log, endpoint)
-    with Client(endpoint, auth_file=settings.auth, insecure_http=settings.insecure_http,
-                timeout=settings.timeout, parallel=settings.parallel) as client:
+    with open_client(settings, endpoint, timeout=settings.timeout,
+                     parallel=settings.parallel) as client:
+        if settings.cancel:
+            return cancel(client, settings, console)
         if settings.resubmit:
             _resubmit(client, settings, console)
         if settings.status:
@@ -118,7 +179,11 @@ def _check_poll_interval(settings: DownloadSettings, log: JobLog, endpoint: str)
 
 
 def _resubmit(client: Client, settings: DownloadSettings, console: Console) -> None:
-    records = client.resubmit(settings.log)
+    try:
+        records = client.resubmit(settings.log)
+    except UnrecordedJobError as exc:
+        report_unrecorded(console, exc)
+        raise
     for record in records:
         console.info(f"Resubmitted job {record.replaces} as job {record.job_id} "
                      f"({record.describe()}).")

@@ -2,28 +2,34 @@
 from __future__ import annotations
 
 import argparse
-import shlex
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
-from ..client import Client, resolve_endpoint
+from ..client import resolve_endpoint
 from ..console import Console
-from ..errors import FullMajaError, UsageError
+from ..errors import FullMajaError, UnrecordedJobError, UsageError
 from ..joblog import check_log_is_free, default_log_name
-from ..service.peps import submission_document
+from ..service import submission_preview
 from ..session import check_transport
 from ..validation import JobRequest, read_tiles_file, validate_request
-from .options import CommonSettings, Parser, add_common_options
+from .options import (
+    CommonSettings,
+    Parser,
+    add_common_options,
+    download_command,
+    open_client,
+)
+from .recovery import report_unrecorded
 from .runner import Command, run
 from .status import ExitCode
 
 
 def process_parser(prog: str) -> argparse.ArgumentParser:
     """The options of the submit command."""
-    parser = Parser(prog=prog, description="Submit a FULL_MAJA time series to PEPS and "
-                    "record the job in a log file.")
+    parser = Parser(prog=prog, description="Submit a FULL_MAJA time series to a WPS 1.0.0 "
+                    "service (PEPS) or an OGC API - Processes service, and record the job "
+                    "in a log file.")
     parser.add_argument("-t", "--tile", nargs="+", default=[], metavar="TILE",
                         help="MGRS tile(s), e.g. 36TWQ or T36TWQ; one job per tile")
     parser.add_argument("--tiles-file", metavar="FILE",
@@ -40,7 +46,9 @@ def process_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--split", action="store_true",
                         help="cut a period longer than 12 months into several jobs")
     parser.add_argument("-n", "--dry-run", action="store_true",
-                        help="validate and print the request; send nothing, write nothing")
+                        help="validate and print the document that would be POSTed: the "
+                             "WPS Execute document unless --protocol ogcapi (the protocol is "
+                             "not detected: nothing is sent, nothing written)")
     add_common_options(parser)
     return parser
 
@@ -75,10 +83,9 @@ def submit(settings: ProcessSettings, console: Console) -> ExitCode:
     check_transport(endpoint, settings.insecure_http)
     check_log_is_free(log_path, settings.append)
     if settings.dry_run:
-        _print_dry_run(console, endpoint, requests, log_path)
+        _print_dry_run(console, endpoint, settings.protocol, requests, log_path)
         return ExitCode.OK
-    with Client(endpoint, auth_file=settings.auth,
-                insecure_http=settings.insecure_http) as client:
+    with open_client(settings, endpoint) as client:
         try:
             records = client.submit(requests, log_path, append=settings.append)
         except FullMajaError as exc:
@@ -117,15 +124,18 @@ def _default_log(requests: list[JobRequest]) -> str:
     return name
 
 
-def _print_dry_run(console: Console, endpoint: str, requests: list[JobRequest],
-                   log_path: Path) -> None:
+def _print_dry_run(console: Console, endpoint: str, protocol: Optional[str],
+                   requests: list[JobRequest], log_path: Path) -> None:
     for request in requests:
-        console.result(f"Would POST to {endpoint} (nothing sent, nothing written):")
-        console.result(submission_document(request).decode("utf-8"))
+        url, document = submission_preview(endpoint, protocol, request)
+        console.result(f"Would POST to {url} (nothing sent, nothing written):")
+        console.result(document)
     console.result(f"Would record {len(requests)} job(s) in {log_path}")
 
 
 def _report_partial_submission(console: Console, exc: FullMajaError, log_path: Path) -> None:
+    if isinstance(exc, UnrecordedJobError):
+        report_unrecorded(console, exc)
     if exc.accepted:
         ids = ", ".join(f"{record.job_id} ({record.tile})" for record in exc.accepted)
         console.warning(f"accepted before the failure and recorded in {log_path}: {ids}")
@@ -136,17 +146,8 @@ def _report_partial_submission(console: Console, exc: FullMajaError, log_path: P
 
 def _download_command(settings: ProcessSettings, log_path: Path,
                       requests: list[JobRequest]) -> str:
-    script = Path(sys.argv[0]).name
-    program = ("full-maja-download" if script.startswith("full-maja")
-               else f"python {Path(sys.argv[0]).with_name('full_maja_download.py')}")
-    words = [*shlex.split(program)]
-    if settings.auth:
-        words += ["-a", settings.auth]
     tiles = list(dict.fromkeys(request.tile for request in requests))
-    words += ["-l", str(log_path), "-w", tiles[0] if len(tiles) == 1 else "products"]
-    if settings.insecure_http:
-        words.append("--insecure-http")
-    return shlex.join(words)
+    return download_command(settings, log_path, tiles[0] if len(tiles) == 1 else "products")
 
 
 PROCESS = Command("full_maja_process", process_parser, ProcessSettings.from_args, submit,

@@ -6,12 +6,13 @@ from typing import Union
 from ..errors import UsageError
 from ..session import PepsSession
 from ..states import Protocol
+from ..validation import JobRequest
 from .base import UNREACHABLE, JobState, ServerJob, Service
-from .ogcapi import OgcApiService, speaks_ogcapi
-from .peps import WpsService
+from .ogcapi import OgcApiService, execute_text, execution_url, speaks_ogcapi
+from .peps import WpsService, submission_document
 
 __all__ = ["UNREACHABLE", "JobState", "OgcApiService", "Protocol", "ServerJob", "Service",
-           "WpsService", "detect_protocol", "open_service", "protocol_named"]
+           "WpsService", "detect_protocol", "open_service", "protocol_named", "submission_preview"]
 
 _SERVICES: dict[Protocol, type[Service]] = {Protocol.WPS: WpsService,
                                             Protocol.OGCAPI: OgcApiService}
@@ -37,3 +38,11 @@ def protocol_named(name: Union[Protocol, str, None]) -> Protocol:
         return Protocol(str(name).strip().lower())
     except ValueError:
         raise UsageError(f"--protocol: {name!r} is not a protocol; use wps or ogcapi") from None
+
+
+def submission_preview(endpoint: str, protocol: Union[Protocol, str, None],
+                       request: JobRequest) -> tuple[str, str]:
+    """Where a submission would be POSTed and the document, sending nothing (None: WPS)."""
+    if protocol_named(protocol) == Protocol.OGCAPI:
+        return execution_url(endpoint), execute_text(request)
+    return endpoint, submission_document(request).decode("utf-8")

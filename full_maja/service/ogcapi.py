@@ -57,6 +57,16 @@ def speaks_ogcapi(session: PepsSession, endpoint: str) -> bool:
     return document is not None and conforms_to_processes(document)
 
 
+def execution_url(endpoint: str) -> str:
+    """Where FULL_MAJA jobs are POSTed: `{endpoint}/processes/FULL_MAJA/execution`."""
+    return _join(endpoint, "processes", FULL_MAJA, "execution")
+
+
+def execute_text(request: JobRequest) -> str:
+    """The execute document of one request, as it is POSTed."""
+    return json.dumps(execute_body(request), indent=2)
+
+
 class OgcApiService(Service):
     """An OGC API - Processes endpoint offering the FULL_MAJA process (pygeoapi and others)."""
 
@@ -64,11 +74,11 @@ class OgcApiService(Service):
 
     def submission_text(self, request: JobRequest) -> str:
         """The execute document, as it would be POSTed."""
-        return json.dumps(execute_body(request), indent=2)
+        return execute_text(request)
 
     def submit(self, request: JobRequest) -> JobRecord:
         """POST the execute document once, asynchronously; never again once it may have arrived."""
-        url = _join(self.endpoint, "processes", FULL_MAJA, "execution")
+        url = execution_url(self.endpoint)
         answer = self._post_once(url, request)
         if answer.status_code not in (200, 201):
             raise self._refusal(answer, f"the submission of tile {request.tile}")
