@@ -17,7 +17,6 @@ from .errors import (
     FullMajaError,
     JobLogError,
     NetworkError,
-    NotSupported,
     ServiceError,
     UnrecordedJobError,
     UsageError,
@@ -38,10 +37,6 @@ from .service import (
     open_service,
     protocol_named,
 )
-from .service.jobreport import FAILED_STATES
-from .service.ogcapi import DISMISSED_MESSAGE
-from .service.peps import NO_CANCEL, PROCESS_FAILED
-from .service.processes import JobStatus
 from .session import READ_TIMEOUT, PepsSession, check_transport, make_session, warn_if_clear_text
 from .states import JobPhase, ProductOutcome, ProgressCallback, Protocol
 from .validation import JobRequest
@@ -49,8 +44,6 @@ from .validation import JobRequest
 DEFAULT_ENDPOINT = "https://peps.cnes.fr/resto/wps"
 ENDPOINT_VARIABLE = "PEPS_WPS_URL"
 PathLike = Union[str, "os.PathLike[str]"]
-RESUBMITTABLE_STATES = FAILED_STATES | {PROCESS_FAILED, JobStatus.FAILED.value,
-                                         JobStatus.DISMISSED.value}
 _JOB_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 log = logging.getLogger(__name__)
 
@@ -148,7 +141,7 @@ class Client:
         job only: the others of the log are still checked and downloaded.
         """
         if job.cancelled:
-            return _cancelled_state(job)
+            return JobState.cancelled(job)
         try:
             return self._service_for(job).check(job)
         except (ServiceError, NetworkError) as exc:
@@ -221,7 +214,7 @@ class Client:
             log = open_log(path)
             new_jobs: list[JobRecord] = []
             for state in self.check(log):
-                if state.server_state not in RESUBMITTABLE_STATES:
+                if not state.resubmittable:
                     continue
                 record = self._replacement(state.job)
                 log = _logged(log.with_replacement(state.job.job_id, record), record,
@@ -238,8 +231,8 @@ class Client:
         path = Path(log_path)
         with hold_lock(path):
             log = open_log(path)
-            if any(protocol_named(job.protocol) == Protocol.WPS for job in log.active_jobs):
-                raise NotSupported(NO_CANCEL)
+            for job in log.active_jobs:
+                self._service_for(job).check_cancellable()
             dismissed = []
             for state in self.check(log):
                 if state.ended and state.server_state != UNREACHABLE:
@@ -330,11 +323,6 @@ def _checked_id(job_id: str) -> str:
         raise UsageError(f"--adopt: {job_id!r} is not a job id (letters, digits, "
                          "'.', '_', '-')")
     return job_id
-
-
-def _cancelled_state(job: JobRecord) -> JobState:
-    return JobState(job, JobPhase.FAILED, JobStatus.DISMISSED.value,
-                    message=f"{DISMISSED_MESSAGE} ({job.cancelled})")
 
 
 def _with_record(log: JobLog, record: JobRecord) -> JobLog:

@@ -19,6 +19,9 @@ from .jobreport import JobReport
 
 UNREACHABLE = "UNREACHABLE"
 """The server state of a job that could not be checked."""
+DISMISSED = "dismissed"
+"""The server state of a job that was cancelled."""
+DISMISSED_MESSAGE = "the job was dismissed (cancelled) on the server"
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,17 @@ class JobState:
     def ended(self) -> bool:
         """True once the job will not change any more."""
         return self.phase.ended
+
+    @property
+    def resubmittable(self) -> bool:
+        """True when the job failed or was cancelled on the server (not merely unreachable)."""
+        return self.phase == JobPhase.FAILED and self.server_state != UNREACHABLE
+
+    @classmethod
+    def cancelled(cls, job: JobRecord) -> JobState:
+        """The state of a job the user cancelled (the log records when)."""
+        return cls(job, JobPhase.FAILED, DISMISSED,
+                   message=f"{DISMISSED_MESSAGE} ({job.cancelled})")
 
 
 @dataclass(frozen=True)
@@ -78,6 +92,10 @@ class Service(ABC):
     @abstractmethod
     def cancel(self, job: JobRecord) -> None:
         """Ask the server to stop a job and drop its results."""
+
+    def check_cancellable(self) -> None:
+        """Raise NotSupported when this protocol offers no way to stop a job."""
+        return None
 
     @abstractmethod
     def list_jobs(self) -> list[ServerJob]:

@@ -12,7 +12,7 @@ from ..jobrecord import JobRecord, new_record
 from ..session import Document, PepsSession
 from ..states import JobPhase, Protocol
 from ..validation import JobRequest
-from .base import JobState, ServerJob, Service
+from .base import DISMISSED_MESSAGE, JobState, ServerJob, Service
 from .jobreport import JobReport, report_from_document
 from .processes import (
     FULL_MAJA,
@@ -38,7 +38,6 @@ JSON_FORMAT = {"f": "json"}
 EXECUTE_HEADERS = {"Content-Type": "application/json", "Prefer": "respond-async",
                    **JSON_ACCEPT}
 GONE_OR_DISMISSED = (200, 202, 204, 404)
-DISMISSED_MESSAGE = "the job was dismissed (cancelled) on the server"
 MAY_EXIST = "the job may exist: look for it with --server-jobs before submitting again"
 _PHASES = {JobStatus.ACCEPTED: JobPhase.QUEUED, JobStatus.RUNNING: JobPhase.PROCESSING,
            JobStatus.SUCCESSFUL: JobPhase.FINISHED, JobStatus.FAILED: JobPhase.FAILED,

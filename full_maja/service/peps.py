@@ -102,6 +102,10 @@ class WpsService(Service):
 
     def cancel(self, job: JobRecord) -> None:
         """WPS 1.0.0 cannot stop a job."""
+        self.check_cancellable()
+
+    def check_cancellable(self) -> None:
+        """WPS 1.0.0 cannot stop a job: say so plainly."""
         raise NotSupported(NO_CANCEL)
 
     def list_jobs(self) -> list[ServerJob]:
