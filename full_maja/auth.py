@@ -21,7 +21,7 @@ import requests
 from requests.auth import AuthBase
 
 from .credentials import Credentials, read_secret_file
-from .errors import AuthenticationError, CredentialsError
+from .errors import AuthenticationError, CredentialsError, FullMajaError, RefusedElsewhere
 
 log = logging.getLogger(__name__)
 
@@ -129,13 +129,13 @@ class EndpointAuth(AuthBase):
             parts.append(f"the account from {self.credentials.source}")
         return " and ".join(parts) or "no account (none was given)"
 
-    def refusal(self, status: int, url: str = "") -> AuthenticationError:
-        """The error of a refusal: the account's, or a product server's elsewhere."""
+    def refusal(self, status: int, url: str = "") -> FullMajaError:
+        """The error of a refusal: the account's by the endpoint, or another server's."""
         if url and not self.applies_to(url):
-            return AuthenticationError(
-                f"the product server {_host_port(url)} refused access (HTTP {status}); "
-                "the account is sent only to the endpoint "
-                f"{self.origin[0]}://{self.origin[1]}:{self.origin[2]}, not to other servers")
+            return RefusedElsewhere(
+                f"the server {_host_port(url)}, which is not the endpoint, refused access "
+                f"(HTTP {status}); full-maja sends the account only to the endpoint "
+                f"{self.origin[0]}://{self.origin[1]}:{self.origin[2]}", status=status)
         advice = "check the key" if self.api_key is not None else "check the e-mail and password"
         return AuthenticationError(f"{self.origin[1]} refused {self.describe()} "
                                    f"(HTTP {status}): {advice}")
@@ -151,8 +151,8 @@ def _host_port(url: str) -> str:
 
 def _checked_key(key: str, where: str) -> str:
     key = key.strip()
-    if not key or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in key):
-        raise CredentialsError(f"{where}: an API key is one word, without spaces "
-                               "or control characters")
+    if not key or not all("!" <= ch <= "~" for ch in key):
+        raise CredentialsError(f"{where}: an API key is one word of visible ASCII characters "
+                               "(no spaces, accents or control characters); check the key")
     return key
 

@@ -94,6 +94,10 @@ class Cancelled(FullMajaError):
     """The downloads were stopped on request; partial files stay for the next run."""
 
 
+class RefusedElsewhere(ServiceError):
+    """A server other than the endpoint refused access: the account is never sent there."""
+
+
 class NotSupported(UsageError):
     """The server's protocol offers no such operation."""
 

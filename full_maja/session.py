@@ -16,7 +16,7 @@ from urllib3.util.retry import Retry
 from .__version__ import __version__
 from .auth import EndpointAuth
 from .capped import read_document
-from .errors import AuthenticationError, NetworkError, UsageError
+from .errors import AuthenticationError, FullMajaError, NetworkError, ServiceError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,19 @@ class PepsSession(requests.Session):
             raise NetworkError(f"{what}: {describe_network_error(url, exc)}") from exc
         return Document(response.url or url, response.status_code, content, response.headers)
 
-    def _refusal(self, url: str) -> AuthenticationError:
+    def check_server_url(self, url: str, what: str) -> None:
+        """Refuse a URL a server gave that full-maja will not follow: that server's fault.
+
+        The user's own URLs (the endpoint, a log's) fail `check_transport` as bad
+        usage; a URL a server handed out fails the job that holds it.
+        """
+        try:
+            check_transport(url, self.insecure_http)
+        except UsageError as exc:
+            raise ServiceError(f"{what} is at a URL full-maja does not follow "
+                               f"({_transport_reason(exc)})") from None
+
+    def _refusal(self, url: str) -> FullMajaError:
         if self.account is not None:
             return self.account.refusal(401, url)
         return AuthenticationError(f"{urlsplit(url).hostname} asks for an account (HTTP 401): "
@@ -164,6 +176,11 @@ def check_transport(url: str, insecure_http: bool) -> None:
     raise UsageError(
         f"refusing plain http to {parts.hostname}: the password would travel in clear; "
         "use https, or --insecure-http if you accept that")
+
+
+def _transport_reason(exc: UsageError) -> str:
+    """The first clause of a transport refusal, without the advice meant for the user's URLs."""
+    return str(exc).split(";")[0].split(": use ")[0]
 
 
 def warn_if_clear_text(url: str) -> None:

@@ -11,7 +11,12 @@ import requests
 
 from full_maja.auth import EndpointAuth
 from full_maja.credentials import Credentials
-from full_maja.errors import AuthenticationError, DocumentLimitError, UsageError
+from full_maja.errors import (
+    AuthenticationError,
+    DocumentLimitError,
+    RefusedElsewhere,
+    UsageError,
+)
 from full_maja.session import (
     USER_AGENT,
     PepsSession,
@@ -94,14 +99,14 @@ def reply_401(handler: BaseHTTPRequestHandler) -> None:
 PEPS_FILE_ACCOUNT = Credentials("u@x.org", "pw", "the file peps.txt")
 
 
-def test_a_401_elsewhere_blames_the_product_server_not_the_account(hostile):
+def test_a_401_elsewhere_blames_that_server_not_the_account(hostile):
     base, seen = hostile(reply_401)
     account = EndpointAuth("http://localhost:1/resto/wps", PEPS_FILE_ACCOUNT)
     session = make_session(account, retries=0)
-    with pytest.raises(AuthenticationError) as exc:
+    with pytest.raises(RefusedElsewhere) as exc:
         session.get(f"{base}/maja/1/P.zip")
     message = str(exc.value)
-    assert "product server" in message and "peps.txt" not in message and "pw" not in message
+    assert "not the endpoint" in message and "peps.txt" not in message and "pw" not in message
     assert seen and not any("Authorization" in headers for headers in seen)
 
 

@@ -16,7 +16,7 @@ from typing import BinaryIO, Callable, Optional
 import requests
 import urllib3
 
-from ..errors import Cancelled, NetworkError, ProductError, UsageError
+from ..errors import Cancelled, NetworkError, ProductError, RefusedElsewhere, UsageError
 from ..session import PepsSession
 from ..states import Progress, ProgressCallback, ProgressKind
 from .parts import PartFiles, Segment, WriteBehind, file_size
@@ -264,7 +264,7 @@ class ProductTransfer:
         """The product's response, streamed; a network failure fails the product."""
         try:
             return self.session.get(self.url, headers=headers, stream=True)
-        except (NetworkError, UsageError) as exc:
+        except (NetworkError, UsageError, RefusedElsewhere) as exc:
             raise ProductError(f"{self.name}: {exc}", product=self.name) from None
 
     def _learn(self, response: requests.Response, total: Optional[int]) -> None:

@@ -122,6 +122,8 @@ class OgcApiService(Service):
             page = _server_jobs(document, url)
             jobs.extend(page)
             url, params = (_next_link(document, url) if page else None), None
+            if url is not None:
+                self.session.check_server_url(url, "the next page of the list of jobs")
         return sorted(jobs, key=lambda job: job.created or "", reverse=True)
 
     def job_record(self, job_id: str) -> JobRecord:
@@ -129,6 +131,9 @@ class OgcApiService(Service):
         url = _join(self.endpoint, "jobs", job_id)
         info = parse_status_info(self._get_json(url, f"job {job_id}", job_id=job_id),
                                  f"job {job_id}", url, job_id)
+        if info.job_id != job_id:
+            raise ServiceError(f"asked for job {job_id}, the server answered with job "
+                               f"{info.job_id}; nothing was written", job_id=job_id)
         return JobRecord(job_id=info.job_id, status_url=url, endpoint=self.endpoint,
                          submitted=info.created, protocol=self.protocol)
 
@@ -153,7 +158,9 @@ class OgcApiService(Service):
 
     def _job_url(self, request_url: str, location: Optional[str], document: Any) -> str:
         if location:
-            return job_url_from_location(location, request_url)
+            job_url = job_url_from_location(location, request_url)
+            self.session.check_server_url(job_url, f"the job the server accepted ({MAY_EXIST})")
+            return job_url
         if is_status_info(document):
             info = parse_status_info(document, "the answer to the submission", request_url)
             return _join(self.endpoint, "jobs", info.job_id)
@@ -164,10 +171,12 @@ class OgcApiService(Service):
     def _report(self, job: JobRecord, results_url: Optional[str]) -> JobReport:
         what = f"the results of job {job.job_id}"
         url = results_url or _join(job.status_url, "results")
+        self.session.check_server_url(url, what)
         source = report_source(self._get_json(url, what, job_id=job.job_id,
                                               params=_json_format_unless_set(url)), what)
         if isinstance(source, ReportReference):
             what = f"the report of job {job.job_id}"
+            self.session.check_server_url(source.href, what)
             return report_from_document(self._get_json(source.href, what, job_id=job.job_id),
                                         what)
         return source
@@ -201,7 +210,7 @@ def _raise_if_forbidden(session: PepsSession, answer: Document) -> None:
     if answer.status_code != FORBIDDEN:
         return
     if session.account is not None:
-        raise session.account.refusal(FORBIDDEN)
+        raise session.account.refusal(FORBIDDEN, answer.url)
     raise AuthenticationError(f"{urlsplit(answer.url).hostname} refused the account "
                               "(HTTP 403): check the key or the e-mail and password")
 

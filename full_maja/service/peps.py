@@ -122,6 +122,7 @@ class WpsService(Service):
 
     def _report(self, job: JobRecord, url: str) -> JobReport:
         what = f"the report of job {job.job_id}"
+        self.session.check_server_url(url, what)
         return parse_report(self._get(url, what, job), what)
 
     def _refresh(self, job: JobRecord) -> list[str]:
