@@ -14,14 +14,16 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 from ..atomic import fsync_directory
-from ..errors import ProductError
+from ..errors import BusyError, ProductError
+from ..lock import hold_file_lock
 from ..products import product_name_from_url, target_path
 from ..session import PepsSession
 from ..states import ProductOutcome, Progress, ProgressCallback, ProgressKind
 from .extract import extract_product
-from .parts import PartFiles, file_size, remove_part_files
+from .parts import PartFiles, file_size, remove_part_files, scan_part_files
 from .policy import DEFAULT_SPLIT_POLICY, SplitPolicy
 from .responses import BadBody, describe_disk_error
+from .samenames import SameNames, announced_size
 from .transfer import ProductTransfer
 from .verified import VerifiedRecord
 from .zipcheck import CorruptZip, StreamingZipCheck, check_zip_file, zip_is_sound
@@ -29,6 +31,7 @@ from .zipcheck import CorruptZip, StreamingZipCheck, check_zip_file, zip_is_soun
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.2
+LOCK_SUFFIX = ".part.lock"
 
 
 @dataclass(frozen=True)
@@ -61,11 +64,39 @@ class Downloader:
         self.record = VerifiedRecord(write_dir)
         self._lock = threading.Lock()
         self._transfers: set[ProductTransfer] = set()
+        self._parts: Optional[dict[str, dict[int, Path]]] = None
+
+    @property
+    def problems(self) -> list[str]:
+        """What went wrong outside any one product (the record could not be written)."""
+        return list(self.record.problems)
+
+    def holds(self, url: str) -> bool:
+        """True when the product of `url` is on disk and verified."""
+        try:
+            name = product_name_from_url(url)
+            return self.is_present(name, target_path(self.write_dir, name))
+        except ProductError:
+            return False
 
     def fetch_all(self, urls: Iterable[str]) -> list[ProductResult]:
-        """Fetch every URL, in parallel; one failure never stops the others."""
-        urls = list(urls)
-        if self.parallel == 1:
+        """Fetch every URL, in parallel; one failure never stops the others.
+
+        A product name given by several URLs is fetched once (see `same_names`);
+        products already verified on disk are answered without the scheduler.
+        """
+        self._parts = scan_part_files(self.write_dir)
+        try:
+            names = SameNames(list(urls))
+            done = {url: self._settled(url, name) for url, name in names.first_urls()}
+            waiting = [url for url, result in done.items() if result is None]
+            done.update(zip(waiting, self._fetch_many(waiting)))
+            return names.results(done, self._conflict)
+        finally:
+            self.record.flush()
+
+    def _fetch_many(self, urls: list[str]) -> list[ProductResult]:
+        if self.parallel == 1 or not urls:
             return [self.fetch(url) for url in urls]
         pool = ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="full-maja")
         try:
@@ -76,6 +107,32 @@ class Downloader:
             raise
         pool.shutdown(wait=True)
         return results
+
+    def _settled(self, url: str, name: Optional[str]) -> Optional[ProductResult]:
+        """The result of a product that needs no work (on disk, nothing to tidy); else None."""
+        if name is None:
+            return None
+        final = target_path(self.write_dir, name)
+        if final.name in (self._parts or {}) or not self.is_present(name, final) \
+                or self._extraction_pending(name, final):
+            return None
+        return self._finished(url, name, ProductOutcome.PRESENT, file_size(final))
+
+    def _extraction_pending(self, name: str, final: Path) -> bool:
+        if not self.extract or not final.exists():
+            return False
+        return self.keep_zip is False or not self._extracted_entries(name)
+
+    def _conflict(self, first: ProductResult, url: str) -> Optional[str]:
+        """Why `url` does not give the bytes `first` downloaded, when their sizes tell."""
+        if first.outcome != ProductOutcome.DOWNLOADED or first.size is None:
+            return None
+        size = announced_size(self.session, url)
+        if size is None or size == first.size:
+            return None
+        return (f"{first.name}: conflict: two jobs give different products of this name "
+                f"({first.size} bytes kept, {size} bytes at {url}); the one on disk is "
+                "the first job's")
 
     def _fetch_with(self, pool: ThreadPoolExecutor, urls: list[str]) -> list[ProductResult]:
         """Keep every connection busy: products first, then tails of the slowest ones."""
@@ -110,7 +167,11 @@ class Downloader:
         return None if segment is None else partial(transfer.fetch_side, segment)
 
     def fetch(self, url: str) -> ProductResult:
-        """Make sure one product is complete and verified in the write folder."""
+        """Make sure one product is complete and verified in the write folder.
+
+        The product's lock file is held meanwhile: a product another run is writing
+        is left to it this run (READY).
+        """
         try:
             name = product_name_from_url(url)
             final = target_path(self.write_dir, name)
@@ -118,18 +179,44 @@ class Downloader:
             log.error("%s", exc)
             return ProductResult(url, exc.product or url, ProductOutcome.FAILED, message=str(exc))
         try:
+            with hold_file_lock(final.with_name(final.name + LOCK_SUFFIX)):
+                return self._fetch_held(url, name, final)
+        except BusyError:
+            message = "another full-maja run is writing it; left to that run"
+            log.warning("%s: %s", name, message)
+            return ProductResult(url, name, ProductOutcome.READY, message=message)
+        except OSError as exc:
+            return self._failed(url, ProductError(describe_disk_error(name, exc, removed=False),
+                                                  product=name))
+
+    def _fetch_held(self, url: str, name: str, final: Path) -> ProductResult:
+        try:
             if self.is_present(name, final):
-                remove_part_files(final)
+                remove_part_files(final, self._sides(final))
                 self._extract_if_asked(name, final)
                 return self._finished(url, name, ProductOutcome.PRESENT, file_size(final))
             size = self._download(url, name, final)
             self._extract_if_asked(name, final)
         except ProductError as exc:
-            log.error("%s", exc)
-            self.on_progress(Progress(ProgressKind.FINISH, name, outcome=ProductOutcome.FAILED))
-            return ProductResult(url, name, ProductOutcome.FAILED, message=str(exc),
-                                 status=exc.status)
+            return self._failed(url, exc)
         return self._finished(url, name, ProductOutcome.DOWNLOADED, size)
+
+    def _failed(self, url: str, exc: ProductError) -> ProductResult:
+        name = exc.product or url
+        log.error("%s", exc)
+        self.on_progress(Progress(ProgressKind.FINISH, name, outcome=ProductOutcome.FAILED))
+        return ProductResult(url, name, ProductOutcome.FAILED, message=str(exc),
+                             status=exc.status)
+
+    def _sides(self, final: Path) -> Optional[dict[int, Path]]:
+        """The tail part files of a product, from this run's listing; None: list them again.
+
+        A product that had part files when the run began may be resumed: its folder
+        is listed again then, in case another run has changed them since.
+        """
+        if self._parts is None or final.name in self._parts:
+            return None
+        return {}
 
     def _finished(self, url: str, name: str, outcome: ProductOutcome,
                   size: Optional[int]) -> ProductResult:
@@ -172,7 +259,7 @@ class Downloader:
 
     def _download(self, url: str, name: str, final: Path) -> int:
         for attempt in (1, 2):
-            parts = PartFiles(final)
+            parts = PartFiles(final, self._sides(final))
             transfer = ProductTransfer(self.session, url, name, parts, cancel=self.cancel,
                                        on_progress=self.on_progress, policy=self.split_policy)
             with self._lock:
