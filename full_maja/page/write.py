@@ -1,5 +1,8 @@
 """Writing `series.html` into the write folder: atomically, and only when it says something new.
 
+A page whose inputs (`inputs`) did not change since it was written is left as it is,
+without being built again.
+
 A page that would differ from the one on disk only by its time is not rewritten, so a
 cron rerun that finds nothing new leaves it alone. The quick-looks of the products on
 disk are copied beside it. An OSError (disk full, folder not writable) propagates: the
@@ -16,10 +19,12 @@ from ..atomic import atomic_write
 from ..quicklooks import Previews
 from ..series import SeriesReport
 from .document import document
+from .inputs import page_inputs, stamp_line, stamp_of
 from .job import job_section
 
 PAGE_NAME = "series.html"
 _WRITTEN = re.compile(r'<time id="written"[^>]*>[^<]*</time>')
+_STAMP = re.compile(r'<meta name="full-maja-inputs"[^>]*>')
 
 
 def write_series_page(report: SeriesReport, write_dir: Path, *, title: str,
@@ -29,11 +34,14 @@ def write_series_page(report: SeriesReport, write_dir: Path, *, title: str,
     if not report.jobs or not folder.is_dir():
         return None
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    target = folder / PAGE_NAME
+    inputs = page_inputs(report, folder, title, moment)
+    if stamp_of(target) == inputs:
+        return target
     previews = Previews(folder)
     sections = [job_section(index, series, previews, moment)
                 for index, series in enumerate(report.jobs, 1)]
-    page = document(title, report, sections, moment)
-    target = folder / PAGE_NAME
+    page = document(title, report, sections, moment, stamp_line(inputs))
     if not _same_page(target, page):
         atomic_write(target, page)
     return target
@@ -47,4 +55,4 @@ def _same_page(target: Path, page: str) -> bool:
         old = target.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return False
-    return _WRITTEN.sub("", old) == _WRITTEN.sub("", page)
+    return _WRITTEN.sub("", _STAMP.sub("", old)) == _WRITTEN.sub("", _STAMP.sub("", page))
