@@ -65,6 +65,8 @@ class Downloader:
         self._lock = threading.Lock()
         self._transfers: set[ProductTransfer] = set()
         self._parts: Optional[dict[str, dict[int, Path]]] = None
+        self._held: set[str] = set()
+        self._base: Optional[Path] = None
 
     @property
     def problems(self) -> list[str]:
@@ -72,12 +74,20 @@ class Downloader:
         return list(self.record.problems)
 
     def holds(self, url: str) -> bool:
-        """True when the product of `url` is on disk and verified."""
+        """True when the product of `url` is on disk and verified (kept for this run)."""
         try:
             name = product_name_from_url(url)
-            return self.is_present(name, target_path(self.write_dir, name))
+            present = self.is_present(name, self._target(name))
         except ProductError:
             return False
+        if present:
+            self._held.add(name)
+        return present
+
+    def _target(self, name: str) -> Path:
+        if self._base is None:
+            self._base = self.write_dir.resolve()
+        return target_path(self.write_dir, name, self._base)
 
     def fetch_all(self, urls: Iterable[str]) -> list[ProductResult]:
         """Fetch every URL, in parallel; one failure never stops the others.
@@ -112,8 +122,9 @@ class Downloader:
         """The result of a product that needs no work (on disk, nothing to tidy); else None."""
         if name is None:
             return None
-        final = target_path(self.write_dir, name)
-        if final.name in (self._parts or {}) or not self.is_present(name, final) \
+        final = self._target(name)
+        if final.name in (self._parts or {}) \
+                or not (name in self._held or self.is_present(name, final)) \
                 or self._extraction_pending(name, final):
             return None
         return self._finished(url, name, ProductOutcome.PRESENT, file_size(final))
@@ -174,7 +185,7 @@ class Downloader:
         """
         try:
             name = product_name_from_url(url)
-            final = target_path(self.write_dir, name)
+            final = self._target(name)
         except ProductError as exc:
             log.error("%s", exc)
             return ProductResult(url, exc.product or url, ProductOutcome.FAILED, message=str(exc))

@@ -24,7 +24,6 @@ from .job import job_section
 
 PAGE_NAME = "series.html"
 _WRITTEN = re.compile(r'<time id="written"[^>]*>[^<]*</time>')
-_STAMP = re.compile(r'<meta name="full-maja-inputs"[^>]*>')
 
 
 def write_series_page(report: SeriesReport, write_dir: Path, *, title: str,
@@ -41,6 +40,7 @@ def write_series_page(report: SeriesReport, write_dir: Path, *, title: str,
     previews = Previews(folder)
     sections = [job_section(index, series, previews, moment)
                 for index, series in enumerate(report.jobs, 1)]
+    inputs = page_inputs(report, folder, title, moment)
     page = document(title, report, sections, moment, stamp_line(inputs))
     if not _same_page(target, page):
         atomic_write(target, page)
@@ -55,4 +55,4 @@ def _same_page(target: Path, page: str) -> bool:
         old = target.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return False
-    return _WRITTEN.sub("", _STAMP.sub("", old)) == _WRITTEN.sub("", _STAMP.sub("", page))
+    return _WRITTEN.sub("", old) == _WRITTEN.sub("", page)
