@@ -98,9 +98,10 @@ class Downloader:
         self._parts = scan_part_files(self.write_dir)
         try:
             names = SameNames(list(urls))
-            done = {url: self._settled(url, name) for url, name in names.first_urls()}
-            waiting = [url for url, result in done.items() if result is None]
-            done.update(zip(waiting, self._fetch_many(waiting)))
+            settled = {url: self._settled(url, name) for url, name in names.first_urls()}
+            waiting = [url for url, result in settled.items() if result is None]
+            fetched = dict(zip(waiting, self._fetch_many(waiting)))
+            done = {url: result or fetched[url] for url, result in settled.items()}
             return names.results(done, self._conflict)
         finally:
             self.record.flush()
