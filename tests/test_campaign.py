@@ -171,3 +171,14 @@ def test_the_verified_record_is_written_in_batches_and_stays_right_when_interrup
     assert len(product_requests(emulator)) == 20 and len(zips()) == 50
     assert 1 <= len(writes) <= 2
     assert sorted(json.loads(Path("out", RECORD_NAME).read_text())["products"]) == zips()
+
+
+def test_a_running_job_goes_straight_to_its_remembered_report(cli, make_emulator, auth_file):
+    emulator = make_emulator(registration_polls=0, timeline=["STALLED"])
+    submit(cli, emulator, auth_file, "36TWQ")
+    assert download(cli, auth_file).returncode == 75
+    emulator.clear_requests()
+    again = download(cli, auth_file)
+    assert again.returncode == 75, again.stderr
+    assert len(emulator.requests) == 2
+    assert not [record for record in emulator.requests if record.path.endswith(".xml")]
