@@ -147,14 +147,20 @@ class Downloader:
                 "the first job's")
 
     def _fetch_with(self, pool: ThreadPoolExecutor, urls: list[str]) -> list[ProductResult]:
-        """Keep every connection busy: products first, then tails of the slowest ones."""
-        waiting = deque(urls)
-        products: list[Future] = []
+        """Keep every connection busy: products first, then tails of the slowest ones.
+
+        A finished product's future is let go at once: a long series keeps its results only.
+        """
+        waiting = deque(enumerate(urls))
+        results: list[Optional[ProductResult]] = [None] * len(urls)
+        products: dict[Future, int] = {}
         running: set[Future] = set()
         while waiting or running:
             while waiting and len(running) < self.parallel:
-                products.append(pool.submit(self.fetch, waiting.popleft()))
-                running.add(products[-1])
+                index, url = waiting.popleft()
+                future = pool.submit(self.fetch, url)
+                products[future] = index
+                running.add(future)
             if not waiting and len(running) < self.parallel:
                 helper = self._work_for_free_connection()
                 if helper is not None:
@@ -162,8 +168,10 @@ class Downloader:
             done, pending = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
             running = set(pending)
             for future in done:
-                future.result()
-        return [future.result() for future in products]
+                result = future.result()
+                if future in products:
+                    results[products.pop(future)] = result
+        return [result for result in results if result is not None]
 
     def _work_for_free_connection(self) -> Optional[Callable[[], None]]:
         """A stretch of the product that gains most from another connection, if any does."""
