@@ -92,7 +92,7 @@ class Downloader:
     def fetch_all(self, urls: Iterable[str]) -> list[ProductResult]:
         """Fetch every URL, in parallel; one failure never stops the others.
 
-        A product name given by several URLs is fetched once (see `same_names`);
+        A product name given by several URLs is fetched once (see `samenames`);
         products already verified on disk are answered without the scheduler.
         """
         self._parts = scan_part_files(self.write_dir)
@@ -121,9 +121,12 @@ class Downloader:
 
     def _settled(self, url: str, name: Optional[str]) -> Optional[ProductResult]:
         """The result of a product that needs no work (on disk, nothing to tidy); else None."""
-        if name is None:
+        try:
+            final = self._target(name) if name is not None else None
+        except ProductError:
+            final = None
+        if name is None or final is None:
             return None
-        final = self._target(name)
         if final.name in (self._parts or {}) \
                 or not (name in self._held or self.is_present(name, final)) \
                 or self._extraction_pending(name, final):
@@ -133,7 +136,7 @@ class Downloader:
     def _extraction_pending(self, name: str, final: Path) -> bool:
         if not self.extract or not final.exists():
             return False
-        return self.keep_zip is False or not self._extracted_entries(name)
+        return not self.keep_zip or not self._extracted_entries(name)
 
     def _conflict(self, first: ProductResult, url: str) -> Optional[str]:
         """Why `url` does not give the bytes `first` downloaded, when their sizes tell."""

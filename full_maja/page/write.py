@@ -36,6 +36,8 @@ def write_series_page(report: SeriesReport, write_dir: Path, *, title: str,
     sections = [job_section(index, series, previews, moment)
                 for index, series in enumerate(report.jobs, 1)]
     inputs = page_inputs(report, folder, title, moment)
-    atomic_write(target, document(title, report, sections, moment, stamp_line(inputs)))
+    page = document(title, report, sections, moment, stamp_line(inputs))
+    del sections
+    atomic_write(target, page)
     return target
 
