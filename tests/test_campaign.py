@@ -11,6 +11,7 @@ from conftest import product_requests
 import full_maja.download.verified as verified_module
 from full_maja.download.transfer import ProductTransfer
 from full_maja.download.verified import RECORD_NAME
+from full_maja.emulator import Fault
 from full_maja.emulator.acquisitions import many_products
 
 TILES = ["36TWQ", "36TXQ", "31TCJ", "31TCK"]
@@ -182,3 +183,16 @@ def test_a_running_job_goes_straight_to_its_remembered_report(cli, make_emulator
     assert again.returncode == 75, again.stderr
     assert len(emulator.requests) == 2
     assert not [record for record in emulator.requests if record.path.endswith(".xml")]
+
+
+def test_a_remembered_report_that_fails_falls_back_to_the_status_document(cli, make_emulator,
+                                                                        auth_file):
+    emulator = make_emulator(registration_polls=0, timeline=["STALLED"])
+    submit(cli, emulator, auth_file, "36TWQ")
+    assert download(cli, auth_file).returncode == 75
+    emulator.add_fault("report", Fault("status", 404))
+    emulator.clear_requests()
+    again = download(cli, auth_file)
+    assert again.returncode == 75, again.stderr
+    assert "error" not in again.stderr
+    assert [record.path.endswith(".xml") for record in emulator.requests].count(True) == 1
