@@ -21,7 +21,9 @@ from .errors import (
     UnrecordedJobError,
     UsageError,
 )
+from .jobchecks import CHECKS_AT_ONCE, Settled, check_side_by_side, remember, settled_by
 from .joblog import JobLog, check_log_is_free, log_holds_jobs, read_job_log, write_job_log
+from .jobmemory import JobMemory
 from .jobrecord import JobRecord, utc_now
 from .journal import find_job as find_in_journal
 from .journal import find_replacement, record_job
@@ -84,8 +86,10 @@ class Client:
         self.session: PepsSession = make_session(
             EndpointAuth(self.endpoint, self.credentials, self.api_key),
             insecure_http=insecure_http, read_timeout=timeout, retries=retries,
-            backoff=backoff, pool_size=max(10, parallel + 2))
+            backoff=backoff, pool_size=max(10, parallel + 2, CHECKS_AT_ONCE + 2))
         self._services: dict[tuple[str, Protocol], Service] = {}
+        self._services_lock = threading.Lock()
+        self._hints: dict[str, str] = {}
 
     @property
     def service(self) -> Service:
@@ -130,11 +134,15 @@ class Client:
             return accepted
 
     def check(self, log: Union[JobLog, PathLike]) -> list[JobState]:
-        """Where every active job of the log stands, without downloading anything."""
-        job_log = log if isinstance(log, JobLog) else open_log(log)
-        return [self.check_job(job) for job in job_log.active_jobs]
+        """Where every active job of the log stands, without downloading anything.
 
-    def check_job(self, job: JobRecord) -> JobState:
+        Jobs are checked side by side, at most CHECKS_AT_ONCE at a time; the states
+        come back in the log's order.
+        """
+        job_log = log if isinstance(log, JobLog) else open_log(log)
+        return self._check_jobs(job_log.active_jobs, JobMemory.load(job_log.path), None)
+
+    def check_job(self, job: JobRecord, hint: Optional[str] = None) -> JobState:
         """Where one job stands; a job that cannot be checked comes back as failed.
 
         A server that cannot be reached or answers nonsense for one job fails that
@@ -143,15 +151,22 @@ class Client:
         if job.cancelled:
             return JobState.cancelled(job)
         try:
-            return self._service_for(job).check(job)
+            return self._service_for(job).check(job, hint)
         except (ServiceError, NetworkError) as exc:
             log.error("job %s: %s", job.job_id, exc)
             return JobState(job, JobPhase.FAILED, UNREACHABLE, message=str(exc))
 
-    def status(self, log_path: PathLike, write_dir: PathLike = ".") -> SeriesReport:
-        """The series report of a log as it stands, with what is already on disk."""
-        states = self.check(log_path)
+    def status(self, log_path: PathLike, write_dir: PathLike = ".", *,
+               refresh: bool = False) -> SeriesReport:
+        """The series report of a log as it stands, with what is already on disk.
+
+        A job remembered as finished with every product on disk is not asked
+        again, unless `refresh`.
+        """
+        job_log = open_log(log_path)
         downloader = Downloader(self.session, Path(write_dir))
+        settled = None if refresh else settled_by(downloader)
+        states = self._check_jobs(job_log.active_jobs, JobMemory.load(job_log.path), settled)
         return SeriesReport([build_series(state, _on_disk(downloader, state))
                              for state in states])
 
@@ -160,27 +175,38 @@ class Client:
                  cancel: Optional[threading.Event] = None, extract: bool = False,
                  keep_zip: bool = False,
                  on_state: Optional[Callable[[JobState], None]] = None,
-                 split_policy: Optional[SplitPolicy] = None) -> SeriesReport:
+                 split_policy: Optional[SplitPolicy] = None,
+                 refresh: bool = False) -> SeriesReport:
         """Check every job of the log and download the finished products into `write_dir`.
 
         `split_policy` tunes when a free connection takes a slow product's tail;
-        the default suits products of hundreds of MiB.
+        the default suits products of hundreds of MiB. A job remembered as finished
+        with every product on disk costs no request, unless `refresh`.
         """
         path = Path(log_path)
         with hold_lock(path):
-            states = self.check(open_log(path))
+            job_log, memory = open_log(path), JobMemory.load(path)
+            downloader = Downloader(self.session, Path(write_dir), parallel=parallel,
+                                    on_progress=on_progress, cancel=cancel,
+                                    extract=extract, keep_zip=keep_zip,
+                                    split_policy=split_policy or DEFAULT_SPLIT_POLICY)
+            settled = None if refresh else settled_by(downloader)
+            states = self._check_jobs(job_log.active_jobs, memory, settled)
             for state in states:
                 (on_state or _ignore)(state)
             if all(state.server_state == UNREACHABLE for state in states):
                 return SeriesReport([build_series(state, []) for state in states])
-            folder = _write_dir(write_dir)
-            downloader = Downloader(self.session, folder, parallel=parallel,
-                                    on_progress=on_progress, cancel=cancel,
-                                    extract=extract, keep_zip=keep_zip,
-                                    split_policy=split_policy or DEFAULT_SPLIT_POLICY)
+            _write_dir(write_dir)
             urls = [url for state in states for url in product_urls_to_fetch(state)]
             results = downloader.fetch_all(_unique(urls))
-            return SeriesReport([build_series(state, results) for state in states])
+            report = SeriesReport([build_series(state, results) for state in states])
+            return replace(report, problems=downloader.problems + remember(memory, report))
+
+    def _check_jobs(self, jobs: list[JobRecord], memory: JobMemory,
+                    settled: Optional[Settled]) -> list[JobState]:
+        states = check_side_by_side(self.check_job, jobs, memory, settled, self._hints)
+        self._hints.update((state.job.job_id, state.hint) for state in states if state.hint)
+        return states
 
     def wait(self, log_path: PathLike, *, poll_interval: float,
              on_state: Optional[Callable[[JobState], None]] = None,
@@ -288,9 +314,10 @@ class Client:
 
     def _service_at(self, endpoint: str, protocol: Protocol) -> Service:
         key = (endpoint, protocol)
-        if key not in self._services:
-            self._services[key] = open_service(self.session, endpoint, protocol)
-        return self._services[key]
+        with self._services_lock:
+            if key not in self._services:
+                self._services[key] = open_service(self.session, endpoint, protocol)
+            return self._services[key]
 
 
 def _account(credentials: Optional[Credentials], auth_file: Optional[str], endpoint: str,

@@ -45,3 +45,41 @@ def _acquire(fd: int, path: Path, log_path: Union[str, Path], wait: bool) -> Non
     except OSError:
         raise BusyError(f"another full-maja run is working on {log_path} "
                         f"(it holds {path}); try again when it has finished") from None
+
+
+@contextmanager
+def hold_file_lock(path: Union[str, Path]) -> Iterator[None]:
+    """Hold the lock file `path` itself, or raise BusyError at once; it is removed on release.
+
+    A lock file removed by its holder may have been opened by another run in the
+    meantime: a lock is only held when the file locked is still the one at `path`.
+    """
+    target = Path(path)
+    fd = _locked_file(target)
+    try:
+        yield
+    finally:
+        try:
+            os.unlink(str(target))
+        except OSError:
+            pass
+        os.close(fd)
+
+
+def _locked_file(target: Path) -> int:
+    fd = os.open(str(target), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        _acquire(fd, target, target, wait=False)
+        if os.fstat(fd).st_ino != _inode(target):
+            raise BusyError(f"{target} was released while this run took it")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _inode(path: Path) -> int:
+    try:
+        return os.stat(str(path)).st_ino
+    except FileNotFoundError:
+        return -1

@@ -1,6 +1,7 @@
 """Product names: which file a URL may become, its acquisition date, whether it is cloudy."""
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from datetime import date
@@ -38,9 +39,16 @@ def product_name_from_url(url: str) -> str:
     return name
 
 
-def target_path(write_dir: Path, name: str) -> Path:
-    """Where product `name` lands, checked to stay inside `write_dir`."""
-    base = write_dir.resolve()
+def target_path(write_dir: Path, name: str, base: Optional[Path] = None) -> Path:
+    """Where product `name` lands, checked to stay inside `write_dir` (`base`: it, resolved).
+
+    A plain name that is not a symbolic link needs no resolving, which costs a
+    system call per folder of the path.
+    """
+    base = base or write_dir.resolve()
+    if name not in ("", ".", "..") and not any(c in name for c in ("/", os.sep, "\0")) \
+            and not os.path.islink(base / name):
+        return base / name
     path = (base / name).resolve()
     if path.parent != base:
         raise ProductError(f"refused the product {name!r}: it would land outside {write_dir}",

@@ -112,6 +112,7 @@ class SeriesReport:
     """The state of every job of a log and of every product of the finished ones."""
 
     jobs: list[JobSeries]
+    problems: list[str] = field(default_factory=list)
 
     @property
     def waiting(self) -> list[JobSeries]:

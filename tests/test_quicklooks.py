@@ -90,7 +90,9 @@ def test_an_extracted_product_gives_its_quicklook_and_links_its_folder(tmp_path:
     stem = product_stem(name)
     (out / stem / stem).mkdir(parents=True)
     (out / stem / stem / f"{stem}_QKL_ALL.jpg").write_bytes(JPEG)
-    VerifiedRecord(out).remember_extracted(name, stem)
+    record = VerifiedRecord(out)
+    record.remember_extracted(name, stem)
+    record.flush()
     assert Previews(out).of(name) == Preview(f"{QUICKLOOK_DIR}/{stem}.jpg", None, f"{stem}/")
     assert (out / QUICKLOOK_DIR / f"{stem}.jpg").read_bytes() == JPEG
 

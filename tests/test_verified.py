@@ -13,6 +13,8 @@ def test_two_runs_sharing_a_folder_keep_each_others_entries(tmp_path: Path):
     first, second = VerifiedRecord(tmp_path), VerifiedRecord(tmp_path)
     first.remember("a.zip", tmp_path / "a.zip")
     second.remember("b.zip", tmp_path / "b.zip")
+    first.flush()
+    second.flush()
     products = json.loads((tmp_path / RECORD_NAME).read_text())["products"]
     assert sorted(products) == ["a.zip", "b.zip"]
     assert VerifiedRecord(tmp_path).is_current("a.zip", tmp_path / "a.zip")
@@ -23,6 +25,7 @@ def test_a_changed_file_is_no_longer_current(tmp_path: Path):
     path.write_bytes(b"a")
     record = VerifiedRecord(tmp_path)
     record.remember("a.zip", path)
+    record.flush()
     path.write_bytes(b"changed")
     assert not VerifiedRecord(tmp_path).is_current("a.zip", path)
     path.unlink()

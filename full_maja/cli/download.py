@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import threading
 from dataclasses import dataclass
@@ -68,6 +69,9 @@ def download_parser(prog: str) -> argparse.ArgumentParser:
                         help=f"do not write {PAGE_NAME}, the series at a glance, in the "
                              "write folder")
     add_job_options(parser)
+    parser.add_argument("--refresh", action="store_true",
+                        help="ask the server about every job again, even those remembered "
+                             "as finished with every product on disk")
     add_common_options(parser)
     return parser
 
@@ -126,6 +130,7 @@ class DownloadSettings(CommonSettings):
     server_jobs: bool = False
     adopt: Optional[str] = None
     append: bool = False
+    refresh: bool = False
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> DownloadSettings:
@@ -139,7 +144,7 @@ class DownloadSettings(CommonSettings):
                    json=args.json, wait=args.wait, poll_interval=args.poll_interval,
                    resubmit=args.resubmit, extract=args.extract, keep_zip=args.keep_zip,
                    no_page=args.no_page, cancel=args.cancel, server_jobs=args.server_jobs,
-                   adopt=args.adopt, append=args.append)
+                   adopt=args.adopt, append=args.append, refresh=args.refresh)
 
 
 def follow(settings: DownloadSettings, console: Console) -> ExitCode:
@@ -158,7 +163,8 @@ def follow(settings: DownloadSettings, console: Console) -> ExitCode:
         if settings.resubmit:
             _resubmit(client, settings, console)
         if settings.status:
-            report = client.status(settings.log, settings.write_dir)
+            report = client.status(settings.log, settings.write_dir,
+                                   refresh=settings.refresh)
             return _print_status(report, settings, console)
         if settings.wait:
             client.wait(settings.log, poll_interval=settings.poll_interval,
@@ -205,26 +211,33 @@ def _download_series(client: Client, settings: DownloadSettings,
     try:
         report = client.download(settings.log, settings.write_dir,
                                  parallel=settings.parallel, on_progress=bars, cancel=cancel,
-                                 extract=settings.extract, keep_zip=settings.keep_zip)
+                                 extract=settings.extract, keep_zip=settings.keep_zip,
+                                 refresh=settings.refresh)
     finally:
         if bars is not None:
             bars.close()
     code = _print_report(report, settings, console)
-    if not settings.no_page:
-        _write_page(report, settings, console)
+    if not settings.no_page and not _write_page(report, settings, console):
+        return ExitCode.FAILED
     return code
 
 
-def _write_page(report: SeriesReport, settings: DownloadSettings, console: Console) -> None:
+def _write_page(report: SeriesReport, settings: DownloadSettings, console: Console) -> bool:
+    """Write the series page; False when the disk refused it (full), told in one line."""
     try:
         page = write_series_page(report, Path(settings.write_dir),
                                  title=Path(settings.log).name)
     except OSError as exc:
-        console.warning(f"could not write {PAGE_NAME} in {settings.write_dir}: "
-                        f"{exc.strerror or exc}")
-        return
+        message = (f"could not write {PAGE_NAME} in {settings.write_dir}: "
+                   f"{exc.strerror or exc}")
+        if exc.errno == errno.ENOSPC:
+            console.error(message)
+            return False
+        console.warning(message)
+        return True
     if page is not None and not settings.json:
         console.info(f"Series page: {page}")
+    return True
 
 
 def _print_report(report: SeriesReport, settings: DownloadSettings,
@@ -250,7 +263,7 @@ def _print_status(report: SeriesReport, settings: DownloadSettings,
 
 
 def _exit_for(report: SeriesReport) -> ExitCode:
-    if report.failed or report.failed_products:
+    if report.failed or report.failed_products or report.problems:
         return ExitCode.FAILED
     if not report.complete:
         return ExitCode.LATER

@@ -14,14 +14,16 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 from ..atomic import fsync_directory
-from ..errors import ProductError
+from ..errors import BusyError, ProductError
+from ..lock import hold_file_lock
 from ..products import product_name_from_url, target_path
 from ..session import PepsSession
 from ..states import ProductOutcome, Progress, ProgressCallback, ProgressKind
 from .extract import extract_product
-from .parts import PartFiles, file_size, remove_part_files
+from .parts import PartFiles, file_size, remove_part_files, scan_part_files
 from .policy import DEFAULT_SPLIT_POLICY, SplitPolicy
 from .responses import BadBody, describe_disk_error
+from .samenames import SameNames, announced_size
 from .transfer import ProductTransfer
 from .verified import VerifiedRecord
 from .zipcheck import CorruptZip, StreamingZipCheck, check_zip_file, zip_is_sound
@@ -29,6 +31,7 @@ from .zipcheck import CorruptZip, StreamingZipCheck, check_zip_file, zip_is_soun
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.2
+LOCK_SUFFIX = ".part.lock"
 
 
 @dataclass(frozen=True)
@@ -61,11 +64,50 @@ class Downloader:
         self.record = VerifiedRecord(write_dir)
         self._lock = threading.Lock()
         self._transfers: set[ProductTransfer] = set()
+        self._parts: Optional[dict[str, dict[int, Path]]] = None
+        self._held: set[str] = set()
+        self._base: Optional[Path] = None
+
+    @property
+    def problems(self) -> list[str]:
+        """What went wrong outside any one product (the record could not be written)."""
+        return list(self.record.problems)
+
+    def holds(self, url: str) -> bool:
+        """True when the product of `url` is on disk and verified (kept for this run)."""
+        try:
+            name = product_name_from_url(url)
+            present = self.is_present(name, self._target(name))
+        except ProductError:
+            return False
+        if present:
+            self._held.add(name)
+        return present
+
+    def _target(self, name: str) -> Path:
+        if self._base is None:
+            self._base = self.write_dir.resolve()
+        return target_path(self.write_dir, name, self._base)
 
     def fetch_all(self, urls: Iterable[str]) -> list[ProductResult]:
-        """Fetch every URL, in parallel; one failure never stops the others."""
-        urls = list(urls)
-        if self.parallel == 1:
+        """Fetch every URL, in parallel; one failure never stops the others.
+
+        A product name given by several URLs is fetched once (see `samenames`);
+        products already verified on disk are answered without the scheduler.
+        """
+        self._parts = scan_part_files(self.write_dir)
+        try:
+            names = SameNames(list(urls))
+            settled = {url: self._settled(url, name) for url, name in names.first_urls()}
+            waiting = [url for url, result in settled.items() if result is None]
+            fetched = dict(zip(waiting, self._fetch_many(waiting)))
+            done = {url: result or fetched[url] for url, result in settled.items()}
+            return names.results(done, self._conflict)
+        finally:
+            self.record.flush()
+
+    def _fetch_many(self, urls: list[str]) -> list[ProductResult]:
+        if self.parallel == 1 or not urls:
             return [self.fetch(url) for url in urls]
         pool = ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="full-maja")
         try:
@@ -77,15 +119,51 @@ class Downloader:
         pool.shutdown(wait=True)
         return results
 
+    def _settled(self, url: str, name: Optional[str]) -> Optional[ProductResult]:
+        """The result of a product that needs no work (on disk, nothing to tidy); else None."""
+        try:
+            final = self._target(name) if name is not None else None
+        except ProductError:
+            final = None
+        if name is None or final is None:
+            return None
+        if final.name in (self._parts or {}) \
+                or not (name in self._held or self.is_present(name, final)) \
+                or self._extraction_pending(name, final):
+            return None
+        return self._finished(url, name, ProductOutcome.PRESENT, file_size(final))
+
+    def _extraction_pending(self, name: str, final: Path) -> bool:
+        if not self.extract or not final.exists():
+            return False
+        return not self.keep_zip or not self._extracted_entries(name)
+
+    def _conflict(self, first: ProductResult, url: str) -> Optional[str]:
+        """Why `url` does not give the bytes `first` downloaded, when their sizes tell."""
+        if first.outcome != ProductOutcome.DOWNLOADED or first.size is None:
+            return None
+        size = announced_size(self.session, url)
+        if size is None or size == first.size:
+            return None
+        return (f"{first.name}: conflict: two jobs give different products of this name "
+                f"({first.size} bytes kept, {size} bytes at {url}); the one on disk is "
+                "the first job's")
+
     def _fetch_with(self, pool: ThreadPoolExecutor, urls: list[str]) -> list[ProductResult]:
-        """Keep every connection busy: products first, then tails of the slowest ones."""
-        waiting = deque(urls)
-        products: list[Future] = []
+        """Keep every connection busy: products first, then tails of the slowest ones.
+
+        A finished product's future is let go at once: a long series keeps its results only.
+        """
+        waiting = deque(enumerate(urls))
+        results: list[Optional[ProductResult]] = [None] * len(urls)
+        products: dict[Future, int] = {}
         running: set[Future] = set()
         while waiting or running:
             while waiting and len(running) < self.parallel:
-                products.append(pool.submit(self.fetch, waiting.popleft()))
-                running.add(products[-1])
+                index, url = waiting.popleft()
+                future = pool.submit(self.fetch, url)
+                products[future] = index
+                running.add(future)
             if not waiting and len(running) < self.parallel:
                 helper = self._work_for_free_connection()
                 if helper is not None:
@@ -93,8 +171,10 @@ class Downloader:
             done, pending = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
             running = set(pending)
             for future in done:
-                future.result()
-        return [future.result() for future in products]
+                result = future.result()
+                if future in products:
+                    results[products.pop(future)] = result
+        return [result for result in results if result is not None]
 
     def _work_for_free_connection(self) -> Optional[Callable[[], None]]:
         """A stretch of the product that gains most from another connection, if any does."""
@@ -110,26 +190,56 @@ class Downloader:
         return None if segment is None else partial(transfer.fetch_side, segment)
 
     def fetch(self, url: str) -> ProductResult:
-        """Make sure one product is complete and verified in the write folder."""
+        """Make sure one product is complete and verified in the write folder.
+
+        The product's lock file is held meanwhile: a product another run is writing
+        is left to it this run (READY).
+        """
         try:
             name = product_name_from_url(url)
-            final = target_path(self.write_dir, name)
+            final = self._target(name)
         except ProductError as exc:
             log.error("%s", exc)
             return ProductResult(url, exc.product or url, ProductOutcome.FAILED, message=str(exc))
         try:
+            with hold_file_lock(final.with_name(final.name + LOCK_SUFFIX)):
+                return self._fetch_held(url, name, final)
+        except BusyError:
+            message = "another full-maja run is writing it; left to that run"
+            log.warning("%s: %s", name, message)
+            return ProductResult(url, name, ProductOutcome.READY, message=message)
+        except OSError as exc:
+            return self._failed(url, ProductError(describe_disk_error(name, exc, removed=False),
+                                                  product=name))
+
+    def _fetch_held(self, url: str, name: str, final: Path) -> ProductResult:
+        try:
             if self.is_present(name, final):
-                remove_part_files(final)
+                remove_part_files(final, self._sides(final))
                 self._extract_if_asked(name, final)
                 return self._finished(url, name, ProductOutcome.PRESENT, file_size(final))
             size = self._download(url, name, final)
             self._extract_if_asked(name, final)
         except ProductError as exc:
-            log.error("%s", exc)
-            self.on_progress(Progress(ProgressKind.FINISH, name, outcome=ProductOutcome.FAILED))
-            return ProductResult(url, name, ProductOutcome.FAILED, message=str(exc),
-                                 status=exc.status)
+            return self._failed(url, exc)
         return self._finished(url, name, ProductOutcome.DOWNLOADED, size)
+
+    def _failed(self, url: str, exc: ProductError) -> ProductResult:
+        name = exc.product or url
+        log.error("%s", exc)
+        self.on_progress(Progress(ProgressKind.FINISH, name, outcome=ProductOutcome.FAILED))
+        return ProductResult(url, name, ProductOutcome.FAILED, message=str(exc),
+                             status=exc.status)
+
+    def _sides(self, final: Path) -> Optional[dict[int, Path]]:
+        """The tail part files of a product, from this run's listing; None: list them again.
+
+        A product that had part files when the run began may be resumed: its folder
+        is listed again then, in case another run has changed them since.
+        """
+        if self._parts is None or final.name in self._parts:
+            return None
+        return {}
 
     def _finished(self, url: str, name: str, outcome: ProductOutcome,
                   size: Optional[int]) -> ProductResult:
@@ -172,7 +282,7 @@ class Downloader:
 
     def _download(self, url: str, name: str, final: Path) -> int:
         for attempt in (1, 2):
-            parts = PartFiles(final)
+            parts = PartFiles(final, self._sides(final))
             transfer = ProductTransfer(self.session, url, name, parts, cancel=self.cancel,
                                        on_progress=self.on_progress, policy=self.split_policy)
             with self._lock:

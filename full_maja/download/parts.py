@@ -20,6 +20,7 @@ from ..errors import Cancelled
 PART_SUFFIX = ".part"
 CHUNK = 1024 * 1024
 MAX_FILE_NAME = 255
+_TAIL = re.compile(r"(.+)\.([1-9][0-9]*)")
 
 
 @dataclass(eq=False)
@@ -65,10 +66,11 @@ class Segment:
 class PartFiles:
     """The part files of one product, in product order; the main part comes first."""
 
-    def __init__(self, final: Path) -> None:
+    def __init__(self, final: Path, sides: Optional[dict[int, Path]] = None) -> None:
+        """`sides`: the tail files, when known from a listing of the folder."""
         self.final = final
         self.main = final.with_name(final.name + PART_SUFFIX)
-        self.segments = self._discover()
+        self.segments = self._discover(_side_files(final) if sides is None else sides)
 
     @property
     def head(self) -> Segment:
@@ -167,9 +169,9 @@ class PartFiles:
         self.segments.remove(segment)
         _remove(segment.path)
 
-    def _discover(self) -> list[Segment]:
+    def _discover(self, sides: dict[int, Path]) -> list[Segment]:
         segments = [Segment(0, self.main, have=file_size(self.main) or 0)]
-        for start, path in sorted(_side_files(self.final).items()):
+        for start, path in sorted(sides.items()):
             segments.append(Segment(start, path, have=file_size(path) or 0))
         for segment, following in zip(segments, segments[1:]):
             segment.end = following.start
@@ -178,10 +180,28 @@ class PartFiles:
         return segments
 
 
-def remove_part_files(final: Path) -> None:
-    """Delete every part file of the product that lands at `final`."""
-    for path in [final.with_name(final.name + PART_SUFFIX), *_side_files(final).values()]:
+def remove_part_files(final: Path, sides: Optional[dict[int, Path]] = None) -> None:
+    """Delete every part file of the product at `final` (`sides`: its tails, if known)."""
+    tails = _side_files(final) if sides is None else sides
+    for path in [final.with_name(final.name + PART_SUFFIX), *tails.values()]:
         _remove(path)
+
+
+def scan_part_files(folder: Path) -> dict[str, dict[int, Path]]:
+    """Every part file in `folder` in one listing: by product file name, then by start (0: main)."""
+    found: dict[str, dict[int, Path]] = {}
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return found
+    for name in names:
+        if not name.endswith(PART_SUFFIX):
+            continue
+        stem = name[:-len(PART_SUFFIX)]
+        match = _TAIL.fullmatch(stem)
+        product, start = (match.group(1), int(match.group(2))) if match else (stem, 0)
+        found.setdefault(product, {})[start] = folder / name
+    return found
 
 
 def _side_files(final: Path) -> dict[int, Path]:

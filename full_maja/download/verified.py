@@ -2,22 +2,30 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
+import time
 from pathlib import Path
 from typing import Optional
 
 from ..atomic import atomic_write
+from ..errors import JobLogError
 from ..lock import hold_lock
 
 RECORD_NAME = ".full-maja-verified.json"
 RECORD_FORMAT = "full-maja verified products"
+SAVE_EVERY = 500
+SAVE_SECONDS = 5.0
+log = logging.getLogger(__name__)
 
 
 class VerifiedRecord:
     """Name, size and modification time of each product verified in one folder.
 
     Several runs (two logs, one write folder) may share the record: each save
-    merges this run's entries into the record on disk, under an OS lock.
+    merges this run's entries into the record on disk, under an OS lock. Saves
+    are batched (every SAVE_EVERY products or SAVE_SECONDS, and `flush`): a
+    product verified but not saved yet is only verified again by the next run.
     """
 
     def __init__(self, write_dir: Path) -> None:
@@ -25,6 +33,9 @@ class VerifiedRecord:
         self._lock = threading.Lock()
         self._entries = self._load()
         self._changes: dict[str, dict] = {}
+        self._pending = 0
+        self._saved_at = time.monotonic()
+        self.problems: list[str] = []
 
     def _load(self) -> dict[str, dict]:
         try:
@@ -52,22 +63,51 @@ class VerifiedRecord:
         return self._entries.get(name)
 
     def remember(self, name: str, path: Path, **extra: object) -> None:
-        """Record `path` as verified and save the record at once."""
+        """Record `path` as verified; saved with the next batch."""
         stat = path.stat()
-        self._save(name, {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, **extra})
+        self._stage(name, {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, **extra})
 
     def remember_extracted(self, name: str, folders: list[str]) -> None:
         """Record that `name` was extracted to `folders` and its zip removed."""
-        self._save(name, {"extracted": folders})
+        self._stage(name, {"extracted": folders})
 
-    def _save(self, name: str, entry: dict) -> None:
+    def flush(self) -> None:
+        """Save what is not saved yet."""
+        with self._lock:
+            if self._pending:
+                self._save()
+
+    def _stage(self, name: str, entry: dict) -> None:
         with self._lock:
             self._changes[name] = entry
             self._entries[name] = entry
-            if not self.path.parent.is_dir():
-                return
+            self._pending += 1
+            if self._pending >= SAVE_EVERY or \
+                    time.monotonic() - self._saved_at >= SAVE_SECONDS:
+                self._save()
+
+    def _save(self) -> None:
+        """Merge this run's entries into the record on disk; a failure is kept as a problem."""
+        if not self.path.parent.is_dir():
+            return
+        try:
             with hold_lock(self.path, wait=True):
                 merged = {**self._load(), **self._changes}
                 document = {"format": RECORD_FORMAT, "products": merged}
                 atomic_write(self.path, json.dumps(document, indent=1, sort_keys=True) + "\n")
-            self._entries = {**merged, **self._entries}
+        except (OSError, JobLogError) as exc:
+            self._failed(exc)
+            return
+        self._entries = {**merged, **self._entries}
+        self._pending = 0
+        self._saved_at = time.monotonic()
+
+    def _failed(self, exc: Exception) -> None:
+        self._saved_at = time.monotonic()
+        if self.problems:
+            return
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        self.problems.append(f"cannot write the record of verified products {self.path} "
+                             f"({reason}); the products are on disk and will be verified "
+                             "again by the next run")
+        log.error("%s", self.problems[0])

@@ -15,8 +15,9 @@ from .markup import counts_text, escape, mark_counts, plural
 STYLESHEET = "series.css"
 
 
-def document(title: str, report: SeriesReport, sections: list[str], moment: datetime) -> str:
-    """The whole page, its job sections given, written at `moment`."""
+def document(title: str, report: SeriesReport, sections: list[str], moment: datetime,
+             stamp: str = "") -> str:
+    """The whole page, its job sections given, written at `moment`; `stamp`: a head line."""
     return "\n".join([
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -24,6 +25,7 @@ def document(title: str, report: SeriesReport, sections: list[str], moment: date
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta name="generator" content="full-maja">',
+        *([stamp] if stamp else []),
         f"<title>{escape(title)}</title>",
         f"<style>{stylesheet()}</style>",
         "</head>",

@@ -1,13 +1,12 @@
 """Writing `series.html` into the write folder: atomically, and only when it says something new.
 
-A page that would differ from the one on disk only by its time is not rewritten, so a
-cron rerun that finds nothing new leaves it alone. The quick-looks of the products on
-disk are copied beside it. An OSError (disk full, folder not writable) propagates: the
-caller decides whether a page that cannot be written matters.
+A page whose inputs (the fingerprint kept in it, `inputs`) did not change is neither
+rebuilt nor rewritten, so a cron rerun that finds nothing new leaves it alone. The
+quick-looks of the products on disk are copied beside it. An OSError (disk full, folder
+not writable) propagates: the caller decides whether a page that cannot be written matters.
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
@@ -16,10 +15,10 @@ from ..atomic import atomic_write
 from ..quicklooks import Previews
 from ..series import SeriesReport
 from .document import document
+from .inputs import page_inputs, stamp_line, stamp_of
 from .job import job_section
 
 PAGE_NAME = "series.html"
-_WRITTEN = re.compile(r'<time id="written"[^>]*>[^<]*</time>')
 
 
 def write_series_page(report: SeriesReport, write_dir: Path, *, title: str,
@@ -29,22 +28,16 @@ def write_series_page(report: SeriesReport, write_dir: Path, *, title: str,
     if not report.jobs or not folder.is_dir():
         return None
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    target = folder / PAGE_NAME
+    inputs = page_inputs(report, folder, title, moment)
+    if stamp_of(target) == inputs:
+        return target
     previews = Previews(folder)
     sections = [job_section(index, series, previews, moment)
                 for index, series in enumerate(report.jobs, 1)]
-    page = document(title, report, sections, moment)
-    target = folder / PAGE_NAME
-    if not _same_page(target, page):
-        atomic_write(target, page)
+    inputs = page_inputs(report, folder, title, moment)
+    page = document(title, report, sections, moment, stamp_line(inputs))
+    del sections
+    atomic_write(target, page)
     return target
 
-
-def _same_page(target: Path, page: str) -> bool:
-    """True when `target` already says what `page` says, but for the time it was written."""
-    try:
-        if target.stat().st_size > 4 * len(page.encode("utf-8")):
-            return False
-        old = target.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    return _WRITTEN.sub("", old) == _WRITTEN.sub("", page)

@@ -35,6 +35,8 @@ class JobState:
     progress: Optional[str] = None
     message: str = ""
     notes: list[str] = field(default_factory=list)
+    hint: Optional[str] = None
+    """Where the service may look first next time (opaque above the seam; None: nowhere)."""
 
     @property
     def ended(self) -> bool:
@@ -82,8 +84,11 @@ class Service(ABC):
         """Submit one job; the request is never sent twice once it may have arrived."""
 
     @abstractmethod
-    def check(self, job: JobRecord) -> JobState:
-        """Where a job stands, with its report once the server has one."""
+    def check(self, job: JobRecord, hint: Optional[str] = None) -> JobState:
+        """Where a job stands, with its report once the server has one.
+
+        `hint` is the `JobState.hint` of an earlier check of this job, if kept.
+        """
 
     @abstractmethod
     def results(self, job: JobRecord) -> JobReport:

@@ -86,8 +86,8 @@ class OgcApiService(Service):
         return new_record(request, _job_id(document, job_url), job_url, self.endpoint,
                           self.protocol)
 
-    def check(self, job: JobRecord) -> JobState:
-        """Read the job's statusInfo; once successful, its results."""
+    def check(self, job: JobRecord, hint: Optional[str] = None) -> JobState:
+        """Read the job's statusInfo; once successful, its results (no hint is used)."""
         info = self.status_info(job)
         phase = _PHASES[info.status]
         progress = f"{info.progress}%" if info.progress is not None else None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Optional
 
 from ..errors import (
     AuthenticationError,
@@ -78,8 +79,17 @@ class WpsService(Service):
         return new_record(request, job_id_from_status_location(status.status_location),
                           status.status_location, self.endpoint)
 
-    def check(self, job: JobRecord) -> JobState:
-        """Fetch the status document, refresh the report and read it."""
+    def check(self, job: JobRecord, hint: Optional[str] = None) -> JobState:
+        """Fetch the status document, refresh the report and read it.
+
+        A hint is the report's URL, given by an earlier status document: the
+        refresh and the report are then asked at once, and the status document
+        only if that report cannot be read.
+        """
+        if hint:
+            state = self._check_at(job, hint)
+            if state is not None:
+                return state
         status = self._status(job)
         if status.state == FAILED:
             return JobState(job, JobPhase.FAILED, PROCESS_FAILED, message=status.message)
@@ -88,10 +98,25 @@ class WpsService(Service):
             progress = f"{status.percent}%" if status.percent is not None else None
             return JobState(job, phase, status.state, progress=progress,
                             message=status.message)
+        return self._refreshed_state(job, status.report_url)
+
+    def _check_at(self, job: JobRecord, report_url: str) -> Optional[JobState]:
+        """The state read from a remembered report URL; None when it cannot be read."""
+        try:
+            return self._refreshed_state(job, report_url)
+        except AuthenticationError:
+            raise
+        except (ServiceError, NetworkError) as exc:
+            log.info("job %s: the remembered report could not be read (%s); "
+                     "asking its status document", job.job_id, exc)
+            return None
+
+    def _refreshed_state(self, job: JobRecord, report_url: str) -> JobState:
         notes = self._refresh(job)
-        report = self._report(job, status.report_url)
+        report = self._report(job, report_url)
         return JobState(job, _phase(report.state), report.state, report=report,
-                        progress=report.progress, message=report.message, notes=notes)
+                        progress=report.progress, message=report.message, notes=notes,
+                        hint=report_url)
 
     def results(self, job: JobRecord) -> JobReport:
         """The job's report as it stands (the job must be registered)."""

@@ -1,0 +1,75 @@
+"""The fingerprint of everything a page shows, so that a page whose inputs did not change
+is neither rebuilt nor are its quick-looks read again from the zips.
+
+The inputs are the title, each job's state and dates (the mark of each date, as the
+page shows it), the estimate of a job still waiting (it moves with time), and for each
+product on disk its zip's size and time, or its extracted folder's time.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Optional
+
+from ..estimate import estimate_text
+from ..products import product_stem
+from ..quicklooks import QUICKLOOK_DIR
+from ..series import JobSeries, SeriesEntry, SeriesReport
+from ..states import DateMark
+
+INPUTS_VERSION = 1
+HEAD_BYTES = 4096
+_STAMP = re.compile(r'<meta name="full-maja-inputs" content="([0-9a-f]{64})">')
+
+
+def page_inputs(report: SeriesReport, folder: Path, title: str, moment: datetime) -> str:
+    """The fingerprint (SHA-256, hex) of what the page of `report` would show."""
+    data = {"version": INPUTS_VERSION, "title": title,
+            "quicklooks": (folder / QUICKLOOK_DIR).is_dir(),
+            "jobs": [_job_inputs(series, folder, moment) for series in report.jobs]}
+    text = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def stamp_line(inputs: str) -> str:
+    """The page's `<meta>` that keeps its fingerprint."""
+    return f'<meta name="full-maja-inputs" content="{inputs}">'
+
+
+def stamp_of(page: Path) -> Optional[str]:
+    """The fingerprint kept in the page on disk, if any."""
+    try:
+        with open(page, "rb") as handle:
+            head = handle.read(HEAD_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return None
+    match = _STAMP.search(head)
+    return match.group(1) if match else None
+
+
+def _job_inputs(series: JobSeries, folder: Path, moment: datetime) -> dict[str, Any]:
+    state = series.state
+    return {"job": series.as_json() | {"products": None, "missing": None},
+            "notes": state.notes,
+            "estimate": None if state.ended else estimate_text(state, moment),
+            "dates": [_entry_inputs(entry, folder) for entry in series.entries]}
+
+
+def _entry_inputs(entry: SeriesEntry, folder: Path) -> list[Any]:
+    mark = entry.outcome.mark
+    disk = _disk(folder, entry.name) if mark == DateMark.ON_DISK else None
+    message = entry.message if mark == DateMark.FAILED else ""
+    return [entry.name, entry.date, str(mark), message, disk]
+
+
+def _disk(folder: Path, name: str) -> Optional[list[int]]:
+    for path in (folder / name, folder / product_stem(name)):
+        try:
+            stat = path.stat()
+        except (OSError, ValueError):
+            continue
+        return [stat.st_size if path.is_file() else -1, stat.st_mtime_ns]
+    return None
