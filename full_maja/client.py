@@ -22,7 +22,14 @@ from .errors import (
     UsageError,
 )
 from .jobchecks import CHECKS_AT_ONCE, Settled, check_side_by_side, remember, settled_by
-from .joblog import JobLog, check_log_is_free, log_holds_jobs, read_job_log, write_job_log
+from .joblog import (
+    JobLog,
+    add_adopted_job,
+    check_log_is_free,
+    log_holds_jobs,
+    read_job_log,
+    write_job_log,
+)
 from .jobmemory import JobMemory
 from .jobrecord import JobRecord, utc_now
 from .journal import find_job as find_in_journal
@@ -60,6 +67,16 @@ def resolve_endpoint(url: Optional[str] = None,
 def open_log(path: PathLike) -> JobLog:
     """Read a job log (full-maja's, or the raw XML log of the original client)."""
     return read_job_log(Path(path))
+
+
+def adopt_from_journal(job_id: str, log_path: PathLike, *,
+                       append: bool = False) -> Optional[JobRecord]:
+    """Write a log for a job this machine submitted (the journal); None if it is not there.
+
+    It needs no account and sends nothing: the journal has all the log needs.
+    """
+    record = find_in_journal(job_id)
+    return None if record is None else add_adopted_job(record, Path(log_path), append)
 
 
 class Client:
@@ -283,14 +300,8 @@ class Client:
         """
         path = Path(log_path)
         check_log_is_free(path, append)
-        with hold_lock(path):
-            log = read_job_log(path) if log_holds_jobs(path) else JobLog(path)
-            if any(job.job_id == job_id for job in log.jobs):
-                raise JobLogError(f"--adopt: job {job_id} is already in {path}")
-            record = find_in_journal(job_id) or self.service.job_record(_checked_id(job_id))
-            record = replace(record, replaces=None, replaced_by=None)
-            write_job_log(log.with_job(record))
-            return record
+        return adopt_from_journal(job_id, path, append=append) or add_adopted_job(
+            self.service.job_record(_checked_id(job_id)), path, append)
 
     def _replacement(self, job: JobRecord) -> JobRecord:
         """The job replacing `job`: one already journalled, else a new submission."""

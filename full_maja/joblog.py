@@ -11,6 +11,7 @@ from .atomic import atomic_write
 from .capped import check_regular_file, read_user_file
 from .errors import FullMajaError, JobLogError
 from .jobrecord import JobRecord
+from .lock import hold_lock
 from .service.wps import job_id_from_status_location, parse_execute_response, parses_as_url
 from .states import Protocol
 from .validation import JobRequest
@@ -82,6 +83,19 @@ def check_log_is_free(path: Union[str, Path], append: bool) -> None:
     if log_holds_jobs(path) and not append:
         raise JobLogError(f"--log: {path} already holds a job; give another --log, "
                           "or --append to add the new job to it")
+
+
+def add_adopted_job(record: JobRecord, log_path: Union[str, Path], append: bool) -> JobRecord:
+    """Write a job found again (journal or server) into a log, never overwriting one."""
+    path = Path(log_path)
+    check_log_is_free(path, append)
+    with hold_lock(path):
+        log = read_job_log(path) if log_holds_jobs(path) else JobLog(path)
+        if any(job.job_id == record.job_id for job in log.jobs):
+            raise JobLogError(f"--adopt: job {record.job_id} is already in {path}")
+        adopted = replace(record, replaces=None, replaced_by=None)
+        write_job_log(log.with_job(adopted))
+    return adopted
 
 
 def default_log_name(request: JobRequest) -> str:

@@ -3,7 +3,7 @@
 Every accepted job is appended, as one JSON line, to
 `$XDG_STATE_HOME/full-maja/jobs.jsonl` (default `~/.local/state/full-maja/jobs.jsonl`)
 before the job log is written, so that a log that cannot be written still leaves
-the job somewhere: `adopt_job` writes a log for it later.
+the job somewhere: `--adopt` writes a log for it later.
 """
 from __future__ import annotations
 
@@ -11,20 +11,15 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Callable, Mapping, Optional, Union
+from typing import Callable, Mapping, Optional
 
 from .capped import check_regular_file
 from .errors import FullMajaError, JobLogError
 from .joblog import (
-    JobLog,
     job_from_json,
     job_to_json,
-    log_holds_jobs,
-    read_job_log,
-    write_job_log,
 )
 from .jobrecord import JobRecord
-from .lock import hold_lock
 
 log = logging.getLogger(__name__)
 
@@ -87,28 +82,6 @@ def _latest(wanted: Callable[[JobRecord], bool],
     except OSError as exc:
         raise JobLogError(f"cannot read the journal {target}: {exc.strerror}") from None
     return found
-
-
-def adopt_job(job_id: str, log_path: Union[str, Path],
-              path: Optional[Path] = None) -> JobRecord:
-    """Write (or add to) a job log the journalled job `job_id`, so it can be followed."""
-    record = find_job(job_id, path)
-    if record is None:
-        raise JobLogError(f"--adopt: job {job_id} is not in the journal "
-                          f"{path or journal_path()}; check the job id")
-    target = Path(log_path)
-    log_holds_jobs(target)  # refuses a device, FIFO or folder before taking its lock
-    with hold_lock(target):
-        job_log = read_job_log(target) if log_holds_jobs(target) else JobLog(target)
-        if all(job.job_id != job_id for job in job_log.jobs):
-            write_job_log(job_log.with_job(record))
-    return record
-
-
-def recovery_hint(job_id: str, log_path: Union[str, Path]) -> str:
-    """The line telling the user how to get a log for an accepted job whose log failed."""
-    return (f"job {job_id} was accepted but the log {log_path} could not be written; "
-            f"recover it with: full_maja_download.py --adopt {job_id} -l {log_path}")
 
 
 def _append(target: Path, line: bytes) -> None:

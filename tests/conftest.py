@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import subprocess
 import sys
 import threading
@@ -21,16 +22,18 @@ USER, PASSWORD = "demo@example.com", "s3cret-Pa55word"
 API_KEY = "key-0123456789"
 SCRIPTS = {"process": ROOT / "full_maja_process.py", "download": ROOT / "full_maja_download.py"}
 MAINS = {"process": process_main, "download": download_main}
-CLEARED_VARIABLES = ("PEPS_USER", "PEPS_PASSWORD", "PEPS_WPS_URL", "NETRC",
+CLEARED_VARIABLES = ("PEPS_USER", "PEPS_PASSWORD", "PEPS_WPS_URL", "NETRC", "FULL_MAJA_API_KEY",
                      "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY")
 
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A HOME of its own and no PEPS variables, so a developer's netrc never leaks in."""
+    """A HOME and a journal of its own and no PEPS variables: nothing of the developer's
+    (netrc, API key, journal of submissions) leaks in or is written to."""
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     for name in CLEARED_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "*")
@@ -116,6 +119,25 @@ def hostile() -> Iterator[Callable[[Callable], tuple[str, list]]]:
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+def special_file(folder: Path, kind: str) -> Path:
+    """A file option's nightmare: a FIFO (opening it hangs), a folder, or a character device.
+
+    The device is /dev/zero (reading it never ends); as root, a private node of it in
+    `folder`, so that code which replaced a file option by a regular file (the bugs
+    these tests guard against) cannot destroy the machine's own.
+    """
+    path = folder / kind
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    elif os.geteuid() != 0:
+        return Path("/dev/zero")  # a user cannot replace it
+    else:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 5))
+    return path
 
 
 @pytest.fixture

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import pytest
+from conftest import special_file
 
 from full_maja.credentials import resolve_credentials
 from full_maja.errors import CredentialsError
@@ -76,18 +76,6 @@ def test_a_netrc_that_is_not_utf8_is_a_credentials_error(isolated_env):
 
 @pytest.mark.parametrize("special", ["fifo", "folder", "device"])
 def test_an_auth_file_that_is_not_a_regular_file_is_refused_unread(tmp_path, special):
-    path = make_special(tmp_path, special)
+    path = special_file(tmp_path, special)
     with pytest.raises(CredentialsError, match="not a regular file"):
         resolve_credentials(str(path), ENDPOINT, {})
-
-
-def make_special(folder: Path, kind: str) -> Path:
-    """A FIFO, a folder, or /dev/zero (read until memory runs out if opened naively)."""
-    if kind == "device":
-        return Path("/dev/zero")
-    path = folder / kind
-    if kind == "fifo":
-        os.mkfifo(path)
-    else:
-        path.mkdir()
-    return path

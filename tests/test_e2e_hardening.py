@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
-import stat
 from pathlib import Path
 from typing import Callable
 
 import pytest
-from conftest import USER, assert_one_line_error, product_requests, submit
+from conftest import USER, assert_one_line_error, product_requests, special_file, submit
 
 EURO_PASSWORD = "zone-€uro pass"
 DOWNLOAD_TIMEOUT = 30
@@ -24,22 +22,6 @@ def finished(make_emulator, tmp_path_factory) -> Callable:
         settings.setdefault("products_dir", tmp_path_factory.mktemp("products"))
         return make_emulator(**settings)
     return start
-
-
-def special_file(tmp_path: Path, kind: str) -> Path:
-    """A FIFO (opening it naively hangs) or a device like /dev/zero (reading it never ends).
-
-    As root, the device is a private node of /dev/zero in the test folder: code that
-    replaced its log by a regular file (the bug tested) must not destroy the real one.
-    """
-    path = tmp_path / kind
-    if kind == "fifo":
-        os.mkfifo(path)
-        return path
-    if os.geteuid() != 0:
-        return Path("/dev/zero")  # a user cannot replace it
-    os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 5))
-    return path
 
 
 # -- 5. a password outside Latin-1 ---------------------------------------------------------------

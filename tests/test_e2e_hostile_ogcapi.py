@@ -17,9 +17,6 @@ KEY = "review-key-0123456789"
 PRODUCT = "SENTINEL2A_20190301-083751-427_L2A_T36TWQ_C_V2-2.zip"
 CORE = "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core"
 
-finding = pytest.mark.xfail(strict=True, reason="not fixed yet")
-
-
 @pytest.fixture(autouse=True)
 def own_journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "state"
@@ -136,7 +133,6 @@ def test_an_api_key_outside_latin1_is_refused_without_showing_it(cli, hostile, t
 
 # `--adopt ""` is not refused: it silently turns into a plain download run
 # (requests sent, series.html written).
-@finding
 def test_an_empty_adopt_job_id_is_refused_before_anything_is_sent(cli, hostile, tmp_path):
     api = _api(hostile, lambda handler, path: _send(handler, 404, {}))
     log = _two_job_log(tmp_path, api)
@@ -150,7 +146,6 @@ def test_an_empty_adopt_job_id_is_refused_before_anything_is_sent(cli, hostile, 
 # (`full_maja_download.py --adopt JOB_ID -l LOG`) fails when run as printed: --adopt
 # demands an account (for peps.cnes.fr) even though the journal answers without any
 # request, and the hint carries none of the account options used to submit.
-@finding
 def test_the_printed_recovery_command_adopts_a_journalled_job(cli, tmp_path):
     record = JobRecord(job_id="42", status_url="http://127.0.0.1:9/ogcapi/jobs/42",
                        endpoint="http://127.0.0.1:9/ogcapi", protocol="ogcapi",

@@ -8,12 +8,13 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shlex
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
-from conftest import PASSWORD, USER, assert_one_line_error
+from conftest import PASSWORD, USER, assert_one_line_error, special_file
 from conftest import submit as submit_wps
 
 from full_maja import joblog
@@ -332,11 +333,14 @@ def test_an_accepted_job_whose_log_cannot_be_written_is_journalled_and_adopted(
     assert lost.returncode == 2 and not Path("job.log").exists()
     [job_id] = list(emulator.jobs)
     assert f"job {job_id} was accepted" in lost.stderr
-    assert f"full_maja_download.py --adopt {job_id} -l job.log" in lost.stderr
+    printed = shlex.split(lost.stderr.split("recover the job with: ", 1)[1].splitlines()[0])
+    arguments = printed[next(i for i, word in enumerate(printed)
+                             if word.endswith("full_maja_download.py")) + 1:]
+    assert arguments == ["-a", str(auth_file), "--adopt", job_id, "-l", "job.log"]
     assert_one_line_error(lost, 2, "cannot write job.log", "No space left")
     journalled = find_job(job_id, state_home / "full-maja" / "jobs.jsonl")
     assert journalled is not None and journalled.tile == "36TWQ"
-    adopted = cli("download", "-a", auth_file, "--adopt", job_id, "-l", "job.log")
+    adopted = cli("download", *arguments)
     assert adopted.returncode == 0, adopted.stderr
     assert "-l job.log -w 36TWQ" in adopted.stdout
     result, _ = until_ended(cli, "-a", auth_file, "-l", "job.log", "-w", "36TWQ")
@@ -365,9 +369,10 @@ def test_a_resubmission_whose_log_cannot_be_written_is_not_sent_twice(
     assert result.returncode == 0 and zips()
 
 
-@pytest.mark.parametrize("path", ["/dev/zero", "."])
-def test_a_key_file_that_is_not_a_regular_file_is_refused(cli, server, path):
-    result = cli("process", "--api-key-file", path, *PERIOD, "--url", server.url,
+@pytest.mark.parametrize("kind", ["device", "fifo", "folder"])
+def test_a_key_file_that_is_not_a_regular_file_is_refused(cli, server, tmp_path, kind):
+    result = cli("process", "--api-key-file", special_file(tmp_path, kind), *PERIOD,
+                 "--url", server.url,
                  "-l", "job.log", timeout=10)
     assert_one_line_error(result, 2, "--api-key-file")
     assert server.requests == []

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import special_file
 
 from full_maja.errors import BusyError, JobLogError
 from full_maja.joblog import (
@@ -161,11 +162,7 @@ def test_the_lock_belongs_to_the_real_file(tmp_path: Path):
 
 @pytest.mark.parametrize("kind", ["fifo", "folder", "device"])
 def test_a_log_that_is_not_a_regular_file_is_refused_untouched(tmp_path: Path, kind):
-    path = Path("/dev/zero") if kind == "device" else tmp_path / kind
-    if kind == "fifo":
-        os.mkfifo(path)
-    elif kind == "folder":
-        path.mkdir()
+    path = special_file(tmp_path, kind)
     with pytest.raises(JobLogError, match="not a regular file"):
         read_job_log(path)
     with pytest.raises(JobLogError, match="not a regular file"):

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from full_maja.client import adopt_from_journal
 from full_maja.errors import JobLogError
 from full_maja.joblog import JobLog, read_job_log, write_job_log
 from full_maja.jobrecord import new_record
-from full_maja.journal import adopt_job, find_job, journal_path, record_job, recovery_hint
+from full_maja.journal import find_job, journal_path, record_job
 from full_maja.validation import JobRequest
 
 REQUEST = JobRequest("36TWQ", 64, date(2019, 3, 1), date(2019, 5, 1))
@@ -71,24 +72,21 @@ def test_a_disk_error_is_a_warning_never_an_exception(state_home, caplog):
     assert "job 7" in caplog.text and "journal" in caplog.text
 
 
-def test_a_journalled_job_is_adopted_into_a_log(state_home, tmp_path):
+def test_a_journalled_job_is_adopted_into_a_log_without_an_account(state_home, tmp_path):
     record_job(job(5))
     log = tmp_path / "recovered.log"
-    adopt_job("5", log)
-    adopt_job("5", log)
+    assert adopt_from_journal("5", log).job_id == "5"
     assert [entry.job_id for entry in read_job_log(log).jobs] == ["5"]
+    with pytest.raises(JobLogError, match="already holds a job"):
+        adopt_from_journal("5", log)
     other = tmp_path / "other.log"
     write_job_log(JobLog(other, [job(4)]))
-    adopt_job("5", other)
+    adopt_from_journal("5", other, append=True)
     assert [entry.job_id for entry in read_job_log(other).jobs] == ["4", "5"]
+    with pytest.raises(JobLogError, match="already in"):
+        adopt_from_journal("5", other, append=True)
 
 
-def test_an_unknown_job_cannot_be_adopted(state_home, tmp_path):
-    with pytest.raises(JobLogError, match="not in the journal"):
-        adopt_job("404", tmp_path / "x.log")
+def test_a_job_not_in_the_journal_is_left_to_the_server(state_home, tmp_path):
+    assert adopt_from_journal("404", tmp_path / "x.log") is None
     assert not (tmp_path / "x.log").exists()
-
-
-def test_the_recovery_hint_names_the_job_and_the_command():
-    hint = recovery_hint("42", "job.log")
-    assert "42" in hint and "--adopt 42 -l job.log" in hint and "\n" not in hint

@@ -6,10 +6,10 @@ import re
 import string
 import tempfile
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Optional
 
 import pytest
+from conftest import special_file
 from dateutil.relativedelta import relativedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -466,11 +466,7 @@ def test_a_period_begun_by_today_is_accepted(start, end, split) -> None:
 
 @pytest.mark.parametrize("kind", ["fifo", "folder", "device"])
 def test_a_tiles_file_that_is_not_a_regular_file_is_refused_unread(tmp_path, kind) -> None:
-    path = Path("/dev/zero") if kind == "device" else tmp_path / kind
-    if kind == "fifo":
-        os.mkfifo(path)
-    elif kind == "folder":
-        path.mkdir()
+    path = special_file(tmp_path, kind)
     with pytest.raises(ValidationError) as exc:
         read_tiles_file(str(path))
     assert_message(exc, "--tiles-file", "not a regular file")

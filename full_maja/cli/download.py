@@ -102,7 +102,8 @@ CONFLICTS = (
     ("--server-jobs", "--extract"),
     ("--adopt", "--cancel"), ("--adopt", "--server-jobs"), ("--adopt", "--status"),
     ("--adopt", "--wait"), ("--adopt", "--resubmit"), ("--adopt", "--extract"),
-    ("--adopt", "--json"),
+    ("--adopt", "--json"), ("--adopt", "--refresh"), ("--server-jobs", "--refresh"),
+    ("--cancel", "--refresh"),
 )
 NEEDS = (("--keep-zip", "--extract"), ("--append", "--adopt"))
 
@@ -136,6 +137,8 @@ class DownloadSettings(CommonSettings):
     def from_args(cls, args: argparse.Namespace) -> DownloadSettings:
         """The settings of parsed options; contradictions and a missing -l are refused."""
         check_conflicts(args, CONFLICTS, NEEDS)
+        if args.adopt is not None and not args.adopt.strip():
+            raise UsageError("--adopt: give the id of the job whose log was lost")
         if args.log is None and not args.server_jobs:
             raise UsageError("-l/--log: give the job log written by full_maja_process.py "
                              "(only --server-jobs works without one)")
@@ -151,7 +154,7 @@ def follow(settings: DownloadSettings, console: Console) -> ExitCode:
     """Check the jobs of the log (and resubmit, wait), then report or download the series."""
     if settings.server_jobs:
         return list_server_jobs(settings, console)
-    if settings.adopt:
+    if settings.adopt is not None:
         return adopt(settings, console)
     log = read_job_log(settings.log)
     endpoint = resolve_endpoint(settings.url or _recorded_endpoint(log.jobs))
@@ -188,7 +191,7 @@ def _resubmit(client: Client, settings: DownloadSettings, console: Console) -> N
     try:
         records = client.resubmit(settings.log)
     except UnrecordedJobError as exc:
-        report_unrecorded(console, exc)
+        report_unrecorded(console, exc, settings)
         raise
     for record in records:
         console.info(f"Resubmitted job {record.replaces} as job {record.job_id} "

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..client import Client, resolve_endpoint
+from ..client import Client, adopt_from_journal, resolve_endpoint
 from ..console import Console
 from ..service import ServerJob
 from .options import download_command, open_client
@@ -49,9 +49,11 @@ def list_server_jobs(settings: DownloadSettings, console: Console) -> ExitCode:
 def adopt(settings: DownloadSettings, console: Console) -> ExitCode:
     """Write a log for a job whose log was lost, then say how to follow it."""
     assert settings.adopt is not None
-    endpoint = resolve_endpoint(settings.url)
-    with open_client(settings, endpoint, timeout=settings.timeout) as client:
-        record = client.adopt(settings.adopt, settings.log, append=settings.append)
+    record = adopt_from_journal(settings.adopt, settings.log, append=settings.append)
+    if record is None:
+        with open_client(settings, resolve_endpoint(settings.url),
+                         timeout=settings.timeout) as client:
+            record = client.adopt(settings.adopt, settings.log, append=settings.append)
     console.result(f"Wrote job {record.job_id} ({record.describe()}) to the log "
                    f"{settings.log}.")
     console.info("To follow the job and download its products, run:")

@@ -114,11 +114,20 @@ def open_client(settings: CommonSettings, endpoint: str, **tuning: Any) -> Clien
 
 def download_command(settings: CommonSettings, log_path: Path, write_dir: str) -> str:
     """The download command that follows `log_path`, as the user should type it."""
+    return _download_words(settings, "-l", str(log_path), "-w", write_dir)
+
+
+def adopt_command(settings: CommonSettings, job_id: str, log_path: Path, append: bool) -> str:
+    """The download command that writes `log_path` for a journalled job, as the user types it."""
+    return _download_words(settings, "--adopt", job_id, "-l", str(log_path),
+                           *(["--append"] if append else []))
+
+
+def _download_words(settings: CommonSettings, *words: str) -> str:
     script = Path(sys.argv[0]).name
     program = ("full-maja-download" if script.startswith("full-maja")
                else f"python {Path(sys.argv[0]).with_name('full_maja_download.py')}")
-    words = [*shlex.split(program), *settings.account_words()]
-    return shlex.join([*words, "-l", str(log_path), "-w", write_dir])
+    return shlex.join([*shlex.split(program), *settings.account_words(), *words])
 
 
 def _positive(convert: Callable[[str], float], noun: str) -> Callable[[str], float]:

@@ -89,7 +89,7 @@ def submit(settings: ProcessSettings, console: Console) -> ExitCode:
         try:
             records = client.submit(requests, log_path, append=settings.append)
         except FullMajaError as exc:
-            _report_partial_submission(console, exc, log_path)
+            _report_partial_submission(console, exc, log_path, settings)
             raise
     for record in records:
         console.result(f"Submitted job {record.job_id} ({record.describe()}).")
@@ -133,9 +133,10 @@ def _print_dry_run(console: Console, endpoint: str, protocol: Optional[str],
     console.result(f"Would record {len(requests)} job(s) in {log_path}")
 
 
-def _report_partial_submission(console: Console, exc: FullMajaError, log_path: Path) -> None:
+def _report_partial_submission(console: Console, exc: FullMajaError, log_path: Path,
+                                settings: ProcessSettings) -> None:
     if isinstance(exc, UnrecordedJobError):
-        report_unrecorded(console, exc)
+        report_unrecorded(console, exc, settings)
     if exc.accepted:
         ids = ", ".join(f"{record.job_id} ({record.tile})" for record in exc.accepted)
         console.warning(f"accepted before the failure and recorded in {log_path}: {ids}")

@@ -6,11 +6,13 @@ from pathlib import Path
 from ..console import Console
 from ..errors import FullMajaError, UnrecordedJobError
 from ..joblog import log_holds_jobs
-from ..journal import journal_path, recovery_hint
+from ..journal import journal_path
+from .options import CommonSettings, adopt_command
 
 
-def report_unrecorded(console: Console, error: UnrecordedJobError) -> None:
-    """Print the accepted job's id and how to get it into a log (the journal holds it)."""
+def report_unrecorded(console: Console, error: UnrecordedJobError,
+                      settings: CommonSettings) -> None:
+    """Print the accepted job's id and the command that writes its log (the journal holds it)."""
     record = error.record
     if record.replaces:
         console.warning(f"job {record.replaces} was resubmitted as job {record.job_id}, but "
@@ -19,8 +21,10 @@ def report_unrecorded(console: Console, error: UnrecordedJobError) -> None:
                         "run --resubmit again, it records that job instead of submitting "
                         "once more")
         return
-    hint = recovery_hint(record.job_id, error.log_path)
-    console.warning(hint + (" --append" if _holds_jobs(error.log_path) else ""))
+    command = adopt_command(settings, record.job_id, Path(error.log_path),
+                            append=_holds_jobs(error.log_path))
+    console.warning(f"job {record.job_id} was accepted but the log {error.log_path} could "
+                    f"not be written; once it can be, recover the job with: {command}")
 
 
 def _holds_jobs(path: str) -> bool:
