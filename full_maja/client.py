@@ -313,9 +313,9 @@ class Client:
             return journalled
         request = job.request
         if request is None:
-            raise JobLogError(f"--log: job {job.job_id} has no recorded tile "
-                              "and period (a log of the original client); submit "
-                              "it again with full_maja_process.py")
+            raise JobLogError(f"--log: job {job.job_id} has no recorded tile and period "
+                              "(adopted from the server, or a log of the original client); "
+                              "submit it again with full_maja_process.py")
         record = self._service_for(job).submit(request)
         return replace(record, replaces=job.job_id)
 

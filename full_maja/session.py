@@ -187,7 +187,7 @@ def warn_if_clear_text(url: str) -> None:
     """Warn when the password will travel in clear to another machine."""
     parts = urlsplit(url)
     if parts.scheme == "http" and not is_local_host(parts.hostname):
-        log.warning("--insecure-http: the PEPS password travels in clear to %s; anyone on "
+        log.warning("--insecure-http: the account travels in clear to %s; anyone on "
                     "the way can read it", parts.hostname)
 
 

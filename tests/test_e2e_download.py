@@ -168,3 +168,16 @@ def test_a_refused_account_exits_3(cli, make_emulator, auth_file, tmp_path):
     (tmp_path / "wrong.txt").write_text(f"{USER} not-the-password\n")
     result = download(cli, tmp_path / "wrong.txt")
     assert_one_line_error(result, 3, "401", "wrong.txt")
+
+
+def test_a_url_other_than_the_logs_endpoint_is_refused(cli, emulator, auth_file):
+    submit(cli, emulator, auth_file)
+    elsewhere = emulator.url.replace("127.0.0.1", "localhost")
+    result = cli("download", "-a", auth_file, "-l", "job.log", "-w", "out", "--url", elsewhere)
+    assert_one_line_error(result, 2, "--url", "not the endpoint")
+    assert not Path("out").exists()
+
+
+def test_server_jobs_needs_a_url(cli, auth_file):
+    result = cli("download", "-a", auth_file, "--server-jobs")
+    assert_one_line_error(result, 2, "--server-jobs", "--url")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 from urllib.parse import urlsplit
 
+from ..auth import origin_of
 from ..client import Client, resolve_endpoint
 from ..console import Console
 from ..errors import UnrecordedJobError, UsageError
@@ -59,7 +60,8 @@ def download_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--poll-interval", metavar="SECONDS", type=positive_float,
                         default=900.0, help="seconds between checks with --wait (default 900)")
     parser.add_argument("--resubmit", action="store_true",
-                        help="submit again every job that ended in ERROR or CANCELED")
+                        help="submit again every job that failed or was cancelled (ERROR, "
+                             "CANCELED, failed, dismissed)")
     parser.add_argument("-x", "--extract", action="store_true",
                         help="unzip each verified product into the write folder (and remove "
                              "the zip unless --keep-zip)")
@@ -161,6 +163,7 @@ def follow(settings: DownloadSettings, console: Console) -> ExitCode:
     _check_poll_interval(settings, log, endpoint)
     with open_client(settings, endpoint, timeout=settings.timeout,
                      parallel=settings.parallel) as client:
+        _check_endpoint_matches(settings.url, log)
         if settings.cancel:
             return cancel(client, settings, console)
         if settings.resubmit:
@@ -177,6 +180,19 @@ def follow(settings: DownloadSettings, console: Console) -> ExitCode:
 
 def _recorded_endpoint(jobs: list[JobRecord]) -> Optional[str]:
     return next((job.endpoint for job in jobs if job.endpoint), None)
+
+
+def _check_endpoint_matches(url: Optional[str], log: JobLog) -> None:
+    """Refuse a --url that is not the endpoint the log's jobs were submitted to.
+
+    The account goes only to the --url origin: jobs of another endpoint would be
+    asked without it, and refused.
+    """
+    recorded = _recorded_endpoint(log.jobs)
+    if url and recorded and origin_of(url) != origin_of(recorded):
+        raise UsageError(f"--url: {url} is not the endpoint the jobs of {log.path} were "
+                         f"submitted to ({recorded}); leave --url out, the log says where "
+                         "to follow them")
 
 
 def _check_poll_interval(settings: DownloadSettings, log: JobLog, endpoint: str) -> None:

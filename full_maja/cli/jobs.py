@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..client import Client, adopt_from_journal, resolve_endpoint
+from ..client import ENDPOINT_VARIABLE, Client, adopt_from_journal, resolve_endpoint
 from ..console import Console
+from ..errors import UsageError
 from ..service import ServerJob
 from .options import download_command, open_client
 from .status import ExitCode
@@ -32,6 +34,8 @@ def cancel(client: Client, settings: DownloadSettings, console: Console) -> Exit
 
 def list_server_jobs(settings: DownloadSettings, console: Console) -> ExitCode:
     """Print the jobs the service knows for this account: a table, or a JSON document."""
+    if not settings.url and not os.environ.get(ENDPOINT_VARIABLE):
+        raise UsageError("--server-jobs: give the service with --url (or $PEPS_WPS_URL)")
     endpoint = resolve_endpoint(settings.url)
     with open_client(settings, endpoint, timeout=settings.timeout) as client:
         jobs = client.server_jobs()

@@ -63,8 +63,8 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
                              "(default: $PEPS_USER and $PEPS_PASSWORD, then ~/.netrc)")
     parser.add_argument("--url", metavar="URL",
                         help="the FULL_MAJA service: a WPS 1.0.0 endpoint or an OGC API - "
-                             "Processes landing page (default: $PEPS_WPS_URL, else "
-                             "https://peps.cnes.fr/resto/wps)")
+                             "Processes landing page (default: the endpoint the log records, "
+                             "else $PEPS_WPS_URL, else https://peps.cnes.fr/resto/wps)")
     parser.add_argument("--protocol", choices=[p.value for p in Protocol],
                         help="the protocol the service speaks (default: detected from --url "
                              "with one request; the jobs of a log use the protocol it "
@@ -77,7 +77,7 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
                              f"{DEFAULT_API_KEY_HEADER})")
     parser.add_argument("--insecure-http", action="store_true",
                         help="allow a plain http:// endpoint on another machine "
-                             "(the password then travels in clear)")
+                             "(the password or API key then travels in clear)")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="print only warnings, errors and the final summary")
     parser.add_argument("--debug", action="store_true",
