@@ -35,7 +35,7 @@ def check_regular_file(path: Union[str, Path], what: str,
     except FileNotFoundError:
         return False
     except (OSError, ValueError) as exc:
-        raise error(f"{what}: cannot read {_shown(path)}: {_reason(exc)}") from None
+        raise error(f"{what}: cannot read {_shown(path)}: {reason(exc)}") from None
     if not stat.S_ISREG(mode):
         raise error(f"{what}: cannot read {_shown(path)}: it is {file_kind(mode)}, not a "
                     "regular file; give the path of a file")
@@ -51,7 +51,7 @@ def read_user_file(path: Union[str, Path], what: str, limit: int,
     try:
         fd = os.open(path, flags)
     except OSError as exc:
-        raise error(f"{what}: cannot read {_shown(path)}: {_reason(exc)}") from None
+        raise error(f"{what}: cannot read {_shown(path)}: {reason(exc)}") from None
     with os.fdopen(fd, "rb") as stream:
         mode = os.fstat(stream.fileno()).st_mode
         if not stat.S_ISREG(mode):  # replaced between the check and the open
@@ -59,7 +59,7 @@ def read_user_file(path: Union[str, Path], what: str, limit: int,
         try:
             data = stream.read(limit + 1)
         except OSError as exc:
-            raise error(f"{what}: cannot read {_shown(path)}: {_reason(exc)}") from None
+            raise error(f"{what}: cannot read {_shown(path)}: {reason(exc)}") from None
     if len(data) > limit:
         raise error(f"{what}: {_shown(path)} is too large (more than {limit} bytes); "
                     "is it the right file?")
@@ -71,7 +71,8 @@ def _shown(path: Union[str, Path]) -> str:
     return text if text.isprintable() else repr(text)
 
 
-def _reason(exc: Exception) -> str:
+def reason(exc: Exception) -> str:
+    """Why a file operation failed, in the system's words."""
     return getattr(exc, "strerror", None) or str(exc) or exc.__class__.__name__
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Mapping, Optional
 from urllib.parse import urlsplit
 
-from .capped import read_user_file
+from .capped import read_user_file, reason
 from .errors import CredentialsError
 
 log = logging.getLogger(__name__)
@@ -97,11 +97,7 @@ def _from_netrc(endpoint: str, env: Mapping[str, str]) -> Optional[Credentials]:
         raise CredentialsError(f"cannot read {path}: it is not UTF-8 text; save it as "
                                "UTF-8, or give the account with -a FILE") from None
     except OSError as exc:
-        raise CredentialsError(f"cannot read {path}: {_reason(exc)}") from None
+        raise CredentialsError(f"cannot read {path}: {reason(exc)}") from None
     if not entry or not entry[0] or not entry[2]:
         return None
     return Credentials(entry[0], entry[2], f"the {path} entry for {host}")
-
-
-def _reason(exc: Exception) -> str:
-    return getattr(exc, "strerror", None) or exc.__class__.__name__

@@ -8,7 +8,7 @@ from typing import Optional, Union
 
 from dateutil.relativedelta import relativedelta
 
-from .capped import read_user_file
+from .capped import read_user_file, reason
 from .errors import ValidationError
 
 MIN_START: date = date(2016, 4, 1)
@@ -131,7 +131,7 @@ def read_tiles_file(path: str) -> list[str]:
     try:
         lines = data.decode("utf-8-sig").splitlines()
     except ValueError as exc:
-        raise ValidationError(f"--tiles-file: cannot read {_show(path)}: {_reason(exc)}") from None
+        raise ValidationError(f"--tiles-file: cannot read {_show(path)}: {reason(exc)}") from None
     entries = (line.partition("#")[0].strip() for line in lines)
     return [entry for entry in entries if entry]
 
@@ -243,7 +243,3 @@ def _span(start: date, end: date) -> str:
 def _show(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _reason(exc: Exception) -> str:
-    return getattr(exc, "strerror", None) or str(exc) or exc.__class__.__name__

@@ -161,3 +161,13 @@ def test_download_settings_take_the_documented_defaults() -> None:
     assert isinstance(settings.parallel, int) and isinstance(settings.timeout, float)
     assert not any((settings.status, settings.json, settings.wait, settings.resubmit,
                     settings.extract, settings.keep_zip, settings.no_page, settings.quiet))
+
+
+def test_the_server_jobs_table_stays_aligned_when_it_escapes_server_text() -> None:
+    from full_maja.cli.jobs import server_jobs_table
+    from full_maja.service import ServerJob
+    lines = server_jobs_table([ServerJob("job\x1b[2J", "FULL_MAJA", "running", 35, "t1"),
+                               ServerJob("plain-job-id-1", "FULL_MAJA", "accepted", None, "t2")])
+    assert "\x1b" not in "".join(lines)
+    columns = {line.index("FULL_MAJA") for line in lines[1:]} | {lines[0].index("PROCESS")}
+    assert len(columns) == 1, lines

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..client import ENDPOINT_VARIABLE, Client, adopt_from_journal, resolve_endpoint
-from ..console import Console
+from ..console import Console, printable
 from ..errors import UsageError
 from ..service import ServerJob
 from .options import download_command, open_client
@@ -69,8 +69,9 @@ def adopt(settings: DownloadSettings, console: Console) -> ExitCode:
 def server_jobs_table(jobs: list[ServerJob]) -> list[str]:
     """One row per job: id, process, status, progress and creation time."""
     rows = [SERVER_JOBS_HEADER] + [
-        (job.job_id, job.process or "-", job.status,
-         f"{job.progress}%" if job.progress is not None else "-", job.created or "-")
+        tuple(printable(cell) for cell in (
+            job.job_id, job.process or "-", job.status,
+            f"{job.progress}%" if job.progress is not None else "-", job.created or "-"))
         for job in jobs]
     widths = [max(len(row[i]) for row in rows) for i in range(len(SERVER_JOBS_HEADER))]
     return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
-from ..errors import NotSupported
+from ..errors import DocumentLimitError, NetworkError, NotSupported, ServiceError
 from ..jobrecord import JobRecord
-from ..session import PepsSession
+from ..session import Document, PepsSession
 from ..states import JobPhase
 from ..validation import JobRequest
 from .jobreport import JobReport
@@ -66,6 +66,9 @@ class ServerJob:
     created: Optional[str] = None
 
 
+MAY_EXIST = "the job may exist: check the server's jobs before submitting again"
+
+
 class Service(ABC):
     """One FULL_MAJA server: submit, check, read results, cancel and list jobs."""
 
@@ -74,6 +77,24 @@ class Service(ABC):
     def __init__(self, session: PepsSession, endpoint: str) -> None:
         self.session = session
         self.endpoint = endpoint
+
+    def post_submission(self, url: str, request: JobRequest, **kwargs: Any) -> Document:
+        """POST a submission once and read the answer; never sent again once it may have arrived.
+
+        The session retries only GET and HEAD; a submission that may have reached the
+        server (anything but a connection that could not be opened) fails with a
+        message saying that the job may exist, so that nobody submits it twice.
+        """
+        what = f"the answer to the submission of tile {request.tile}"
+        try:
+            return self.session.request_document("POST", url, what, **kwargs)
+        except DocumentLimitError as exc:
+            raise ServiceError(f"{exc} ({MAY_EXIST})") from exc
+        except NetworkError as exc:
+            if not exc.reached_server:
+                raise
+            raise NetworkError(f"{exc} (if the submission of tile {request.tile} reached the "
+                               f"server, {MAY_EXIST})") from exc
 
     @abstractmethod
     def submission_text(self, request: JobRequest) -> str:

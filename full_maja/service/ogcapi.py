@@ -7,12 +7,12 @@ from typing import Any, Optional
 from urllib.parse import urlsplit
 
 from ..auth import FORBIDDEN
-from ..errors import AuthenticationError, DocumentLimitError, NetworkError, ServiceError
+from ..errors import AuthenticationError, ServiceError
 from ..jobrecord import JobRecord, new_record
 from ..session import Document, PepsSession
 from ..states import JobPhase, Protocol
 from ..validation import JobRequest
-from .base import DISMISSED_MESSAGE, JobState, ServerJob, Service
+from .base import DISMISSED_MESSAGE, MAY_EXIST, JobState, ServerJob, Service
 from .jobreport import JobReport, report_from_document
 from .processes import (
     FULL_MAJA,
@@ -38,7 +38,6 @@ JSON_FORMAT = {"f": "json"}
 EXECUTE_HEADERS = {"Content-Type": "application/json", "Prefer": "respond-async",
                    **JSON_ACCEPT}
 GONE_OR_DISMISSED = (200, 202, 204, 404)
-MAY_EXIST = "the job may exist: look for it with --server-jobs before submitting again"
 _PHASES = {JobStatus.ACCEPTED: JobPhase.QUEUED, JobStatus.RUNNING: JobPhase.PROCESSING,
            JobStatus.SUCCESSFUL: JobPhase.FINISHED, JobStatus.FAILED: JobPhase.FAILED,
            JobStatus.DISMISSED: JobPhase.FAILED}
@@ -78,7 +77,8 @@ class OgcApiService(Service):
     def submit(self, request: JobRequest) -> JobRecord:
         """POST the execute document once, asynchronously; never again once it may have arrived."""
         url = execution_url(self.endpoint)
-        answer = self._post_once(url, request)
+        answer = self.post_submission(url, request, data=json.dumps(execute_body(request)),
+                                      headers=EXECUTE_HEADERS)
         if answer.status_code not in (200, 201):
             raise self._refusal(answer, f"the submission of tile {request.tile}")
         document = _json_or_none(answer.content)
@@ -142,19 +142,6 @@ class OgcApiService(Service):
         what = f"the status of job {job.job_id}"
         document = self._get_json(job.status_url, what, job_id=job.job_id)
         return parse_status_info(document, what, job.status_url, job.job_id)
-
-    def _post_once(self, url: str, request: JobRequest) -> Document:
-        try:
-            return self.session.request_document(
-                "POST", url, f"the answer to the submission of tile {request.tile}",
-                data=json.dumps(execute_body(request)), headers=EXECUTE_HEADERS)
-        except DocumentLimitError as exc:
-            raise ServiceError(f"{exc} ({MAY_EXIST})") from exc
-        except NetworkError as exc:
-            if not exc.reached_server:
-                raise
-            raise NetworkError(f"{exc} (if the submission of tile {request.tile} reached the "
-                               f"server, {MAY_EXIST})") from exc
 
     def _job_url(self, request_url: str, location: Optional[str], document: Any) -> str:
         if location:

@@ -6,7 +6,6 @@ from typing import Optional
 
 from ..errors import (
     AuthenticationError,
-    DocumentLimitError,
     FullMajaError,
     NetworkError,
     NotSupported,
@@ -33,7 +32,6 @@ log = logging.getLogger(__name__)
 
 PROCESS_FAILED = "ProcessFailed"
 XML_HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
-MAY_EXIST = "the job may exist: check your jobs on the server before submitting again"
 NO_CANCEL = ("this WPS 1.0.0 service offers no way to stop a job: it ends by itself "
              "(a job that is no longer wanted can be left to finish, or ignored)")
 NO_LISTING = ("this WPS 1.0.0 service cannot list its jobs; a job whose log was lost can be "
@@ -56,18 +54,8 @@ class WpsService(Service):
 
     def submit(self, request: JobRequest) -> JobRecord:
         """POST the Execute document once; never again once it may have arrived."""
-        what = f"the answer to the submission of tile {request.tile}"
-        try:
-            answer = self.session.request_document("POST", self.endpoint, what,
-                                                   data=submission_document(request),
-                                                   headers=XML_HEADERS)
-        except DocumentLimitError as exc:
-            raise ServiceError(f"{exc} ({MAY_EXIST})") from exc
-        except NetworkError as exc:
-            if not exc.reached_server:
-                raise
-            raise NetworkError(f"{exc} (if the submission of tile {request.tile} reached the "
-                               f"server, {MAY_EXIST})") from exc
+        answer = self.post_submission(self.endpoint, request, data=submission_document(request),
+                                      headers=XML_HEADERS)
         if answer.status_code != 200 and b"ExceptionReport" not in answer.content:
             raise ServiceError(f"the server answered HTTP {answer.status_code} to the "
                                f"submission of tile {request.tile}; try again later",
