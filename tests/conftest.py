@@ -42,6 +42,12 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
+def state_home(tmp_path: Path) -> Path:
+    """The test's own XDG_STATE_HOME, where the journal of submissions goes."""
+    return tmp_path / "state"
+
+
+@pytest.fixture
 def make_emulator() -> Iterator[Callable[..., Emulator]]:
     """Start emulators with given settings; all are stopped after the test."""
     started: list[Emulator] = []
@@ -77,6 +83,25 @@ def make_ogcapi() -> Iterator[Callable[..., Any]]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def product_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Product zips built once for a whole test module."""
+    return tmp_path_factory.mktemp("products")
+
+
+@pytest.fixture
+def finished(make_emulator: Callable[..., Emulator],
+             product_cache: Path) -> Callable[..., Emulator]:
+    """Start emulators whose jobs are finished at once, with small products."""
+    def start(**settings: Any) -> Emulator:
+        settings.setdefault("registration_polls", 0)
+        settings.setdefault("timeline", ["FINISHED"])
+        settings.setdefault("product_size", 16 * 1024)
+        settings.setdefault("products_dir", product_cache)
+        return make_emulator(**settings)
+    return start
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import json
 import os
 from pathlib import Path
 
-import pytest
 from conftest import product_requests
 
 import full_maja.download.verified as verified_module
@@ -30,19 +29,6 @@ def download(cli, auth_file, *extra):
 
 def zips() -> list[str]:
     return sorted(path.name for path in Path("out").glob("*.zip"))
-
-
-@pytest.fixture
-def finished(make_emulator, tmp_path_factory):
-    """An emulator whose jobs finish at once, with small products."""
-    cache = tmp_path_factory.mktemp("products")
-
-    def start(**settings):
-        settings.setdefault("registration_polls", 0)
-        settings.setdefault("timeline", ["FINISHED"])
-        settings.setdefault("product_size", 16 * 1024)
-        return make_emulator(products_dir=cache, **settings)
-    return start
 
 
 def test_jobs_are_checked_side_by_side_and_reported_in_log_order(cli, make_emulator,

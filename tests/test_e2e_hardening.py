@@ -12,18 +12,6 @@ EURO_PASSWORD = "zone-€uro pass"
 DOWNLOAD_TIMEOUT = 30
 
 
-@pytest.fixture
-def finished(make_emulator, tmp_path_factory) -> Callable:
-    """Start an emulator whose jobs are finished at once, with small products."""
-    def start(**settings: object):
-        settings.setdefault("registration_polls", 0)
-        settings.setdefault("timeline", ["FINISHED"])
-        settings.setdefault("product_size", 16 * 1024)
-        settings.setdefault("products_dir", tmp_path_factory.mktemp("products"))
-        return make_emulator(**settings)
-    return start
-
-
 # -- 5. a password outside Latin-1 ---------------------------------------------------------------
 
 def test_a_password_with_a_euro_sign_submits_and_follows(run, make_emulator, tmp_path):

@@ -93,24 +93,6 @@ def download(script, auth, *extra, log="job.log", write_dir="out"):
     return script("download", "-a", auth, "-l", log, "-w", write_dir, *extra)
 
 
-@pytest.fixture(scope="module")
-def product_cache(tmp_path_factory) -> Path:
-    """Product zips built once for the whole module."""
-    return tmp_path_factory.mktemp("products")
-
-
-@pytest.fixture
-def finished(make_emulator, product_cache) -> Callable:
-    """Start an emulator whose jobs are finished at once, with small products."""
-    def start(**settings: object):
-        settings.setdefault("registration_polls", 0)
-        settings.setdefault("timeline", ["FINISHED"])
-        settings.setdefault("product_size", 16 * 1024)
-        settings.setdefault("products_dir", product_cache)
-        return make_emulator(**settings)
-    return start
-
-
 def api(emulator) -> Client:
     return Client(emulator.url, credentials=Credentials(USER, PASSWORD))
 

@@ -17,14 +17,6 @@ KEY = "review-key-0123456789"
 PRODUCT = "SENTINEL2A_20190301-083751-427_L2A_T36TWQ_C_V2-2.zip"
 CORE = "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core"
 
-@pytest.fixture(autouse=True)
-def own_journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "state"
-    monkeypatch.setenv("XDG_STATE_HOME", str(home))
-    monkeypatch.delenv("FULL_MAJA_API_KEY", raising=False)
-    return home
-
-
 def _zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

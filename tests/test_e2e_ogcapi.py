@@ -11,60 +11,31 @@ import os
 import shlex
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pytest
-from conftest import PASSWORD, USER, assert_one_line_error, special_file
+from conftest import API_KEY, PASSWORD, USER, assert_one_line_error, special_file
 from conftest import submit as submit_wps
 
 from full_maja import joblog
 from full_maja.cli.download import CONFLICTS, NEEDS
-from full_maja.emulator.ogcapi import REPORT_FORMS, OgcApiConfig, OgcApiServer
+from full_maja.emulator.ogcapi import REPORT_FORMS, OgcApiServer
 from full_maja.journal import find_job
 from full_maja.service.peps import NO_CANCEL, NO_LISTING
 
-KEY = "key-0123456789abcdef"
 DEADLINE = 90.0
 PERIOD = ("-t", "36TWQ", "-o", "64", "-d", "2019-03-01", "-f", "2019-05-01")
 
 
-@pytest.fixture(autouse=True)
-def state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A journal of submissions of the test's own."""
-    home = tmp_path / "state"
-    monkeypatch.setenv("XDG_STATE_HOME", str(home))
-    monkeypatch.delenv("FULL_MAJA_API_KEY", raising=False)
-    return home
-
-
 @pytest.fixture
-def make_server() -> Iterator[Callable[..., OgcApiServer]]:
-    """Start pygeoapi servers with given settings; all are stopped after the test."""
-    started: list[OgcApiServer] = []
-
-    def start(**settings: Any) -> OgcApiServer:
-        settings.setdefault("user", USER)
-        settings.setdefault("password", PASSWORD)
-        settings.setdefault("api_key", KEY)
-        settings.setdefault("run_seconds", 0.6)
-        server = OgcApiServer(OgcApiConfig(**settings)).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
-
-@pytest.fixture
-def server(make_server: Callable[..., OgcApiServer]) -> OgcApiServer:
-    return make_server()
+def server(make_ogcapi: Callable[..., OgcApiServer]) -> OgcApiServer:
+    return make_ogcapi()
 
 
 @pytest.fixture
 def key_file(tmp_path: Path) -> Path:
     path = tmp_path / "key.txt"
-    path.write_text(KEY + "\n")
+    path.write_text(API_KEY + "\n")
     path.chmod(0o600)
     return path
 
@@ -97,7 +68,7 @@ def zips(folder: str = "out") -> list[str]:
     return sorted(path.name for path in Path(folder).glob("*.zip"))
 
 
-def no_secret_anywhere(tmp_path: Path, *results: Any, secrets=(PASSWORD, KEY)) -> None:
+def no_secret_anywhere(tmp_path: Path, *results: Any, secrets=(PASSWORD, API_KEY)) -> None:
     """Neither the password nor the key in any output, nor in any file but their own."""
     for secret in secrets:
         for result in results:
@@ -112,8 +83,8 @@ def posts(server: OgcApiServer) -> list:
 
 
 def test_a_series_submitted_followed_downloaded_and_rerun_by_the_real_scripts(
-        run, make_server, auth_file, tmp_path):
-    server = make_server(queue_seconds=1.0, run_seconds=3.0)
+        run, make_ogcapi, auth_file, tmp_path):
+    server = make_ogcapi(queue_seconds=1.0, run_seconds=3.0)
     submitted = run("process", "-a", auth_file, *PERIOD, "--url", server.url, "-l", "job.log")
     assert submitted.returncode == 0, submitted.stderr
     [job] = json.loads(Path(tmp_path, "job.log").read_text())["jobs"]
@@ -135,8 +106,8 @@ def test_a_series_submitted_followed_downloaded_and_rerun_by_the_real_scripts(
 
 
 @pytest.mark.parametrize("form", REPORT_FORMS)
-def test_each_report_form_gives_the_series(cli, make_server, auth_file, form):
-    server = make_server(report_form=form)
+def test_each_report_form_gives_the_series(cli, make_ogcapi, auth_file, form):
+    server = make_ogcapi(report_form=form)
     submit(cli, server, "-a", auth_file)
     result, _ = until_ended(cli, "-a", auth_file, "-l", "job.log", "-w", "out")
     assert result.returncode == 0, (result.stdout, result.stderr)
@@ -144,9 +115,9 @@ def test_each_report_form_gives_the_series(cli, make_server, auth_file, form):
     assert "Not processed: " in result.stdout
 
 
-def test_an_api_key_from_a_file_goes_in_its_header_and_nowhere_else(cli, make_server,
+def test_an_api_key_from_a_file_goes_in_its_header_and_nowhere_else(cli, make_ogcapi,
                                                                      key_file, tmp_path):
-    server = make_server()
+    server = make_ogcapi()
     sent = submit(cli, server, "--api-key-file", key_file)
     result, _ = until_ended(cli, "--api-key-file", key_file, "-l", "job.log", "-w", "out")
     assert result.returncode == 0, (result.stdout, result.stderr)
@@ -158,9 +129,9 @@ def test_an_api_key_from_a_file_goes_in_its_header_and_nowhere_else(cli, make_se
     no_secret_anywhere(tmp_path, sent, result)
 
 
-def test_an_api_key_in_the_environment_goes_in_the_header_named(cli, make_server, tmp_path):
-    server = make_server(api_key_header="X-Maja-Token")
-    env = {"FULL_MAJA_API_KEY": KEY}
+def test_an_api_key_in_the_environment_goes_in_the_header_named(cli, make_ogcapi, tmp_path):
+    server = make_ogcapi(api_key_header="X-Maja-Token")
+    env = {"FULL_MAJA_API_KEY": API_KEY}
     header = ("--api-key-header", "X-Maja-Token")
     sent = cli("process", *header, *PERIOD, "--url", server.url, "-l", "job.log", env=env)
     assert sent.returncode == 0, sent.stderr
@@ -173,10 +144,10 @@ def test_an_api_key_in_the_environment_goes_in_the_header_named(cli, make_server
 
 @pytest.mark.parametrize("account, source", [
     ("password", "peps.txt"), ("key-file", "key.txt"), ("key-env", "FULL_MAJA_API_KEY")])
-def test_a_refused_account_exits_3_naming_where_it_came_from(cli, make_server, tmp_path,
+def test_a_refused_account_exits_3_naming_where_it_came_from(cli, make_ogcapi, tmp_path,
                                                              account, source):
-    server = make_server()
-    wrong = "wrong-" + KEY
+    server = make_ogcapi()
+    wrong = "wrong-" + API_KEY
     env: dict = {}
     if account == "password":
         Path("peps.txt").write_text(f"{USER} not-{PASSWORD}\n")
@@ -195,8 +166,8 @@ def test_a_refused_account_exits_3_naming_where_it_came_from(cli, make_server, t
     no_secret_anywhere(tmp_path, result, secrets=(PASSWORD, wrong, f"not-{PASSWORD}"))
 
 
-def test_a_failed_job_exits_1_with_the_servers_message(cli, make_server, auth_file):
-    server = make_server(fail="the tape robot is overloaded")
+def test_a_failed_job_exits_1_with_the_servers_message(cli, make_ogcapi, auth_file):
+    server = make_ogcapi(fail="the tape robot is overloaded")
     submit(cli, server, "-a", auth_file)
     result, _ = until_ended(cli, "-a", auth_file, "-l", "job.log", "-w", "out")
     assert result.returncode == 1
@@ -204,8 +175,8 @@ def test_a_failed_job_exits_1_with_the_servers_message(cli, make_server, auth_fi
     assert zips() == []
 
 
-def test_a_running_job_is_cancelled_reported_and_revived(cli, make_server, auth_file):
-    server = make_server(run_seconds=30)
+def test_a_running_job_is_cancelled_reported_and_revived(cli, make_ogcapi, auth_file):
+    server = make_ogcapi(run_seconds=30)
     submit(cli, server, "-a", auth_file)
     [job_id] = job_ids()
     cancelled = cli("download", "-a", auth_file, "-l", "job.log", "--cancel")
@@ -227,8 +198,8 @@ def test_a_running_job_is_cancelled_reported_and_revived(cli, make_server, auth_
     assert result.returncode == 0 and zips()
 
 
-def test_the_server_jobs_are_listed_as_a_table_and_as_json(cli, make_server, auth_file):
-    server = make_server()
+def test_the_server_jobs_are_listed_as_a_table_and_as_json(cli, make_ogcapi, auth_file):
+    server = make_ogcapi()
     submit(cli, server, "-a", auth_file)
     submit(cli, server, "-a", auth_file, log="two.log")
     ids = job_ids() + job_ids("two.log")
@@ -245,9 +216,9 @@ def test_the_server_jobs_are_listed_as_a_table_and_as_json(cli, make_server, aut
     assert {"process", "status", "progress", "created"} <= set(document["jobs"][0])
 
 
-def test_a_job_found_on_the_server_is_adopted_then_downloaded(cli, make_server, auth_file,
+def test_a_job_found_on_the_server_is_adopted_then_downloaded(cli, make_ogcapi, auth_file,
                                                               state_home):
-    server = make_server()
+    server = make_ogcapi()
     submit(cli, server, "-a", auth_file, log="lost.log")
     [job_id] = job_ids("lost.log")
     Path("lost.log").unlink()
@@ -266,8 +237,8 @@ def test_a_job_found_on_the_server_is_adopted_then_downloaded(cli, make_server, 
     assert result.returncode == 0 and zips()
 
 
-def test_the_protocol_is_detected_or_forced(cli, make_server, auth_file):
-    server = make_server()
+def test_the_protocol_is_detected_or_forced(cli, make_ogcapi, auth_file):
+    server = make_ogcapi()
     submit(cli, server, "-a", auth_file)
     assert [r.path for r in server.requests if r.path.endswith("/conformance")]
     server.clear_requests()
@@ -349,8 +320,8 @@ def test_an_accepted_job_whose_log_cannot_be_written_is_journalled_and_adopted(
 
 
 def test_a_resubmission_whose_log_cannot_be_written_is_not_sent_twice(
-        cli, make_server, auth_file, monkeypatch):
-    server = make_server(fail="no L1C product")
+        cli, make_ogcapi, auth_file, monkeypatch):
+    server = make_ogcapi(fail="no L1C product")
     submit(cli, server, "-a", auth_file)
     until_ended(cli, "-a", auth_file, "-l", "job.log", "-w", "out")
     server.configure(fail=None)

@@ -26,14 +26,6 @@ def job(number: int):
                       ENDPOINT)
 
 
-@pytest.fixture
-def state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """XDG_STATE_HOME inside the test folder."""
-    folder = tmp_path / "state"
-    monkeypatch.setenv("XDG_STATE_HOME", str(folder))
-    return folder
-
-
 @pytest.mark.parametrize("environ, expected", [
     ({"XDG_STATE_HOME": "/s"}, "/s/full-maja/jobs.jsonl"),
     ({"XDG_STATE_HOME": "relative"}, "~/.local/state/full-maja/jobs.jsonl"),

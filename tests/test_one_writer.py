@@ -36,19 +36,6 @@ def sound_zips(folder="out") -> list[str]:
     return names
 
 
-@pytest.fixture
-def finished(make_emulator, tmp_path_factory):
-    cache = tmp_path_factory.mktemp("products")
-
-    def start(**settings):
-        settings.setdefault("registration_polls", 0)
-        settings.setdefault("timeline", ["FINISHED"])
-        settings.setdefault("product_size", 16 * 1024)
-        settings.setdefault("products", NAMES)
-        return make_emulator(products_dir=cache, **settings)
-    return start
-
-
 @pytest.mark.parametrize("extra", [[], ["-x", "--keep-zip"]])
 def test_two_jobs_listing_the_same_products_fetch_each_once(cli, finished, auth_file, extra):
     names = NAMES[:2]
@@ -66,8 +53,8 @@ def test_two_jobs_listing_the_same_products_fetch_each_once(cli, finished, auth_
 
 
 def test_a_name_two_jobs_give_different_bytes_for_is_a_conflict(cli, finished, auth_file):
-    first = finished()
-    other = finished(product_size=24 * 1024)
+    first = finished(products=NAMES)
+    other = finished(products=NAMES, product_size=24 * 1024)
     with Client(other.url, credentials=Credentials(USER, PASSWORD)) as client:
         [elsewhere] = client.submit([JobRequest("36TWQ", None, *PERIOD)], "other.log")
     submit(cli, first, auth_file)
@@ -91,7 +78,7 @@ def test_a_name_two_jobs_give_different_bytes_for_is_a_conflict(cli, finished, a
 
 def test_two_runs_on_two_logs_into_one_folder_write_each_product_once(cli, finished,
                                                                     auth_file, tmp_path):
-    emulator = finished(bandwidth=48 * 1024)
+    emulator = finished(products=NAMES, bandwidth=48 * 1024)
     submit(cli, emulator, auth_file, "a.log")
     submit(cli, emulator, auth_file, "b.log")
     emulator.clear_requests()
