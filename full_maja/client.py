@@ -32,8 +32,7 @@ from .joblog import (
 )
 from .jobmemory import JobMemory
 from .jobrecord import JobRecord, utc_now
-from .journal import find_job as find_in_journal
-from .journal import find_replacement, record_job
+from .journal import adopt_from_journal, find_replacement, record_job
 from .lock import hold_lock
 from .products import product_name_from_url, target_path
 from .series import JobSeries, SeriesReport, build_series, product_urls_to_fetch
@@ -67,16 +66,6 @@ def resolve_endpoint(url: Optional[str] = None,
 def open_log(path: PathLike) -> JobLog:
     """Read a job log (full-maja's, or the raw XML log of the original client)."""
     return read_job_log(Path(path))
-
-
-def adopt_from_journal(job_id: str, log_path: PathLike, *,
-                       append: bool = False) -> Optional[JobRecord]:
-    """Write a log for a job this machine submitted (the journal); None if it is not there.
-
-    It needs no account and sends nothing: the journal has all the log needs.
-    """
-    record = find_in_journal(job_id)
-    return None if record is None else add_adopted_job(record, Path(log_path), append)
 
 
 class Client:
@@ -282,7 +271,7 @@ class Client:
                     continue
                 self._service_for(state.job).cancel(state.job)
                 record = replace(state.job, cancelled=utc_now())
-                log = _with_record(log, record)
+                log = log.with_updated(record)
                 write_job_log(log)
                 dismissed.append(record)
             return dismissed
@@ -361,11 +350,6 @@ def _checked_id(job_id: str) -> str:
         raise UsageError(f"--adopt: {job_id!r} is not a job id (letters, digits, "
                          "'.', '_', '-')")
     return job_id
-
-
-def _with_record(log: JobLog, record: JobRecord) -> JobLog:
-    jobs = [record if job.job_id == record.job_id else job for job in log.jobs]
-    return JobLog(log.path, jobs, legacy=False)
 
 
 def _on_disk(downloader: Downloader, state: JobState) -> list[ProductResult]:

@@ -38,6 +38,11 @@ class JobLog:
         """A copy of this log with `job` added."""
         return JobLog(self.path, [*self.jobs, job], legacy=False)
 
+    def with_updated(self, record: JobRecord) -> JobLog:
+        """A copy where the job with `record`'s id is replaced by `record`."""
+        jobs = [record if job.job_id == record.job_id else job for job in self.jobs]
+        return JobLog(self.path, jobs, legacy=False)
+
     def with_replacement(self, old_id: str, new_job: JobRecord) -> JobLog:
         """A copy where `new_job` replaces the job `old_id`, history kept."""
         jobs = [replace(job, replaced_by=new_job.job_id) if job.job_id == old_id else job

@@ -11,11 +11,12 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Callable, Mapping, Optional
+from typing import Callable, Mapping, Optional, Union
 
 from .capped import check_regular_file
 from .errors import FullMajaError, JobLogError
 from .joblog import (
+    add_adopted_job,
     job_from_json,
     job_to_json,
 )
@@ -53,6 +54,16 @@ def record_job(record: JobRecord, protocol: Optional[str] = None,
                     record.job_id, target, getattr(exc, "strerror", None) or exc)
         return False
     return True
+
+
+def adopt_from_journal(job_id: str, log_path: Union[str, Path], *,
+                       append: bool = False) -> Optional[JobRecord]:
+    """Write a log for a job this machine submitted; None if the journal does not have it.
+
+    It needs no account and sends nothing: the journal holds all the log needs.
+    """
+    record = find_job(job_id)
+    return None if record is None else add_adopted_job(record, log_path, append)
 
 
 def find_job(job_id: str, path: Optional[Path] = None) -> Optional[JobRecord]:

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from full_maja.client import adopt_from_journal
 from full_maja.errors import JobLogError
 from full_maja.joblog import JobLog, read_job_log, write_job_log
 from full_maja.jobrecord import new_record
-from full_maja.journal import find_job, journal_path, record_job
+from full_maja.journal import adopt_from_journal, find_job, journal_path, record_job
 from full_maja.validation import JobRequest
 
 REQUEST = JobRequest("36TWQ", 64, date(2019, 3, 1), date(2019, 5, 1))

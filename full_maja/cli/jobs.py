@@ -7,9 +7,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..client import ENDPOINT_VARIABLE, Client, adopt_from_journal, resolve_endpoint
+from ..client import ENDPOINT_VARIABLE, Client, resolve_endpoint
 from ..console import Console, printable
 from ..errors import UsageError
+from ..journal import adopt_from_journal
 from ..service import ServerJob
 from .options import download_command, open_client
 from .status import ExitCode
