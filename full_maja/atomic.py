@@ -7,12 +7,15 @@ from pathlib import Path
 from typing import Union
 
 
-def atomic_write(path: Union[str, Path], data: Union[bytes, str]) -> None:
+def atomic_write(path: Union[str, Path], data: Union[bytes, str], *,
+                 follow_symlinks: bool = True) -> None:
     """Write `data` to a temporary file beside `path`, flush it to disk, rename it over.
 
-    A symlink is followed: its target is replaced and the link stays a link.
+    A symlink is followed (the user's log: its target is replaced, the link stays a
+    link) unless `follow_symlinks` is False (a file full-maja keeps for itself: a link
+    there is replaced, never the file it points to).
     """
-    target = Path(os.path.realpath(path))
+    target = Path(os.path.realpath(path)) if follow_symlinks else Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                      dir=str(target.parent))

@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import stat
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional, Union
+from typing import BinaryIO, Iterator, Optional, Union
 
 import requests
 
 from .errors import DocumentLimitError, UsageError
 
 DOCUMENT_CHUNK = 64 * 1024
+log = logging.getLogger(__name__)
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
           (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"))
@@ -63,6 +66,42 @@ def read_user_file(path: Union[str, Path], what: str, limit: int,
     if len(data) > limit:
         raise error(f"{what}: {_shown(path)} is too large (more than {limit} bytes); "
                     "is it the right file?")
+    return data
+
+
+@contextmanager
+def own_file(path: Union[str, Path], what: str) -> Iterator[Optional[BinaryIO]]:
+    """A file full-maja keeps for itself (a record, a page), open to read; None when unusable.
+
+    Absent, or anything but a regular file (a FIFO, a device, a folder put there by
+    mistake): the caller goes on as if there were none, and the odd file is left alone.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if not isinstance(exc, FileNotFoundError):
+            log.warning("%s %s cannot be read (%s); going on without it", what, _shown(path),
+                        reason(exc))
+        yield None
+        return
+    with os.fdopen(fd, "rb") as stream:
+        mode = os.fstat(stream.fileno()).st_mode
+        if stat.S_ISREG(mode):
+            yield stream
+            return
+        log.warning("%s %s is %s, not a regular file; going on without it and leaving it "
+                    "alone", what, _shown(path), file_kind(mode))
+        yield None
+
+
+def read_own_file(path: Union[str, Path], what: str, limit: int) -> Optional[bytes]:
+    """The bytes of a file full-maja keeps for itself; None when unusable or over `limit`."""
+    with own_file(path, what) as stream:
+        data = stream.read(limit + 1) if stream is not None else None
+    if data is not None and len(data) > limit:
+        log.warning("%s %s is over %d bytes; going on without it", what, _shown(path), limit)
+        return None
     return data
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from .atomic import atomic_write
+from .capped import read_own_file
 from .errors import FullMajaError
 from .jobrecord import JobRecord
 from .service import UNREACHABLE, JobState
@@ -47,13 +48,12 @@ class JobMemory:
     def load(cls, log_path: Union[str, Path]) -> JobMemory:
         """The memory of a log; empty when there is none or it cannot be read."""
         path = memory_path(log_path)
-        try:
-            if path.stat().st_size > MAX_MEMORY_BYTES:
-                return cls(path)
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        data = read_own_file(path, "the job memory", MAX_MEMORY_BYTES)
+        if data is None:
             return cls(path)
-        except (OSError, ValueError, RecursionError) as exc:
+        try:
+            document = json.loads(data.decode("utf-8"))
+        except (ValueError, RecursionError) as exc:
             log.warning("ignoring %s, which cannot be read (%s); asking the server", path, exc)
             return cls(path)
         return cls(path, _entries(document))
@@ -92,7 +92,8 @@ class JobMemory:
         if not self.changed:
             return
         document = {"format": MEMORY_FORMAT, "version": MEMORY_VERSION, "jobs": self._entries}
-        atomic_write(self.path, json.dumps(document, indent=1, sort_keys=True) + "\n")
+        atomic_write(self.path, json.dumps(document, indent=1, sort_keys=True) + "\n",
+                     follow_symlinks=False)
         self.changed = False
 
     def _entry(self, job: JobRecord) -> dict[str, Any]:

@@ -123,7 +123,7 @@ class Previews:
         if not data.startswith(JPEG_MAGIC):
             return None
         target.parent.mkdir(exist_ok=True)
-        atomic_write(target, data)
+        atomic_write(target, data, follow_symlinks=False)
         return link
 
 

@@ -130,9 +130,9 @@ def test_the_verified_record_is_written_in_batches_and_stays_right_when_interrup
     writes = []
     real_write = verified_module.atomic_write
 
-    def counted(path, data):
+    def counted(path, data, **options):
         writes.append(path)
-        return real_write(path, data)
+        return real_write(path, data, **options)
 
     real_run, runs = ProductTransfer.run, []
 

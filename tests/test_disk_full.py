@@ -21,10 +21,10 @@ def no_space(*args, **kwargs):
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
-def full_memory(path, data):
+def full_memory(path, data, **options):
     if str(path).endswith(".state.json"):
         no_space()
-    return atomic.atomic_write(path, data)
+    return atomic.atomic_write(path, data, **options)
 
 
 def full_part(self, response, segment, handle, *args, **kwargs):

@@ -278,7 +278,8 @@ class Downloader:
             self.record.remember(name, final, extracted=entries)
         if not self.keep_zip:
             self.record.remember_extracted(name, entries)
-            final.unlink()
+            if self.record.flush():
+                final.unlink()
 
     def _download(self, url: str, name: str, final: Path) -> int:
         for attempt in (1, 2):

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..atomic import atomic_write
+from ..capped import read_own_file
 from ..errors import JobLogError
 from ..lock import hold_lock
 
@@ -16,6 +17,7 @@ RECORD_NAME = ".full-maja-verified.json"
 RECORD_FORMAT = "full-maja verified products"
 SAVE_EVERY = 500
 SAVE_SECONDS = 5.0
+MAX_RECORD_BYTES = 256 * 1024 * 1024
 log = logging.getLogger(__name__)
 
 
@@ -38,9 +40,10 @@ class VerifiedRecord:
         self.problems: list[str] = []
 
     def _load(self) -> dict[str, dict]:
+        data = read_own_file(self.path, "the record of verified products", MAX_RECORD_BYTES)
         try:
-            document = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            document = json.loads(data.decode("utf-8")) if data is not None else None
+        except (ValueError, RecursionError):
             return {}
         products = document.get("products") if isinstance(document, dict) else None
         if not isinstance(products, dict):
@@ -71,11 +74,12 @@ class VerifiedRecord:
         """Record that `name` was extracted to `folders` and its zip removed."""
         self._stage(name, {"extracted": folders})
 
-    def flush(self) -> None:
-        """Save what is not saved yet."""
+    def flush(self) -> bool:
+        """Save what is not saved yet; False when it could not be saved."""
         with self._lock:
             if self._pending:
                 self._save()
+            return not self._pending
 
     def _stage(self, name: str, entry: dict) -> None:
         with self._lock:
@@ -94,11 +98,13 @@ class VerifiedRecord:
             with hold_lock(self.path, wait=True):
                 merged = {**self._load(), **self._changes}
                 document = {"format": RECORD_FORMAT, "products": merged}
-                atomic_write(self.path, json.dumps(document, indent=1, sort_keys=True) + "\n")
+                atomic_write(self.path, json.dumps(document, indent=1, sort_keys=True) + "\n",
+                             follow_symlinks=False)
         except (OSError, JobLogError) as exc:
             self._failed(exc)
             return
         self._entries = {**merged, **self._entries}
+        self._changes = {}
         self._pending = 0
         self._saved_at = time.monotonic()
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Optional
 
+from ..capped import own_file
 from ..estimate import estimate_text
 from ..products import product_stem
 from ..quicklooks import QUICKLOOK_DIR
@@ -41,11 +42,11 @@ def stamp_line(inputs: str) -> str:
 
 def stamp_of(page: Path) -> Optional[str]:
     """The fingerprint kept in the page on disk, if any."""
-    try:
-        with open(page, "rb") as handle:
-            head = handle.read(HEAD_BYTES).decode("utf-8", "replace")
-    except OSError:
-        return None
+    with own_file(page, "the series page") as handle:
+        try:
+            head = handle.read(HEAD_BYTES).decode("utf-8", "replace") if handle else ""
+        except OSError:
+            return None
     match = _STAMP.search(head)
     return match.group(1) if match else None
 

@@ -38,6 +38,6 @@ def write_series_page(report: SeriesReport, write_dir: Path, *, title: str,
     inputs = page_inputs(report, folder, title, moment)
     page = document(title, report, sections, moment, stamp_line(inputs))
     del sections
-    atomic_write(target, page)
+    atomic_write(target, page, follow_symlinks=False)
     return target
 
