@@ -154,12 +154,17 @@ class Client:
         A server that cannot be reached or answers nonsense for one job fails that
         job only: the others of the log are still checked and downloaded.
         """
+        state = self._state_of(job, hint)
+        _say_if_unreachable(state)
+        return state
+
+    def _state_of(self, job: JobRecord, hint: Optional[str]) -> JobState:
+        """Where one job stands, an unreachable one included, said nowhere yet."""
         if job.cancelled:
             return JobState.cancelled(job)
         try:
             return self._service_for(job).check(job, hint)
         except (ServiceError, NetworkError) as exc:
-            log.error("job %s: %s", job.job_id, exc)
             return JobState(job, JobPhase.FAILED, UNREACHABLE, message=str(exc))
 
     def status(self, log_path: PathLike, write_dir: PathLike = ".", *,
@@ -210,7 +215,9 @@ class Client:
 
     def _check_jobs(self, jobs: list[JobRecord], memory: JobMemory,
                     settled: Optional[Settled]) -> list[JobState]:
-        states = check_side_by_side(self.check_job, jobs, memory, settled, self._hints)
+        states = check_side_by_side(self._state_of, jobs, memory, settled, self._hints)
+        for state in states:  # in the log's order, whichever check failed first
+            _say_if_unreachable(state)
         self._hints.update((state.job.job_id, state.hint) for state in states if state.hint)
         return states
 
@@ -318,6 +325,11 @@ class Client:
             if key not in self._services:
                 self._services[key] = open_service(self.session, endpoint, protocol)
             return self._services[key]
+
+
+def _say_if_unreachable(state: JobState) -> None:
+    if state.server_state == UNREACHABLE:
+        log.error("job %s: %s", state.job.job_id, state.message)
 
 
 def _account(credentials: Optional[Credentials], auth_file: Optional[str], endpoint: str,

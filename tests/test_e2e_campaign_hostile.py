@@ -214,9 +214,6 @@ def test_a_device_as_the_job_memory_is_not_read_forever(cli, finished, auth_file
     assert result.returncode in (0, 1, 75)
 
 
-@pytest.mark.xfail(strict=True, reason="R2-11: the error lines of jobs checked side by side "
-                   "come out in the order the checks fail, not in the log's order (issue 14: "
-                   "'the output in the log's order as today')")
 def test_check_errors_come_out_in_the_log_order(cli, finished, auth_file):
     import time
 
