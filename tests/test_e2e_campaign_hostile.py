@@ -158,9 +158,6 @@ def test_a_fifo_as_the_page_does_not_hang_the_run(cli, run, finished, auth_file,
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="R2-7: a quick-look removed from series-quicklooks/ "
-                   "is never written again: the page fingerprint only asks whether the "
-                   "folder exists, so the page keeps a broken image")
 def test_a_removed_quicklook_comes_back(cli, finished, auth_file):
     emulator = finished(products=NAMES)
     submit(cli, emulator, auth_file)

@@ -17,7 +17,7 @@ from typing import Any, Optional
 from ..capped import own_file
 from ..estimate import estimate_text
 from ..products import product_stem
-from ..quicklooks import QUICKLOOK_DIR
+from ..quicklooks import QUICKLOOK_DIR, quicklook_name
 from ..series import JobSeries, SeriesEntry, SeriesReport
 from ..states import DateMark
 
@@ -63,7 +63,8 @@ def _entry_inputs(entry: SeriesEntry, folder: Path) -> list[Any]:
     mark = entry.outcome.mark
     disk = _disk(folder, entry.name) if mark == DateMark.ON_DISK else None
     message = entry.message if mark == DateMark.FAILED else ""
-    return [entry.name, entry.date, str(mark), message, disk]
+    return [entry.name, entry.date, str(mark), message, disk,
+            disk is not None and (folder / QUICKLOOK_DIR / quicklook_name(entry.name)).exists()]
 
 
 def _disk(folder: Path, name: str) -> Optional[list[int]]:
