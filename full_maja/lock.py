@@ -66,6 +66,20 @@ def hold_file_lock(path: Union[str, Path]) -> Iterator[None]:
         os.close(fd)
 
 
+def remove_stale_locks(folder: Path, suffix: str) -> None:
+    """Remove the lock files ending in `suffix` that no run holds (left by a killed run)."""
+    try:
+        names = [name for name in os.listdir(folder) if name.endswith(suffix)]
+    except OSError:
+        return
+    for name in names:
+        try:
+            with hold_file_lock(folder / name):
+                pass
+        except (BusyError, JobLogError):
+            continue
+
+
 def _locked_file(target: Path) -> int:
     fd = os.open(str(target), os.O_RDWR | os.O_CREAT, 0o644)
     try:

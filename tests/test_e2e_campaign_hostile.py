@@ -126,9 +126,6 @@ def test_a_crash_after_an_extraction_never_costs_a_product(cli, finished, auth_f
     assert not list(Path("out").glob("*.zip"))
 
 
-@pytest.mark.xfail(strict=True, reason="R2-5: a NAME.zip.part.lock left by a run killed "
-                   "after the final rename is never removed: a product already present "
-                   "skips the scheduler, and the part-file listing ignores .part.lock")
 def test_a_stale_product_lock_is_cleaned_by_the_next_run(cli, finished, auth_file):
     emulator = finished(products=NAMES)
     submit(cli, emulator, auth_file)

@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Optional
 
 from ..atomic import fsync_directory
 from ..errors import BusyError, ProductError
-from ..lock import hold_file_lock
+from ..lock import hold_file_lock, remove_stale_locks
 from ..products import product_name_from_url, target_path
 from ..session import PepsSession
 from ..states import ProductOutcome, Progress, ProgressCallback, ProgressKind
@@ -96,6 +96,7 @@ class Downloader:
         products already verified on disk are answered without the scheduler.
         """
         self._parts = scan_part_files(self.write_dir)
+        remove_stale_locks(self.write_dir, LOCK_SUFFIX)
         try:
             names = SameNames(list(urls))
             settled = {url: self._settled(url, name) for url, name in names.first_urls()}
