@@ -85,6 +85,28 @@ def make_ogcapi() -> Iterator[Callable[..., Any]]:
         server.stop()
 
 
+@pytest.fixture
+def make_pywps() -> Iterator[Callable[..., Any]]:
+    """Start a real PyWPS FULL_MAJA server with given settings; it stops after the test.
+
+    PyWPS keeps its configuration in a global: one such server per process at a time."""
+    from full_maja.emulator.pywps import PyWpsConfig, PyWpsServer  # pywps: heavy import
+    started: list[PyWpsServer] = []
+
+    def start(**settings: Any) -> PyWpsServer:
+        settings.setdefault("user", USER)
+        settings.setdefault("password", PASSWORD)
+        settings.setdefault("register_seconds", 0.4)
+        settings.setdefault("run_seconds", 0.6)
+        server = PyWpsServer(PyWpsConfig(**settings)).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
 @pytest.fixture(scope="module")
 def product_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Product zips built once for a whole test module."""

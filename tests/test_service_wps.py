@@ -115,3 +115,10 @@ def test_execute_document_holds_every_input_and_asks_for_an_asynchronous_job():
 def test_orbit_is_left_out_when_not_given():
     request = JobRequest("36TWQ", None, date(2019, 3, 1), date(2019, 9, 1))
     assert "relativeOrbitNumber" not in dict(full_maja_inputs(request))
+
+
+def test_pywps_none_locator_is_no_locator():
+    document = FAILED_DOC.replace('exceptionCode="NoApplicableCode"',
+                                  'exceptionCode="NoApplicableCode" locator="None"')
+    message = parse_execute_response(document.encode()).message
+    assert message == "NoApplicableCode: MAJA crashed"

@@ -144,9 +144,12 @@ class WpsService(Service):
             answer = self.session.get_document(job.endpoint or self.endpoint,
                                                "the refresh answer",
                                                params=processing_status_params(job.job_id))
-            if answer.status_code != 200:
+            if answer.status_code != 200 and b"ExceptionReport" not in answer.content:
                 raise ServiceError(f"HTTP {answer.status_code}")
-            parse_execute_response(answer.content, "the refresh answer")
+            # An ExceptionReport (PyWPS: 400 ServerBusy) raises with the server's text.
+            status = parse_execute_response(answer.content, "the refresh answer")
+            if status.state == FAILED:  # PyWPS answers a failed synchronous run with 200
+                raise ServiceError(f"the refresh failed: {status.message}")
         except AuthenticationError:
             raise
         except FullMajaError as exc:

@@ -113,6 +113,8 @@ def exception_text(element: ET.Element) -> str:
             continue
         code = exc.get("exceptionCode", "")
         locator = exc.get("locator")
+        if locator == "None":  # PyWPS 4 writes Python's None for "no locator"
+            locator = None
         text = " ".join(" ".join((t.text or "").split()) for t in exc
                         if _local(t.tag) == "ExceptionText").strip()
         label = f"{code} ({locator})" if locator else code
