@@ -56,9 +56,6 @@ def two_jobs_one_name_two_sizes(cli, finished, auth_file):
     return first
 
 
-@pytest.mark.xfail(strict=True, reason="R2-1: a same-name conflict is told by the run that "
-                   "downloads the first product only; the next run calls the series complete "
-                   "and LOG.state.json remembers the conflicting job as complete for good")
 def test_a_conflict_is_still_a_conflict_on_the_next_run(cli, finished, auth_file):
     two_jobs_one_name_two_sizes(cli, finished, auth_file)
     first = download(cli, auth_file, "-j", "4")
@@ -69,9 +66,6 @@ def test_a_conflict_is_still_a_conflict_on_the_next_run(cli, finished, auth_file
     assert "conflict" in again.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="R2-2: two logs into one folder: a product of the "
-                   "same name and another size from the second log is taken as its own, "
-                   "no conflict (issue 12 class 1 names two logs sharing a write folder)")
 def test_two_logs_one_folder_different_sizes_is_a_conflict(cli, finished, auth_file):
     first = finished(products=NAMES)
     other = finished(products=NAMES, product_size=24 * 1024)

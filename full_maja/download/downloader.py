@@ -132,6 +132,9 @@ class Downloader:
                 or not (name in self._held or self.is_present(name, final)) \
                 or self._extraction_pending(name, final):
             return None
+        problem = self._disagrees(name, url)
+        if problem is not None:
+            return self._failed(url, ProductError(problem, product=name))
         return self._finished(url, name, ProductOutcome.PRESENT, file_size(final))
 
     def _extraction_pending(self, name: str, final: Path) -> bool:
@@ -140,15 +143,31 @@ class Downloader:
         return not self.keep_zip or not self._extracted_entries(name)
 
     def _conflict(self, first: ProductResult, url: str) -> Optional[str]:
-        """Why `url` does not give the bytes `first` downloaded, when their sizes tell."""
-        if first.outcome != ProductOutcome.DOWNLOADED or first.size is None:
+        """Why `url` does not give the product `first` put on disk, when their sizes tell."""
+        return self._disagrees(first.name, url) if first.outcome.on_disk else None
+
+    def _disagrees(self, name: str, url: str) -> Optional[str]:
+        """Why `url` does not give the product on disk, which another URL gave; else None.
+
+        The other URL's size is asked once (HEAD) and recorded: a conflict is told by
+        every run, a URL that agrees costs nothing more.
+        """
+        entry = self.record.entry(name) or {}
+        source, kept = entry.get("source"), entry.get("size")
+        if not isinstance(source, str) or source == url or not isinstance(kept, int):
             return None
-        size = announced_size(self.session, url)
-        if size is None or size == first.size:
+        others = entry.get("others")
+        size = others.get(url) if isinstance(others, dict) else None
+        if not isinstance(size, int):
+            size = announced_size(self.session, url)
+            if size is None:
+                return None
+            self.record.note_other_source(name, url, size)
+        if size == kept:
             return None
-        return (f"{first.name}: conflict: two jobs give different products of this name "
-                f"({first.size} bytes kept, {size} bytes at {url}); the one on disk is "
-                "the first job's")
+        return (f"{name}: conflict: two jobs give different products of this name "
+                f"({kept} bytes kept, {size} bytes at {url}); the one on disk is "
+                "the one first downloaded")
 
     def _fetch_with(self, pool: ThreadPoolExecutor, urls: list[str]) -> list[ProductResult]:
         """Keep every connection busy: products first, then tails of the slowest ones.
@@ -304,7 +323,7 @@ class Downloader:
                     self._transfers.discard(transfer)
             os.replace(parts.main, final)
             fsync_directory(final.parent)
-            self.record.remember(name, final)
+            self.record.remember(name, final, source=url)
             return size
         raise AssertionError("unreachable")
 

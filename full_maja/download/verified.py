@@ -17,6 +17,7 @@ RECORD_NAME = ".full-maja-verified.json"
 RECORD_FORMAT = "full-maja verified products"
 SAVE_EVERY = 500
 SAVE_SECONDS = 5.0
+ORIGIN_KEYS = ("source", "others")
 MAX_RECORD_BYTES = 256 * 1024 * 1024
 log = logging.getLogger(__name__)
 
@@ -66,9 +67,24 @@ class VerifiedRecord:
         return self._entries.get(name)
 
     def remember(self, name: str, path: Path, **extra: object) -> None:
-        """Record `path` as verified; saved with the next batch."""
+        """Record `path` as verified; saved with the next batch.
+
+        Where the product came from (`source`, the sizes other URLs announced) is kept
+        while the file keeps its size.
+        """
         stat = path.stat()
-        self._stage(name, {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, **extra})
+        old = self._entries.get(name) or {}
+        kept = {key: old[key] for key in ORIGIN_KEYS
+                if key in old and old.get("size") == stat.st_size}
+        self._stage(name, {**kept, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+                           **extra})
+
+    def note_other_source(self, name: str, url: str, size: int) -> None:
+        """Record the size another URL announced for `name` (asked once, then known)."""
+        entry = dict(self._entries.get(name) or {})
+        others = entry.get("others")
+        entry["others"] = {**(others if isinstance(others, dict) else {}), url: size}
+        self._stage(name, entry)
 
     def remember_extracted(self, name: str, folders: list[str]) -> None:
         """Record that `name` was extracted to `folders` and its zip removed."""
