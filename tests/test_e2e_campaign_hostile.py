@@ -3,7 +3,6 @@ shared by jobs. What is still a known limit is marked xfail (strict: it turns re
 it is fixed), with the reason."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -11,15 +10,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, SCRIPTS, USER, product_requests
+from conftest import SCRIPTS, product_requests
 
 import full_maja.download.downloader as downloader_module
-from full_maja.client import Client
-from full_maja.credentials import Credentials
 from full_maja.download.verified import VerifiedRecord
 from full_maja.emulator.acquisitions import many_products
-from full_maja.emulator.documents import product_location
-from full_maja.validation import JobRequest
 
 NAMES = many_products("36TWQ", 4)
 PERIOD = (date(2019, 3, 1), date(2019, 5, 1))
@@ -33,48 +28,6 @@ def submit(cli, emulator, auth_file, log="job.log", *extra):
 
 def download(cli, auth_file, *extra, log="job.log"):
     return cli("download", "-a", auth_file, "-l", log, "-w", "out", *extra)
-
-
-def two_jobs_one_name_two_sizes(cli, finished, auth_file):
-    """job.log: two jobs listing NAMES; the second job's products are 24 KiB elsewhere."""
-    first = finished(products=NAMES)
-    other = finished(products=NAMES, product_size=24 * 1024)
-    with Client(other.url, credentials=Credentials(USER, PASSWORD)) as client:
-        [elsewhere] = client.submit([JobRequest("36TWQ", None, *PERIOD)], "other.log")
-    submit(cli, first, auth_file)
-    submit(cli, first, auth_file, "job.log", "--append")
-    second_id = json.loads(Path("job.log").read_text())["jobs"][1]["job_id"]
-    mirror = other.base_url.replace("127.0.0.1", "localhost")
-
-    def moved(job, report):
-        if job.id == second_id:
-            report["USER_INFO"]["results"] = [
-                product_location(mirror, elsewhere.job_id, name) for name in NAMES]
-        return report
-
-    first.config.report_override = moved
-    return first
-
-
-def test_a_conflict_is_still_a_conflict_on_the_next_run(cli, finished, auth_file):
-    two_jobs_one_name_two_sizes(cli, finished, auth_file)
-    first = download(cli, auth_file, "-j", "4")
-    assert first.returncode == 1 and first.stderr.count("conflict") == len(NAMES)
-    again = download(cli, auth_file)
-    assert "The series is complete" not in again.stdout
-    assert again.returncode == 1, (again.stdout, again.stderr)
-    assert "conflict" in again.stderr
-
-
-def test_two_logs_one_folder_different_sizes_is_a_conflict(cli, finished, auth_file):
-    first = finished(products=NAMES)
-    other = finished(products=NAMES, product_size=24 * 1024)
-    submit(cli, first, auth_file, "a.log")
-    submit(cli, other, auth_file, "b.log")
-    assert download(cli, auth_file, log="a.log").returncode == 0
-    second = download(cli, auth_file, log="b.log")
-    assert "The series is complete" not in second.stdout
-    assert "conflict" in second.stderr
 
 
 def test_a_fifo_as_the_job_memory_does_not_hang_the_run(run, finished, auth_file, tmp_path):

@@ -52,7 +52,8 @@ def test_two_jobs_listing_the_same_products_fetch_each_once(cli, finished, auth_
     assert not list(Path("out").glob("*.part*"))
 
 
-def test_a_name_two_jobs_give_different_bytes_for_is_a_conflict(cli, finished, auth_file):
+def two_jobs_one_name_two_sizes(cli, finished, auth_file) -> None:
+    """job.log: two jobs listing NAMES; the second job's products are 24 KiB elsewhere."""
     first = finished(products=NAMES)
     other = finished(products=NAMES, product_size=24 * 1024)
     with Client(other.url, credentials=Credentials(USER, PASSWORD)) as client:
@@ -69,11 +70,40 @@ def test_a_name_two_jobs_give_different_bytes_for_is_a_conflict(cli, finished, a
         return report
 
     first.config.report_override = moved
+
+
+def download(cli, auth_file, *extra, log="job.log"):
+    return cli("download", "-a", auth_file, "-l", log, "-w", "out", *extra)
+
+
+def test_a_name_two_jobs_give_different_bytes_for_is_a_conflict(cli, finished, auth_file):
+    two_jobs_one_name_two_sizes(cli, finished, auth_file)
     result = cli("download", "-a", auth_file, "-l", "job.log", "-w", "out", "-j", "4")
     assert result.returncode == 1, result.stderr
     assert result.stderr.count("conflict") == len(NAMES)
     assert sound_zips() == sorted(NAMES)
     assert {Path("out", name).stat().st_size for name in NAMES} == {16 * 1024}
+
+
+def test_a_conflict_is_still_a_conflict_on_the_next_run(cli, finished, auth_file):
+    two_jobs_one_name_two_sizes(cli, finished, auth_file)
+    first = download(cli, auth_file, "-j", "4")
+    assert first.returncode == 1 and first.stderr.count("conflict") == len(NAMES)
+    again = download(cli, auth_file)
+    assert "The series is complete" not in again.stdout
+    assert again.returncode == 1, (again.stdout, again.stderr)
+    assert "conflict" in again.stderr
+
+
+def test_two_logs_one_folder_different_sizes_is_a_conflict(cli, finished, auth_file):
+    first = finished(products=NAMES)
+    other = finished(products=NAMES, product_size=24 * 1024)
+    submit(cli, first, auth_file, "a.log")
+    submit(cli, other, auth_file, "b.log")
+    assert download(cli, auth_file, log="a.log").returncode == 0
+    second = download(cli, auth_file, log="b.log")
+    assert "The series is complete" not in second.stdout
+    assert "conflict" in second.stderr
 
 
 def test_two_runs_on_two_logs_into_one_folder_write_each_product_once(cli, finished,
