@@ -20,7 +20,6 @@ from .errors import FullMajaError
 from .jobrecord import JobRecord
 from .service import UNREACHABLE, JobState
 from .service.jobreport import JobReport, report_from_document
-from .service.wps import parses_as_url
 from .states import JobPhase
 
 MEMORY_FORMAT = "full-maja job memory"
@@ -59,9 +58,9 @@ class JobMemory:
         return cls(path, _entries(document))
 
     def hint(self, job: JobRecord) -> Optional[str]:
-        """The hint kept for `job`, if any."""
+        """The hint kept for `job`, if any: opaque here, the service judges it."""
         hint = self._entry(job).get("hint")
-        return hint if isinstance(hint, str) and parses_as_url(hint) else None
+        return hint if isinstance(hint, str) and hint else None
 
     def final_state(self, job: JobRecord) -> Optional[JobState]:
         """The state `job` finished in, when a run saw it finished with every product on disk."""

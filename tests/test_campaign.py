@@ -182,3 +182,20 @@ def test_a_remembered_report_that_fails_falls_back_to_the_status_document(cli, m
     assert again.returncode == 75, again.stderr
     assert "error" not in again.stderr
     assert [record.path.endswith(".xml") for record in emulator.requests].count(True) == 1
+
+
+def test_a_remembered_hint_that_is_not_a_url_falls_back_to_the_status_document(
+        cli, make_emulator, auth_file):
+    emulator = make_emulator(registration_polls=0, timeline=["STALLED"])
+    submit(cli, emulator, auth_file, "36TWQ")
+    assert download(cli, auth_file).returncode == 75
+    memory = Path("job.log.state.json")
+    document = json.loads(memory.read_text())
+    for entry in document["jobs"].values():
+        entry["hint"] = "http://[not a url"
+    memory.write_text(json.dumps(document))
+    emulator.clear_requests()
+    result = download(cli, auth_file)
+    assert result.returncode == 75, result.stderr
+    assert "Traceback" not in result.stderr and "unexpected" not in result.stderr
+    assert any("pywps-" in record.path for record in emulator.requests)
