@@ -34,7 +34,7 @@ from .jobmemory import JobMemory
 from .jobrecord import JobRecord, utc_now
 from .journal import adopt_from_journal, find_replacement, record_job
 from .lock import hold_lock
-from .products import product_name_from_url, target_path
+from .products import product_name_from_url
 from .series import JobSeries, SeriesReport, build_series, product_urls_to_fetch
 from .service import (
     UNREACHABLE,
@@ -243,7 +243,7 @@ class Client:
             sleep(poll_interval)
 
     def resubmit(self, log_path: PathLike) -> list[JobRecord]:
-        """Submit again each job of the log that ended in ERROR or CANCELED.
+        """Submit again each job of the log that failed or was cancelled on the server.
 
         A replacement already in the journal (accepted by an earlier run whose log
         could not be written) is recorded instead of submitting the job once more.
@@ -369,10 +369,9 @@ def _on_disk(downloader: Downloader, state: JobState) -> list[ProductResult]:
     for url in product_urls_to_fetch(state):
         try:
             name = product_name_from_url(url)
-            present = downloader.is_present(name, target_path(downloader.write_dir, name))
         except FullMajaError:
             continue
-        outcome = ProductOutcome.PRESENT if present else ProductOutcome.READY
+        outcome = ProductOutcome.PRESENT if downloader.holds(url) else ProductOutcome.READY
         results.append(ProductResult(url, name, outcome))
     return results
 

@@ -213,7 +213,7 @@ def _resubmit(client: Client, settings: DownloadSettings, console: Console) -> N
         console.info(f"Resubmitted job {record.replaces} as job {record.job_id} "
                      f"({record.describe()}).")
     if not records:
-        console.info("No job of the log ended in ERROR or CANCELED; nothing resubmitted.")
+        console.info("No job of the log failed or was cancelled; nothing resubmitted.")
 
 
 def _show_waiting(console: Console) -> Callable[[JobState], None]:

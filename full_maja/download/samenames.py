@@ -1,11 +1,11 @@
 """One product name, several URLs: each name is fetched once, and a size that differs is a conflict.
 
-Two jobs of one log may list the same product (a tile submitted twice, overlapping
-periods): one writer per name, so the first URL of a name is fetched and the others
-share its result. When the first was downloaded by this run, each other URL's size
-is asked (HEAD); a different size is reported as a conflict for that URL, and the
-product on disk stays the first one's. Bytes that differ at the same size cannot
-be told apart without fetching the product twice.
+Two jobs may list the same product (a tile submitted twice, overlapping periods): one
+writer per name, so the first URL of a name is fetched and the others share its
+result. Whether another URL gives the product on disk is the downloader's to judge
+(its size, asked once and kept in the verified record); a different size is reported
+as a conflict for that URL, and the product on disk stays the one first downloaded.
+Bytes that differ at the same size cannot be told apart without fetching twice.
 """
 from __future__ import annotations
 
