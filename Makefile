@@ -1,27 +1,35 @@
-# full-maja: `make demo` runs a whole time series against the local emulator,
-# `make demo-ogcapi` the same against a real pygeoapi (OGC API - Processes) server,
-# `make test` runs the test suite, `make bench` the benchmarks. Each sets itself up.
+# full-maja: `make demo` runs a whole time series against the local emulator (runtime
+# dependencies only), `make demo-ogcapi` the same against a real pygeoapi (OGC API -
+# Processes) server, `make test` runs the linters and the test suite, `make bench` the
+# benchmarks. Each sets itself up in .venv.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+RUNTIME := $(VENV)/.runtime-installed
 STAMP := $(VENV)/.installed
+LINTED := full_maja emulators tests scripts full_maja_process.py full_maja_download.py
 
-.PHONY: demo demo-ogcapi test lint bench clean
+.PHONY: demo demo-ogcapi test lint bench dist clean
 
-$(STAMP): setup.cfg pyproject.toml requirements-test.txt
+$(RUNTIME): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e . -r requirements-test.txt
+	$(PIP) --upgrade pip
+	$(PIP) -e .
+	touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME) requirements-test.txt
+	$(PIP) -e . -r requirements-test.txt
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(RUNTIME)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash scripts/demo.sh
 
 demo-ogcapi: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash scripts/demo-ogcapi.sh
 
 lint: $(STAMP)
-	$(PY) -m ruff check full_maja tests scripts full_maja_process.py full_maja_download.py
+	$(PY) -m ruff check $(LINTED)
 	$(PY) -m mypy
 
 test: $(STAMP) lint
@@ -30,5 +38,8 @@ test: $(STAMP) lint
 bench: $(STAMP)
 	$(PY) scripts/bench.py
 
+dist: $(STAMP)
+	rm -rf dist && $(PY) -m build --outdir dist .
+
 clean:
-	rm -rf $(VENV) demo-output demo-output-ogcapi build *.egg-info
+	rm -rf $(VENV) demo-output demo-output-ogcapi build dist *.egg-info

@@ -25,10 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from emulators import Emulator, EmulatorConfig, Fault  # noqa: E402
+from emulators.acquisitions import many_products  # noqa: E402
+from emulators.products import ProductStore  # noqa: E402
 from full_maja.download import DEFAULT_SPLIT_POLICY  # noqa: E402
-from full_maja.emulator import Emulator, EmulatorConfig, Fault  # noqa: E402
-from full_maja.emulator.acquisitions import many_products  # noqa: E402
-from full_maja.emulator.products import ProductStore  # noqa: E402
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
@@ -880,7 +880,7 @@ def verdict(figure: Figure) -> str:
 
 METHOD = [
     "## Method", "",
-    "- Server: the project's emulator (`full_maja.emulator`) on 127.0.0.1, in the bench "
+    "- Server: the project's emulator (`emulators`) on 127.0.0.1, in the bench "
     "process; jobs have the timeline `[\"FINISHED\"]` and `registration_polls=0`. Product "
     "zips are built once into `.bench-cache/` (git-ignored by its own `.gitignore`); "
     "building them is not timed.",

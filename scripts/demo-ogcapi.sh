@@ -7,7 +7,7 @@ out=demo-output-ogcapi
 rm -rf "$out" && mkdir -p "$out"
 export XDG_STATE_HOME="$PWD/$out/state"  # the demo's journal of submissions, not yours
 
-python -m full_maja.emulator.ogcapi --queue-seconds 2 --run-seconds 6 > "$out/server.txt" &
+python -m emulators.ogcapi --queue-seconds 2 --run-seconds 6 > "$out/server.txt" &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
 url=""

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 out=demo-output
 rm -rf "$out" && mkdir -p "$out"
 
-python -m full_maja.emulator --port 0 > "$out/emulator.txt" &
+python -m emulators --port 0 > "$out/emulator.txt" &
 emulator=$!
 trap 'kill "$emulator" 2>/dev/null || true' EXIT
 url=""

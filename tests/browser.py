@@ -160,9 +160,9 @@ def demo(png: Path) -> None:
     sys.path.insert(0, str(root))
     from datetime import date
 
+    from emulators import Emulator, EmulatorConfig
     from full_maja.client import Client
     from full_maja.credentials import Credentials
-    from full_maja.emulator import Emulator, EmulatorConfig
     from full_maja.page import write_series_page
     from full_maja.validation import JobRequest
 

@@ -14,8 +14,8 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from emulators import Emulator, EmulatorConfig
 from full_maja.cli import download_main, process_main
-from full_maja.emulator import Emulator, EmulatorConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 USER, PASSWORD = "demo@example.com", "s3cret-Pa55word"
@@ -68,7 +68,7 @@ def make_emulator() -> Iterator[Callable[..., Emulator]]:
 @pytest.fixture
 def make_ogcapi() -> Iterator[Callable[..., Any]]:
     """Start real pygeoapi FULL_MAJA servers with given settings; all stop after the test."""
-    from full_maja.emulator.ogcapi import OgcApiConfig, OgcApiServer  # pygeoapi: heavy import
+    from emulators.ogcapi import OgcApiConfig, OgcApiServer  # pygeoapi: heavy import
     started: list[OgcApiServer] = []
 
     def start(**settings: Any) -> OgcApiServer:
@@ -90,7 +90,7 @@ def make_pywps() -> Iterator[Callable[..., Any]]:
     """Start a real PyWPS FULL_MAJA server with given settings; it stops after the test.
 
     PyWPS keeps its configuration in a global: one such server per process at a time."""
-    from full_maja.emulator.pywps import PyWpsConfig, PyWpsServer  # pywps: heavy import
+    from emulators.pywps import PyWpsConfig, PyWpsServer  # pywps: heavy import
     started: list[PyWpsServer] = []
 
     def start(**settings: Any) -> PyWpsServer:

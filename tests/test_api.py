@@ -10,6 +10,7 @@ import pytest
 from conftest import PASSWORD, ROOT, USER
 
 import full_maja
+from emulators import Fault
 from full_maja import (
     AuthenticationError,
     Client,
@@ -20,7 +21,6 @@ from full_maja import (
     ValidationError,
     validate_request,
 )
-from full_maja.emulator import Fault
 
 FIRST = "SENTINEL2A_20190301-083751-427_L2A_T36TWQ_C_V2-2.zip"
 

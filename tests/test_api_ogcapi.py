@@ -9,8 +9,8 @@ from typing import Callable
 import pytest
 from conftest import API_KEY, PASSWORD, USER
 
+from emulators.ogcapi import REPORT_FORMS, OgcApiServer
 from full_maja import AuthenticationError, Client, Credentials, validate_request
-from full_maja.emulator.ogcapi import REPORT_FORMS, OgcApiServer
 from full_maja.errors import NotSupported, ServiceError
 from full_maja.joblog import read_job_log
 from full_maja.service import OgcApiService, WpsService

@@ -8,10 +8,10 @@ from pathlib import Path
 from conftest import product_requests
 
 import full_maja.download.verified as verified_module
+from emulators import Fault
+from emulators.acquisitions import many_products
 from full_maja.download.transfer import ProductTransfer
 from full_maja.download.verified import RECORD_NAME
-from full_maja.emulator import Fault
-from full_maja.emulator.acquisitions import many_products
 
 TILES = ["36TWQ", "36TXQ", "31TCJ", "31TCK"]
 

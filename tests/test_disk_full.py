@@ -11,8 +11,8 @@ from conftest import PASSWORD
 import full_maja.download.transfer as transfer_module
 import full_maja.download.verified as verified_module
 import full_maja.page.write as page_module
+from emulators.acquisitions import many_products
 from full_maja import atomic
-from full_maja.emulator.acquisitions import many_products
 
 NAMES = many_products("36TWQ", 6)
 

@@ -18,9 +18,9 @@ import pytest
 import requests
 from conftest import PASSWORD, SCRIPTS, USER, assert_one_line_error, product_requests, submit
 
+from emulators import Fault
 from full_maja.client import Client
 from full_maja.credentials import Credentials
-from full_maja.emulator import Fault
 from full_maja.lock import hold_lock
 
 FIRST = "SENTINEL2A_20190301-083751-427_L2A_T36TWQ_C_V2-2.zip"

@@ -13,8 +13,8 @@ import pytest
 from conftest import SCRIPTS, product_requests
 
 import full_maja.download.downloader as downloader_module
+from emulators.acquisitions import many_products
 from full_maja.download.verified import VerifiedRecord
-from full_maja.emulator.acquisitions import many_products
 
 NAMES = many_products("36TWQ", 4)
 PERIOD = (date(2019, 3, 1), date(2019, 5, 1))

@@ -25,9 +25,9 @@ from urllib.parse import quote
 import pytest
 from conftest import PASSWORD, ROOT, USER, assert_one_line_error, product_requests, submit
 
+from emulators import Fault
 from full_maja.client import Client
 from full_maja.credentials import Credentials
-from full_maja.emulator import Fault
 from full_maja.jobmemory import memory_path
 from full_maja.validation import JobRequest
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import assert_one_line_error, product_requests, submit
 
-from full_maja.emulator import Fault
+from emulators import Fault
 
 
 def log_jobs(path: str = "job.log") -> list[dict]:

@@ -17,9 +17,9 @@ import pytest
 from conftest import API_KEY, PASSWORD, USER, assert_one_line_error, special_file
 from conftest import submit as submit_wps
 
+from emulators.ogcapi import REPORT_FORMS, OgcApiServer
 from full_maja import joblog
 from full_maja.cli.download import CONFLICTS, NEEDS
-from full_maja.emulator.ogcapi import REPORT_FORMS, OgcApiServer
 from full_maja.journal import find_job
 from full_maja.service.peps import NO_CANCEL, NO_LISTING
 

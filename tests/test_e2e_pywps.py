@@ -18,8 +18,8 @@ from urllib.parse import parse_qs
 import pytest
 from conftest import PASSWORD, USER, assert_one_line_error
 
+from emulators.pywps import PyWpsServer
 from full_maja import joblog
-from full_maja.emulator.pywps import PyWpsServer
 
 DEADLINE = 60.0
 PERIOD = ("-t", "36TWQ", "-o", "64", "-d", "2019-03-01", "-f", "2019-05-01")

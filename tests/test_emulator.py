@@ -18,10 +18,10 @@ from typing import Callable, Dict, List, Optional
 import pytest
 import requests
 
-from full_maja.emulator import Emulator, EmulatorConfig, Fault, RequestRecord
-from full_maja.emulator.__main__ import build_parser, config_from
-from full_maja.emulator.acquisitions import many_products
-from full_maja.emulator.state import max_in_flight
+from emulators import Emulator, EmulatorConfig, Fault, RequestRecord
+from emulators.__main__ import build_parser, config_from
+from emulators.acquisitions import many_products
+from emulators.state import max_in_flight
 
 ROOT = Path(__file__).resolve().parent.parent
 WPS = "{http://www.opengis.net/wps/1.0.0}"
@@ -507,7 +507,7 @@ def _try_get(emu: Emulator, url: str) -> object:
 def test_the_cli_prints_its_url_and_stops_on_sigint() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "full_maja.emulator", "--port", "0", "--password", "cli-secret",
+        [sys.executable, "-m", "emulators", "--port", "0", "--password", "cli-secret",
          "--timeline", "PENDING,FINISHED"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -537,7 +537,7 @@ def test_processing_status_by_posted_xml(emu: Emulator) -> None:
 
 def test_the_cli_says_so_when_the_port_is_taken(emu: Emulator) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "full_maja.emulator", "--port", str(emu.port)],
+        [sys.executable, "-m", "emulators", "--port", str(emu.port)],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
         timeout=30)
     assert result.returncode == 1 and "Traceback" not in result.stderr

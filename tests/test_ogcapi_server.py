@@ -12,7 +12,7 @@ import pytest
 import requests
 from conftest import API_KEY, PASSWORD, USER
 
-from full_maja.emulator.ogcapi import REPORT_FORMS, OgcApiServer
+from emulators.ogcapi import REPORT_FORMS, OgcApiServer
 
 AUTH = (USER, PASSWORD)
 JSON = {"Accept": "application/json"}

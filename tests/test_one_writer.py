@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from conftest import PASSWORD, SCRIPTS, USER, product_requests
 
+from emulators.acquisitions import many_products
+from emulators.documents import product_location
 from full_maja.client import Client
 from full_maja.credentials import Credentials
-from full_maja.emulator.acquisitions import many_products
-from full_maja.emulator.documents import product_location
 from full_maja.validation import JobRequest
 
 NAMES = many_products("36TWQ", 8)

@@ -16,10 +16,10 @@ from browser import dump_dom, ensure_chromium, pixel_colours, read_png, screensh
 from conftest import PASSWORD, USER, submit
 
 import full_maja.atomic
+from emulators.products import cloud_percent
 from full_maja.cli import download_parser
 from full_maja.client import Client
 from full_maja.credentials import Credentials
-from full_maja.emulator.products import cloud_percent
 from full_maja.estimate import estimate_text
 from full_maja.jobrecord import JobRecord
 from full_maja.page import PAGE_NAME, QUICKLOOK_DIR, quicklook_name, write_series_page

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from archives import JPEG, product_zip
 
+from emulators.products import cloud_percent as emulator_cloud_percent
+from emulators.products import write_product_zip
 from full_maja.download.verified import VerifiedRecord
-from full_maja.emulator.products import cloud_percent as emulator_cloud_percent
-from full_maja.emulator.products import write_product_zip
 from full_maja.products import product_stem
 from full_maja.quicklooks import QUICKLOOK_DIR, Preview, Previews, cloud_percent, quicklook_name
 

@@ -16,10 +16,10 @@ import requests
 from conftest import PASSWORD, SCRIPTS, USER, product_requests, submit
 
 import full_maja.download.parts as parts
+from emulators import Fault
 from full_maja.client import Client
 from full_maja.credentials import Credentials
 from full_maja.download import DEFAULT_SPLIT_POLICY, SplitPolicy
-from full_maja.emulator import Fault
 
 NAME = "SENTINEL2A_20190301-083751-427_L2A_T36TWQ_C_V2-2.zip"
 KIB, MIB = 1024, 1024 * 1024

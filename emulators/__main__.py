@@ -1,4 +1,4 @@
-"""Command line: `python -m full_maja.emulator` serves the emulator until SIGINT or SIGTERM."""
+"""Command line: `python -m emulators` serves the emulator until SIGINT or SIGTERM."""
 from __future__ import annotations
 
 import argparse
@@ -13,7 +13,7 @@ from .serving import serve_until_signalled
 def build_parser() -> argparse.ArgumentParser:
     """The emulator's command-line options."""
     defaults = EmulatorConfig()
-    parser = argparse.ArgumentParser(prog="python -m full_maja.emulator",
+    parser = argparse.ArgumentParser(prog="python -m emulators",
                                      description="Serve a local emulator of PEPS FULL_MAJA.")
     parser.add_argument("--host", default=defaults.host, help="address to listen on")
     parser.add_argument("--port", type=int, default=0, help="port (0: any free port)")
@@ -73,7 +73,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     emulator = Emulator(config_from(args))
     return serve_until_signalled(
-        emulator, "python -m full_maja.emulator", f"{args.host}:{args.port}",
+        emulator, "python -m emulators", f"{args.host}:{args.port}",
         lambda: f"PEPS emulator listening on {emulator.url} (user {emulator.config.user})")
 
 

@@ -4,7 +4,7 @@
 `pygeoapi.flask_app` per server, built from a config written in a temporary folder)
 behind an account gateway, on werkzeug's threaded server, with the TinyDB job manager;
 product zips are served by a separate file server (another port, so another origin).
-`python -m full_maja.emulator.ogcapi` serves it from the shell.
+`python -m emulators.ogcapi` serves it from the shell.
 
 Measured on pygeoapi 0.21.0 (Python 3.11, TinyDB 4.9, Flask 3.1), compared with
 /work/shared/ogcapi-processes.md; "as documented" where they agree:

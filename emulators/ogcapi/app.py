@@ -35,7 +35,7 @@ def pygeoapi_config(url: str, work: Path, settings: Path, verbose: bool) -> Dict
         "metadata": _metadata(url),
         "resources": {PROCESS_ID: {
             "type": "process",
-            "processor": {"name": "full_maja.emulator.ogcapi.process.FullMajaProcessor",
+            "processor": {"name": "emulators.ogcapi.process.FullMajaProcessor",
                           "settings": str(settings)}}},
     }
 

@@ -1,4 +1,4 @@
-"""Command line: `python -m full_maja.emulator.ogcapi` serves pygeoapi FULL_MAJA until stopped."""
+"""Command line: `python -m emulators.ogcapi` serves pygeoapi FULL_MAJA until stopped."""
 from __future__ import annotations
 
 import argparse
@@ -13,7 +13,7 @@ from .server import OgcApiServer
 def build_parser() -> argparse.ArgumentParser:
     """The server's command-line options."""
     defaults = OgcApiConfig()
-    parser = argparse.ArgumentParser(prog="python -m full_maja.emulator.ogcapi",
+    parser = argparse.ArgumentParser(prog="python -m emulators.ogcapi",
                                      description="Serve FULL_MAJA over OGC API - Processes "
                                                  "with a real pygeoapi.")
     parser.add_argument("--host", default=defaults.host, help="address to listen on")
@@ -65,7 +65,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 f"account: user {config.user} password {config.password}, "
                 f"or header {config.api_key_header}: {config.api_key}")
 
-    return serve_until_signalled(server, "python -m full_maja.emulator.ogcapi", args.host,
+    return serve_until_signalled(server, "python -m emulators.ogcapi", args.host,
                                  banner)
 
 
