@@ -64,6 +64,10 @@ class VerifiedRecord:
             return False
         return entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns
 
+    def names(self) -> list[str]:
+        """Every product recorded, by this run or by any other sharing the folder."""
+        return list(self._entries)
+
     def entry(self, name: str) -> Optional[dict]:
         """What is recorded of `name`, if anything."""
         return self._entries.get(name)
