@@ -68,4 +68,5 @@ def _inverse(x: float, y: float, zone: int) -> tuple[float, float]:
     chi = math.asin(math.sin(xi2) / math.cosh(eta2))
     phi = chi + sum(term * math.sin(2 * order * chi) for order, term in enumerate(delta, 1))
     lam = math.atan2(math.sinh(eta2), math.cos(xi2))
-    return round(6 * zone - 183 + math.degrees(lam), 9), round(math.degrees(phi), 9)
+    lon = (6 * zone - 183 + math.degrees(lam) + 180) % 360 - 180
+    return round(lon, 9), round(math.degrees(phi), 9)

@@ -90,7 +90,7 @@ class Provenance:
             return None
         try:
             return cls(**{**_plain_fields(data), **_nested_fields(data)})
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, KeyError):
             return None
 
 
