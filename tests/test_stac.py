@@ -294,6 +294,7 @@ def test_a_download_run_leaves_the_catalogue_and_a_rerun_leaves_it_alone(run, fi
     assert result.returncode == 0, result.stderr
     assert f"STAC catalogue: {Path('out', CATALOG_NAME)}" in result.stdout
     catalogue, items = documents(Path("out"))
+    assert_valid(catalogue, "catalog")
     zips = sorted(path.name[:-4] for path in Path("out").glob("*.zip"))
     assert sorted(item["id"] for item in items) == zips and len(zips) == 9
     assert all(item["properties"]["sat:relative_orbit"] == 64 for item in items)
