@@ -9,10 +9,10 @@ MAJA software version nor the DEM, so nothing here does either.
 from __future__ import annotations
 
 import zipfile
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Optional, Union
+from typing import Any, Callable, Iterator, Optional, Union
 
 from dateutil.parser import isoparse
 from defusedxml import ElementTree as SafeET
@@ -107,23 +107,50 @@ def _plain_fields(data: dict) -> dict[str, Any]:
         if value is not None and not isinstance(value, bool):
             values[key] = kind(value)
     for key in ("acquisition_date", "production_date"):
-        values[key] = _date(data.get(key)) if isinstance(data.get(key), str) else None
+        text = data.get(key)
+        values[key] = _stored_date(text) if isinstance(text, str) else None
     return values
+
+
+def _stored_date(text: str) -> Optional[datetime]:
+    """A date `as_record` wrote (ISO 8601 with offset); any other form read as from XML."""
+    try:
+        return datetime.fromisoformat(text).astimezone(timezone.utc)
+    except ValueError:
+        return _date(text)
 
 
 def _nested_fields(data: dict) -> dict[str, Any]:
     dem = data.get("dem")
-    grids = data.get("grids") or []
     return {
-        "dem": DemStatistics(**{field.name: _float(dem.get(field.name))
-                                for field in fields(DemStatistics)})
+        "dem": DemStatistics(_float(dem.get("minimum")), _float(dem.get("maximum")),
+                             _float(dem.get("mean")), _float(dem.get("std")))
         if isinstance(dem, dict) else None,
-        "grids": tuple(Grid(str(grid["group"]), int(grid["rows"]), int(grid["cols"]),
-                            _six(grid["transform"])) for grid in grids),
-        "corners": tuple((float(lon), float(lat)) for lon, lat in data.get("corners") or []),
-        "band_groups": tuple((str(band), str(group))
-                             for band, group in data.get("band_groups") or []),
+        "grids": _shared("grids", data.get("grids"), lambda grids: tuple(
+            Grid(str(grid["group"]), int(grid["rows"]), int(grid["cols"]),
+                 _six(grid["transform"])) for grid in grids)),
+        "corners": _shared("corners", data.get("corners"), lambda corners: tuple(
+            (float(lon), float(lat)) for lon, lat in corners)),
+        "band_groups": _shared("band_groups", data.get("band_groups"), lambda pairs: tuple(
+            (str(band), str(group)) for band, group in pairs)),
     }
+
+
+_SHARED: dict[tuple[str, str], Any] = {}
+_SHARED_LIMIT = 4096
+
+
+def _shared(kind: str, value: object, build: Callable[[Any], Any]) -> Any:
+    """The tuples of `value` (the same for every product of a tile), built once and shared."""
+    if not value:
+        return ()
+    key = (kind, str(value))
+    found = _SHARED.get(key)
+    if found is None:
+        found = build(value)
+        if len(_SHARED) < _SHARED_LIMIT:
+            _SHARED[key] = found
+    return found
 
 
 def _six(values: object) -> tuple[float, float, float, float, float, float]:
@@ -198,10 +225,14 @@ def _file(folder: Path, suffix: str) -> Optional[Path]:
 
 
 def _parse(data: bytes) -> Optional[_Element]:
+    """The document's root, every tag stripped of its namespace; None if it does not parse."""
     try:
-        return SafeET.fromstring(data)
+        root = SafeET.fromstring(data)
     except _PARSE_ERRORS:
         return None
+    for node in root.iter():
+        node.tag = _local(node.tag)
+    return root
 
 
 def _from_metadata(root: _Element) -> dict[str, Any]:
@@ -299,7 +330,7 @@ def _relative_orbit(product: Optional[_Element]) -> Optional[int]:
 
 def _quality_index(root: _Element, name: str) -> Optional[float]:
     """A global quality index of the current product (level N2 first), else any."""
-    current = [element for element in root.iter() if _local(element.tag) == "Current_Product"]
+    current = list(root.iter("Current_Product"))
     for scope in [*current, root]:
         for element in _all(scope, "QUALITY_INDEX"):
             if element.get("name", "").lower() == name.lower():
@@ -314,10 +345,10 @@ def _child(element: Optional[_Element], name: str) -> Optional[_Element]:
 
 
 def _all(element: Optional[_Element], name: str) -> Iterator[_Element]:
-    """Every element named `name` (namespace ignored) under `element`, in document order."""
+    """Every element named `name` under `element`, in document order."""
     if element is None:
         return iter(())
-    return (node for node in element.iter() if _local(node.tag) == name and node is not element)
+    return (node for node in element.iter(name) if node is not element)
 
 
 def _text(element: Optional[_Element], name: str) -> Optional[str]:

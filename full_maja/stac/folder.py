@@ -31,11 +31,20 @@ class FolderProduct:
 
     name: str
     stem: str
-    provenance: Provenance
+    provenance_text: Optional[str]
     zip_path: Optional[Path]
     checksum: Optional[str]
     folder: Optional[Path]
     key: str
+
+    @property
+    def provenance(self) -> Provenance:
+        """The product's provenance, parsed from the record's text when asked (not kept)."""
+        try:
+            data = json.loads(self.provenance_text) if self.provenance_text else None
+        except ValueError:
+            data = None
+        return Provenance.from_record(data) or Provenance()
 
     @property
     def item_file(self) -> str:
@@ -61,14 +70,17 @@ def _product(facts: ProductFacts, name: str, checksums: bool) -> Optional[Folder
     folder = facts.folder(name) if zip_path is None or _extracted(facts, name) else None
     if zip_path is None and folder is None:
         return None
-    provenance = facts.provenance(name) or Provenance()
+    if not isinstance((facts.record.entry(name) or {}).get("provenance"), str):
+        facts.provenance(name)
     checksum = facts.checksum(name) if checksums and zip_path is not None else None
     entry = facts.record.entry(name) or {}
-    inputs = [FORMAT_VERSION, name, identity_of(entry), entry.get("provenance"), checksum,
-              zip_path is not None, _folder_time(folder)]
-    text = json.dumps(inputs, default=str, separators=(",", ":"))
-    key = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return FolderProduct(name, _safe_stem(name), provenance, zip_path, checksum, folder, key)
+    provenance = entry.get("provenance")
+    text = provenance if isinstance(provenance, str) else None
+    inputs = [FORMAT_VERSION, name, identity_of(entry), text, checksum, zip_path is not None,
+              _folder_time(folder)]
+    key = hashlib.sha256(json.dumps(inputs, default=str, separators=(",", ":"))
+                         .encode("utf-8")).hexdigest()
+    return FolderProduct(name, _safe_stem(name), text, zip_path, checksum, folder, key)
 
 
 def _extracted(facts: ProductFacts, name: str) -> bool:

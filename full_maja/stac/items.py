@@ -44,8 +44,8 @@ def build_item(product: FolderProduct, parent: str = "../" + CATALOG_NAME) -> py
     facts = product.provenance
     grid = tile_grid(facts.tile or _tile_in_name(product.name) or "")
     geometry, bbox = _footprint(facts, grid)
-    item = pystac.Item(product.stem, geometry, bbox, _acquired(product), {})
-    _describe(item, product, grid)
+    item = pystac.Item(product.stem, geometry, bbox, _acquired(product.name, facts), {})
+    _describe(item, product.name, facts, grid)
     if product.zip_path is not None:
         _add_zip(item, product)
     if product.folder is not None:
@@ -62,17 +62,17 @@ def item_document(item: pystac.Item) -> dict[str, Any]:
     return item.to_dict(include_self_link=False, transform_hrefs=False)
 
 
-def _acquired(product: FolderProduct) -> datetime:
-    if product.provenance.acquisition_date is not None:
-        return product.provenance.acquisition_date
-    match = _NAME_TIME.search(product.name)
+def _acquired(name: str, facts: Provenance) -> datetime:
+    if facts.acquisition_date is not None:
+        return facts.acquisition_date
+    match = _NAME_TIME.search(name)
     if match:
         try:
             return datetime.strptime(match[1] + match[2] + match[3] + "000",
                                      "%Y%m%d%H%M%S%f").replace(tzinfo=timezone.utc)
         except ValueError:
             pass
-    raise ValueError(f"{product.name}: no acquisition time in its metadata or name")
+    raise ValueError(f"{name}: no acquisition time in its metadata or name")
 
 
 def _tile_in_name(name: str) -> Optional[str]:
@@ -94,10 +94,10 @@ def _footprint(facts: Provenance, grid: Optional[TileGrid]) -> tuple[Optional[di
             [min(lons), min(lats), max(lons), max(lats)])
 
 
-def _describe(item: pystac.Item, product: FolderProduct, grid: Optional[TileGrid]) -> None:
-    facts = product.provenance
+def _describe(item: pystac.Item, name: str, facts: Provenance,
+              grid: Optional[TileGrid]) -> None:
     common = item.common_metadata
-    platform = _PLATFORM.search(facts.platform or product.name)
+    platform = _PLATFORM.search(facts.platform or name)
     if platform:
         common.platform = f"sentinel-2{platform[1].lower()}"
         common.constellation = "sentinel-2"
@@ -112,13 +112,12 @@ def _describe(item: pystac.Item, product: FolderProduct, grid: Optional[TileGrid
             latitude_band=grid.band, grid_square=grid.square, utm_zone=grid.zone)
     if facts.relative_orbit is not None:
         SatExtension.ext(item, add_if_missing=True).relative_orbit = facts.relative_orbit
-    _processing(item, product)
+    _processing(item, name, facts)
     item.properties.update(_maja_fields(facts))
 
 
-def _processing(item: pystac.Item, product: FolderProduct) -> None:
-    facts = product.provenance
-    level = facts.product_level or ("L2A" if "_L2A_" in product.name else None)
+def _processing(item: pystac.Item, name: str, facts: Provenance) -> None:
+    level = facts.product_level or ("L2A" if "_L2A_" in name else None)
     fields = {"processing:level": level, "processing:version": facts.product_version,
               "processing:datetime": _stamp(facts.production_date)}
     fields = {key: value for key, value in fields.items() if value is not None}
