@@ -26,7 +26,7 @@ _PARSE_ERRORS = (ValueError, SyntaxError)
 _Element = Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Grid:
     """One resolution's raster grid: shape and affine transform in the tile's CRS."""
 
@@ -36,7 +36,7 @@ class Grid:
     transform: tuple[float, float, float, float, float, float]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DemStatistics:
     """The DEM over the tile, in metres, as the JPI's `MNT_Statistics` gives it."""
 
@@ -46,7 +46,7 @@ class DemStatistics:
     std: Optional[float] = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Provenance:
     """A product's identity, quality indexes and processing facts; None where absent."""
 
