@@ -48,7 +48,7 @@ def _checked_parts(member: str, archive_name: str) -> tuple[str, ...]:
 def _check_top(top: str, write_dir: Path, archive_name: str) -> None:
     """A top-level entry must be new: a name of full-maja's own, or one taken, is refused."""
     reserved = top.startswith(".") or top.lower().endswith(RESERVED_SUFFIXES) \
-        or top == "series-quicklooks"
+        or top in ("series-quicklooks", "stac-items")
     if reserved or os.path.lexists(write_dir / top):
         raise _clash(archive_name, top)
 
