@@ -127,7 +127,7 @@ def _missing_lines(series: JobSeries) -> list[str]:
 
 
 def _verdict(report: SeriesReport) -> str:
-    if report.failed or report.failed_products:
+    if report.failed or report.failed_products or report.problems:
         return "Something failed: see the messages above, then run again."
     if report.waiting:
         return "Not finished yet: run again later."

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 from urllib.parse import urlsplit
 
+from ..atomic import NotOwnFile
 from ..auth import origin_of
 from ..client import Client, resolve_endpoint
 from ..console import Console
@@ -249,7 +250,7 @@ def _write_page(report: SeriesReport, settings: DownloadSettings, console: Conso
     except OSError as exc:
         message = (f"could not write {PAGE_NAME} in {settings.write_dir}: "
                    f"{exc.strerror or exc}")
-        if exc.errno == errno.ENOSPC:
+        if exc.errno == errno.ENOSPC or isinstance(exc, NotOwnFile):
             console.error(message)
             return False
         console.warning(message)

@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
-from ..atomic import fsync_directory
+from ..atomic import fsync_directory, refuse_unless_own
 from ..errors import BusyError, ProductError
 from ..lock import hold_file_lock, remove_stale_locks
 from ..products import product_name_from_url, target_path
@@ -233,6 +233,7 @@ class Downloader:
                                                   product=name))
 
     def _fetch_held(self, url: str, name: str, final: Path) -> ProductResult:
+        refuse_unless_own(self.write_dir / name)  # a link there would be written through
         try:
             if self.is_present(name, final):
                 remove_part_files(final, self._sides(final))

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from ..atomic import atomic_write
+from ..atomic import NotOwnFile, atomic_write, refuse_unless_own
 from ..capped import read_own_file
 from ..errors import JobLogError
 from ..lock import hold_lock
@@ -26,7 +26,9 @@ class VerifiedRecord:
     """Name, size and modification time of each product verified in one folder.
 
     Several runs (two logs, one write folder) may share the record: each save
-    merges this run's entries into the record on disk, under an OS lock. Saves
+    merges this run's entries into the record on disk, under an OS lock. The record
+    and its lock are never opened through a link: a planted one makes the save fail
+    (a problem of the run), never writes elsewhere. Saves
     are batched (every SAVE_EVERY products or SAVE_SECONDS, and `flush`): a
     product verified but not saved yet is only verified again by the next run.
     """
@@ -41,6 +43,10 @@ class VerifiedRecord:
         self.problems: list[str] = []
 
     def _load(self) -> dict[str, dict]:
+        try:
+            refuse_unless_own(self.path)
+        except NotOwnFile:  # a link or a FIFO: not read; saving says so, once
+            return {}
         data = read_own_file(self.path, "the record of verified products", MAX_RECORD_BYTES)
         try:
             document = json.loads(data.decode("utf-8")) if data is not None else None
@@ -111,7 +117,7 @@ class VerifiedRecord:
         if not self.path.parent.is_dir():
             return
         try:
-            with hold_lock(self.path, wait=True):
+            with hold_lock(self.path, wait=True, follow_symlinks=False):
                 merged = {**self._load(), **self._changes}
                 document = {"format": RECORD_FORMAT, "products": merged}
                 atomic_write(self.path, json.dumps(document, indent=1, sort_keys=True) + "\n",

@@ -3,7 +3,8 @@
 A page whose inputs (the fingerprint kept in it, `inputs`) did not change is neither
 rebuilt nor rewritten, so a cron rerun that finds nothing new leaves it alone. The
 quick-looks of the products on disk are copied beside it. An OSError (disk full, folder
-not writable) propagates: the caller decides whether a page that cannot be written matters.
+not writable, a link or FIFO planted where the page or its quick-looks folder go:
+`NotOwnFile`, never followed) propagates: the caller decides whether it matters.
 """
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
-from ..atomic import atomic_write
-from ..quicklooks import Previews
+from ..atomic import atomic_write, refuse_unless_own, refuse_unless_own_folder
+from ..quicklooks import QUICKLOOK_DIR, Previews
 from ..series import SeriesReport
 from .document import document
 from .inputs import page_inputs, stamp_line, stamp_of
@@ -29,6 +30,8 @@ def write_series_page(report: SeriesReport, write_dir: Path, *, title: str,
         return None
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     target = folder / PAGE_NAME
+    refuse_unless_own(target)
+    refuse_unless_own_folder(folder / QUICKLOOK_DIR)
     inputs = page_inputs(report, folder, title, moment)
     if stamp_of(target) == inputs:
         return target
