@@ -93,8 +93,14 @@ class VerifiedRecord:
         self._stage(name, entry)
 
     def remember_extracted(self, name: str, folders: list[str]) -> None:
-        """Record that `name` was extracted to `folders` and its zip removed."""
-        self._stage(name, {"extracted": folders})
+        """Record that `name` was extracted to `folders` and its zip removed.
+
+        Where it came from and its size stay: a URL giving another size under the same
+        name is still a conflict once the zip is gone.
+        """
+        old = self._entries.get(name) or {}
+        kept = {key: old[key] for key in (*ORIGIN_KEYS, "size") if key in old}
+        self._stage(name, {**kept, "extracted": folders})
 
     def flush(self) -> bool:
         """Save what is not saved yet; False when it could not be saved."""
