@@ -81,9 +81,8 @@ def test_atomic_write_of_an_own_file_refuses_what_is_planted_there(tmp_path: Pat
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_lock_file_is_never_opened_through_what_is_planted_there(tmp_path: Path, kind):
     own, mine = plant(tmp_path, kind)
-    with pytest.raises(NotOwnFile):
-        with hold_file_lock(own):
-            pass
+    with pytest.raises(NotOwnFile), hold_file_lock(own):
+        pass
     assert_untouched(own, mine, kind)
 
 
@@ -93,9 +92,9 @@ def test_the_lock_of_a_file_refuses_what_is_planted_where_it_goes(tmp_path: Path
                                                                   follow):
     own, mine = plant(tmp_path, kind)
     own.rename(tmp_path / "record.json.lock")
-    with pytest.raises(JobLogError, match="refused"):
-        with hold_lock(tmp_path / "record.json", wait=True, follow_symlinks=follow):
-            pass
+    with pytest.raises(JobLogError, match="refused"), \
+            hold_lock(tmp_path / "record.json", wait=True, follow_symlinks=follow):
+        pass
     assert_untouched(tmp_path / "record.json.lock", mine, kind)
 
 

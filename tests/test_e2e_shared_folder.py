@@ -13,6 +13,7 @@ import pytest
 from conftest import submit
 
 from emulators.acquisitions import many_products
+from full_maja.lock import hold_file_lock
 
 NAMES = many_products("36TWQ", 2)
 PRODUCT = NAMES[0]
@@ -99,3 +100,21 @@ def test_a_fifo_planted_where_full_maja_writes_is_refused_without_hanging(
     result = download(run, auth_file)
     assert_refused(result, planted, "product" if PRODUCT in planted else "run")
     assert Path("out", planted).is_fifo()
+
+
+def test_a_product_another_run_is_writing_is_not_called_complete(run, cli, finished,
+                                                                 auth_file):
+    emulator = finished(products=NAMES)
+    submit(cli, emulator, auth_file)
+    Path("out").mkdir()
+    with hold_file_lock(Path("out", f"{PRODUCT}.part.lock")):  # the other run, writing it
+        result = download(run, auth_file)
+        assert result.returncode == 75, (result.stdout, result.stderr)
+        assert "The series is complete" not in result.stdout
+        [summary] = [line for line in result.stdout.splitlines() if line.startswith("Summary")]
+        assert "1 product being written by another run" in summary
+        assert "the series is not complete yet" in summary
+        assert not Path("out", PRODUCT).exists() and Path("out", NAMES[1]).is_file()
+    again = download(run, auth_file)
+    assert again.returncode == 0, (again.stdout, again.stderr)
+    assert "The series is complete" in again.stdout and Path("out", PRODUCT).is_file()
