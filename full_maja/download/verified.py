@@ -10,7 +10,7 @@ from typing import Optional
 
 from ..atomic import NotOwnFile, atomic_write, refuse_unless_own
 from ..capped import read_own_file
-from ..errors import JobLogError
+from ..errors import BusyError, JobLogError
 from ..lock import hold_lock
 
 RECORD_NAME = ".full-maja-verified.json"
@@ -103,10 +103,10 @@ class VerifiedRecord:
         self._stage(name, {**kept, "extracted": folders})
 
     def flush(self) -> bool:
-        """Save what is not saved yet; False when it could not be saved."""
+        """Save what is not saved yet, waiting for another run's save; False when it failed."""
         with self._lock:
             if self._pending:
-                self._save()
+                self._save(wait=True)
             return not self._pending
 
     def _stage(self, name: str, entry: dict) -> None:
@@ -116,18 +116,24 @@ class VerifiedRecord:
             self._pending += 1
             if self._pending >= SAVE_EVERY or \
                     time.monotonic() - self._saved_at >= SAVE_SECONDS:
-                self._save()
+                self._save(wait=False)
 
-    def _save(self) -> None:
-        """Merge this run's entries into the record on disk; a failure is kept as a problem."""
+    def _save(self, wait: bool) -> None:
+        """Merge this run's entries into the record on disk; a failure is kept as a problem.
+
+        A batch (not `wait`) never waits for another run saving: it is left for the next.
+        """
         if not self.path.parent.is_dir():
             return
         try:
-            with hold_lock(self.path, wait=True, follow_symlinks=False):
+            with hold_lock(self.path, wait=wait, follow_symlinks=False):
                 merged = {**self._load(), **self._changes}
                 document = {"format": RECORD_FORMAT, "products": merged}
                 atomic_write(self.path, json.dumps(document, indent=1, sort_keys=True) + "\n",
                              follow_symlinks=False)
+        except BusyError:
+            self._saved_at = time.monotonic()
+            return
         except (OSError, JobLogError) as exc:
             self._failed(exc)
             return
