@@ -6,8 +6,11 @@ another run never says the series is complete.
 """
 from __future__ import annotations
 
+import json
 import os
+from html.parser import HTMLParser
 from pathlib import Path
+from typing import Optional
 
 import pytest
 from conftest import submit
@@ -29,6 +32,8 @@ PLANTED = {
     "verified record": (".full-maja-verified.json", "run"),
     "record lock": (".full-maja-verified.json.lock", "run"),
     "page": ("series.html", "page"),
+    "page parts": (".full-maja-page.json", "page"),
+    "page parts lock": (".full-maja-page.json.lock", "page"),
 }
 
 
@@ -118,3 +123,55 @@ def test_a_product_another_run_is_writing_is_not_called_complete(run, cli, finis
     again = download(run, auth_file)
     assert again.returncode == 0, (again.stdout, again.stderr)
     assert "The series is complete" in again.stdout and Path("out", PRODUCT).is_file()
+
+
+class Anchors(HTMLParser):
+    """The jobs of a page (`data-job` of its sections), its ids and its in-page links."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.jobs: list[str] = []
+        self.ids: list[str] = []
+        self.links: list[str] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, Optional[str]]]) -> None:
+        attributes = dict(attrs)
+        if tag == "section" and attributes.get("data-job"):
+            self.jobs.append(attributes["data-job"] or "")
+        if attributes.get("id"):
+            self.ids.append(attributes["id"] or "")
+        if (attributes.get("href") or "").startswith("#"):
+            self.links.append((attributes["href"] or "")[1:])
+
+
+def job_id(log: str) -> str:
+    return json.loads(Path(log).read_text())["jobs"][0]["job_id"]
+
+
+def page() -> tuple[Anchors, str]:
+    text = Path("out", "series.html").read_text(encoding="utf-8")
+    return Anchors(text), text
+
+
+def test_two_logs_sharing_a_folder_share_one_page(run, cli, finished, auth_file):
+    emulator = finished()
+    for log, tile in (("a.log", "36TWQ"), ("b.log", "31TCJ")):
+        submitted = cli("process", "-a", auth_file, "-t", tile, "-d", "2019-03-01",
+                        "-f", "2019-05-01", "--url", emulator.url, "-l", log)
+        assert submitted.returncode == 0, submitted.stderr
+    for log in ("a.log", "b.log", "a.log"):
+        result = run("download", "-a", auth_file, "-l", log, "-w", "out")
+        assert result.returncode == 0, (result.stdout, result.stderr)
+    anchors, text = page()
+    assert anchors.jobs == [job_id("a.log"), job_id("b.log")]
+    assert "Log a.log" in text and "Log b.log" in text and "<title>a.log, b.log</title>" in text
+    assert len(anchors.ids) == len(set(anchors.ids)) and set(anchors.links) <= set(anchors.ids)
+    before = Path("out", "series.html").stat()
+    assert run("download", "-a", auth_file, "-l", "b.log", "-w", "out").returncode == 0
+    after = Path("out", "series.html").stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    Path("b.log").unlink()
+    assert run("download", "-a", auth_file, "-l", "a.log", "-w", "out").returncode == 0
+    anchors, text = page()
+    assert anchors.jobs == [job_id("a.log")] and "b.log" not in text

@@ -246,7 +246,7 @@ def _write_page(report: SeriesReport, settings: DownloadSettings, console: Conso
     """Write the series page; False when the disk refused it (full), told in one line."""
     try:
         page = write_series_page(report, Path(settings.write_dir),
-                                 title=Path(settings.log).name)
+                                 title=Path(settings.log).name, log=Path(settings.log))
     except OSError as exc:
         message = (f"could not write {PAGE_NAME} in {settings.write_dir}: "
                    f"{exc.strerror or exc}")
