@@ -28,9 +28,9 @@ class VerifiedRecord:
     Several runs (two logs, one write folder) may share the record: each save
     merges this run's entries into the record on disk, under an OS lock. The record
     and its lock are never opened through a link: a planted one makes the save fail
-    (a problem of the run), never writes elsewhere. Saves
-    are batched (every SAVE_EVERY products or SAVE_SECONDS, and `flush`): a
-    product verified but not saved yet is only verified again by the next run.
+    (a problem of the run), never writes elsewhere. Saves are batched (every
+    SAVE_EVERY products or SAVE_SECONDS, and `flush`): a product verified but not
+    saved yet is only verified again by the next run.
     """
 
     def __init__(self, write_dir: Path) -> None:
