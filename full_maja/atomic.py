@@ -41,7 +41,7 @@ def refuse_unless_own(path: Union[str, Path]) -> bool:
     """
     try:
         mode = os.lstat(path).st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return False
     if not stat.S_ISREG(mode):
         raise NotOwnFile(path, mode)
@@ -52,7 +52,7 @@ def refuse_unless_own_folder(path: Union[str, Path]) -> bool:
     """True when `path` is a real folder, False when absent; NotOwnFile for anything else."""
     try:
         mode = os.lstat(path).st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return False
     if not stat.S_ISDIR(mode):
         raise NotOwnFile(path, mode)

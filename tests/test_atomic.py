@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from full_maja.atomic import NotOwnFile, atomic_write, open_own, refuse_unless_own
+from full_maja.atomic import (
+    NotOwnFile,
+    atomic_write,
+    open_own,
+    refuse_unless_own,
+    refuse_unless_own_folder,
+)
 from full_maja.errors import JobLogError
 from full_maja.lock import hold_file_lock, hold_lock, remove_stale_locks
 
@@ -113,3 +119,9 @@ def test_stale_locks_skip_what_is_not_a_lock_of_ours(tmp_path: Path):
     remove_stale_locks(tmp_path, ".part.lock")
     assert (tmp_path / "p.zip.part.lock").is_symlink() and mine.read_bytes() == MINE
     assert not (tmp_path / "q.zip.part.lock").exists()
+
+
+def test_a_file_under_a_file_counts_as_absent(tmp_path: Path):
+    (tmp_path / "out").write_text("a file where a folder was expected")
+    assert not refuse_unless_own(tmp_path / "out" / "record.json")
+    assert not refuse_unless_own_folder(tmp_path / "out" / "quicklooks")
