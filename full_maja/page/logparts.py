@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 class LogPart:
     """One log's part of the page.
 
-    `key` names the log (its real path; `title:NAME` for a page written without one),
+    `key` names the log (its real path, relative to the write folder where it can be;
+    `title:NAME` for a page written without one),
     `number` is its place on the page, from 1, kept for good; `inputs` the fingerprint
     of what its `sections` show (`page.inputs`); `written` when they were rendered (ISO).
     """
@@ -49,15 +50,24 @@ class LogPart:
     marks: dict[DateMark, int] = field(default_factory=dict)
     sections: list[str] = field(default_factory=list)
 
-    @property
-    def gone(self) -> bool:
-        """True when the part's log no longer exists."""
-        return not self.key.startswith(TITLE_KEY) and not os.path.exists(self.key)
+    def gone(self, folder: Path) -> bool:
+        """True when the part's log no longer exists (`folder`: the write folder)."""
+        return not self.key.startswith(TITLE_KEY) and not (folder / self.key).exists()
 
 
-def log_key(log_path: Optional[Path], title: str) -> str:
-    """The key of a log's part: its real path, or the page title when there is no log."""
-    return os.path.realpath(log_path) if log_path is not None else TITLE_KEY + title
+def log_key(log_path: Optional[Path], title: str, folder: Path) -> str:
+    """The key of a log's part: its real path from `folder`, or the title when no log.
+
+    A relative key keeps naming the log when the folder moves with its logs, and
+    says less about the machine than an absolute one.
+    """
+    if log_path is None:
+        return TITLE_KEY + title
+    real = os.path.realpath(log_path)
+    try:
+        return os.path.relpath(real, os.path.realpath(folder))
+    except ValueError:  # another drive (Windows)
+        return real
 
 
 class LogParts:
@@ -83,7 +93,7 @@ class LogParts:
 
     def current(self) -> list[LogPart]:
         """The parts of the logs that still exist, in page order; the others are dropped."""
-        for key in [key for key, part in self._parts.items() if part.gone]:
+        for key in [key for key, part in self._parts.items() if part.gone(self.path.parent)]:
             del self._parts[key]
             self.changed = True
         return sorted(self._parts.values(), key=lambda part: part.number)

@@ -49,7 +49,7 @@ def write_series_page(report: SeriesReport, write_dir: Path, *, title: str,
     refuse_unless_own(target)
     refuse_unless_own_folder(folder / QUICKLOOK_DIR)
     with held_parts(folder) as parts:
-        key = log_key(log, title)
+        key = log_key(log, title, folder)
         mine = parts.get(key)
         if mine is None or mine.inputs != page_inputs(report, folder, title, moment):
             number = mine.number if mine is not None else parts.next_number()
