@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 from urllib.parse import urlsplit
 
+from ..atomic import NotOwnFile
 from ..auth import origin_of
 from ..client import Client, resolve_endpoint
 from ..console import Console
@@ -270,11 +271,11 @@ def _write_page(report: SeriesReport, settings: DownloadSettings, console: Conso
     """Write the series page; False when the disk refused it (full), told in one line."""
     try:
         page = write_series_page(report, Path(settings.write_dir),
-                                 title=Path(settings.log).name)
+                                 title=Path(settings.log).name, log=Path(settings.log))
     except OSError as exc:
         message = (f"could not write {PAGE_NAME} in {settings.write_dir}: "
                    f"{exc.strerror or exc}")
-        if exc.errno == errno.ENOSPC:
+        if exc.errno == errno.ENOSPC or isinstance(exc, NotOwnFile):
             console.error(message)
             return False
         console.warning(message)

@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from ..atomic import atomic_write
+from ..atomic import NotOwnFile, atomic_write, refuse_unless_own
 from ..capped import read_own_file
-from ..errors import JobLogError
+from ..errors import BusyError, JobLogError
 from ..lock import hold_lock
 
 RECORD_NAME = ".full-maja-verified.json"
@@ -27,9 +27,11 @@ class VerifiedRecord:
     """Name, size and modification time of each product verified in one folder.
 
     Several runs (two logs, one write folder) may share the record: each save
-    merges this run's entries into the record on disk, under an OS lock. Saves
-    are batched (every SAVE_EVERY products or SAVE_SECONDS, and `flush`): a
-    product verified but not saved yet is only verified again by the next run.
+    merges this run's entries into the record on disk, under an OS lock. The record
+    and its lock are never opened through a link: a planted one makes the save fail
+    (a problem of the run), never writes elsewhere. Saves are batched (every
+    SAVE_EVERY products or SAVE_SECONDS, and `flush`): a product verified but not
+    saved yet is only verified again by the next run.
     """
 
     def __init__(self, write_dir: Path) -> None:
@@ -43,6 +45,10 @@ class VerifiedRecord:
         self.problems: list[str] = []
 
     def _load(self) -> dict[str, dict]:
+        try:
+            refuse_unless_own(self.path)
+        except NotOwnFile:  # a link or a FIFO: not read; saving says so, once
+            return {}
         data = read_own_file(self.path, "the record of verified products", MAX_RECORD_BYTES)
         try:
             document = json.loads(data.decode("utf-8")) if data is not None else None
@@ -112,14 +118,20 @@ class VerifiedRecord:
         self._stage(name, entry)
 
     def remember_extracted(self, name: str, folders: list[str]) -> None:
-        """Record that `name` was extracted to `folders` and its zip removed."""
-        self._stage(name, {"extracted": folders})
+        """Record that `name` was extracted to `folders` and its zip removed.
+
+        Where it came from and its size stay: a URL giving another size under the same
+        name is still a conflict once the zip is gone.
+        """
+        old = self._entries.get(name) or {}
+        kept = {key: old[key] for key in (*ORIGIN_KEYS, "size") if key in old}
+        self._stage(name, {**kept, "extracted": folders})
 
     def flush(self) -> bool:
-        """Save what is not saved yet; False when it could not be saved."""
+        """Save what is not saved yet, waiting for another run's save; False when it failed."""
         with self._lock:
             if self._pending:
-                self._save()
+                self._save(wait=True)
             return not self._pending
 
     def _stage(self, name: str, entry: dict) -> None:
@@ -131,19 +143,25 @@ class VerifiedRecord:
     def _count_pending(self) -> None:
         self._pending += 1
         if self._pending >= SAVE_EVERY or time.monotonic() - self._saved_at >= SAVE_SECONDS:
-            self._save()
+            self._save(wait=False)
 
-    def _save(self) -> None:
-        """Merge this run's entries into the record on disk; a failure is kept as a problem."""
+    def _save(self, wait: bool) -> None:
+        """Merge this run's entries into the record on disk; a failure is kept as a problem.
+
+        A batch (not `wait`) never waits for another run saving: it is left for the next.
+        """
         if not self.path.parent.is_dir():
             return
         try:
-            with hold_lock(self.path, wait=True):
+            with hold_lock(self.path, wait=wait, follow_symlinks=False):
                 merged = {**self._load(), **self._changes}
                 self._add_facts(merged)
                 document = {"format": RECORD_FORMAT, "products": merged}
                 atomic_write(self.path, json.dumps(document, indent=1, sort_keys=True) + "\n",
                              follow_symlinks=False)
+        except BusyError:
+            self._saved_at = time.monotonic()
+            return
         except (OSError, JobLogError) as exc:
             self._failed(exc)
             return
