@@ -26,6 +26,7 @@ from emulators.products import (
     production_date,
     write_product_zip,
 )
+from full_maja.atomic import NotOwnFile
 from full_maja.download.verified import VerifiedRecord
 from full_maja.stac import CATALOG_NAME, ITEMS_DIR, series_items, write_catalogue
 
@@ -261,15 +262,15 @@ def test_a_link_in_place_of_the_items_folder_is_refused_never_followed(tmp_path:
     assert not (folder / CATALOG_NAME).exists()
 
 
-def test_a_link_in_place_of_the_catalogue_is_replaced_not_followed(tmp_path: Path) -> None:
+def test_a_link_in_place_of_the_catalogue_is_refused_not_followed(tmp_path: Path) -> None:
     folder = folder_of(tmp_path, NAMES[:1], all_bands=False)
     victim = tmp_path / "victim.json"
     victim.write_text("mine")
     (folder / CATALOG_NAME).symlink_to(victim)
-    write_catalogue(folder)
+    with pytest.raises(NotOwnFile):
+        write_catalogue(folder)
     assert victim.read_text() == "mine"
-    assert not (folder / CATALOG_NAME).is_symlink()
-    assert_valid(json.loads((folder / CATALOG_NAME).read_text()), "catalog")
+    assert (folder / CATALOG_NAME).is_symlink()
 
 
 def test_a_record_without_the_product_on_disk_makes_no_item(tmp_path: Path) -> None:

@@ -64,9 +64,9 @@ def test_facts_read_by_one_run_never_overwrite_what_another_run_changed(tmp_path
     extractor.remember_extracted("a.zip", ["a"])
     assert extractor.flush() and reader.flush()
     entry = json.loads((tmp_path / RECORD_NAME).read_text())["products"]["a.zip"]
-    assert entry == {"extracted": ["a"]}
+    assert entry == {"extracted": ["a"], "size": 1}
     again = VerifiedRecord(tmp_path)
     again.remember_facts("a.zip", provenance='{"x":1}')
     assert again.flush()
     entry = json.loads((tmp_path / RECORD_NAME).read_text())["products"]["a.zip"]
-    assert entry == {"extracted": ["a"], "provenance": '{"x":1}'}
+    assert entry == {"extracted": ["a"], "size": 1, "provenance": '{"x":1}'}
