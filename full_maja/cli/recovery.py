@@ -7,7 +7,8 @@ from ..console import Console
 from ..errors import FullMajaError, UnrecordedJobError
 from ..joblog import log_holds_jobs
 from ..journal import journal_path
-from .options import CommonSettings, adopt_command
+from .nextstep import Verb, command, named
+from .options import CommonSettings
 
 
 def report_unrecorded(console: Console, error: UnrecordedJobError,
@@ -18,13 +19,14 @@ def report_unrecorded(console: Console, error: UnrecordedJobError,
         console.warning(f"job {record.replaces} was resubmitted as job {record.job_id}, but "
                         f"the log {error.log_path} could not be written; the journal "
                         f"{journal_path()} keeps the new job: once the log can be written, "
-                        "run --resubmit again, it records that job instead of submitting "
-                        "once more")
+                        f"run {named(Verb.RESUBMIT)} again, it records that job instead of "
+                        "submitting once more")
         return
-    command = adopt_command(settings, record.job_id, Path(error.log_path),
-                            append=_holds_jobs(error.log_path))
+    append = ["--append"] if _holds_jobs(error.log_path) else []
+    adopt = command(Verb.ADOPT, record.job_id, "-l", error.log_path, *append,
+                    account=settings.account_words())
     console.warning(f"job {record.job_id} was accepted but the log {error.log_path} could "
-                    f"not be written; once it can be, recover the job with: {command}")
+                    f"not be written; once it can be, recover the job with: {adopt}")
 
 
 def _holds_jobs(path: str) -> bool:
