@@ -45,9 +45,10 @@ def resolve_credentials(auth_file: Optional[str], endpoint: str,
     if found:
         return found
     raise CredentialsError(
-        "no PEPS account given: use -a FILE (one line: e-mail, space, password), "
-        f"or set {USER_VARIABLE} and {PASSWORD_VARIABLE}, "
-        f"or add a ~/.netrc entry for {urlsplit(endpoint).hostname}")
+        f"no account given for {urlsplit(endpoint).hostname}: use -a FILE (one line: "
+        f"e-mail, space, password), or set {USER_VARIABLE} and {PASSWORD_VARIABLE}, or add a "
+        f"~/.netrc entry for {urlsplit(endpoint).hostname}; or give an API key with "
+        "--api-key-file FILE or $FULL_MAJA_API_KEY")
 
 
 def read_auth_file(path: str) -> Credentials:
