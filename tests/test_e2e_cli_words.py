@@ -351,7 +351,9 @@ class HeldSubmission(BaseHTTPRequestHandler):
     release: threading.Event
 
     def do_GET(self) -> None:
-        body = json.dumps({"conformsTo": [CORE]}).encode()
+        failed = {"jobID": "1", "status": "failed", "message": "no L1C", "type": "process"}
+        body = json.dumps({"conformsTo": [CORE]} if self.path.endswith("/conformance")
+                          else failed).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -380,30 +382,52 @@ def held() -> Iterator[tuple[str, threading.Event]]:
     server.server_close()
 
 
-@pytest.mark.parametrize("protocol, words", [
-    ("ogcapi", ["may have received", "--server-jobs", "--adopt JOB_ID", "--append"]),
-    ("wps", ["may have received", "cannot list its jobs", "twice"]),
-])
-def test_ctrl_c_during_a_submission_says_the_job_may_exist_and_how_to_find_it(
-        held, auth_file, tmp_path, protocol, words):
-    url, arrived = held
-    remote_log(url, "job.log")  # the log already holds a job of this server
-    process = subprocess.Popen(
-        [sys.executable, str(SCRIPTS["process"]), "-a", str(auth_file), "-t", "31TCJ", *PERIOD,
-         "--url", url, "--protocol", protocol, "-l", "job.log", "--append"], cwd=tmp_path,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def interrupted(command: list, cwd: Path, arrived: threading.Event) -> tuple[int, str]:
+    """Run `command`, send Ctrl-C once the server holds its submission: (exit code, stderr)."""
+    process = subprocess.Popen([sys.executable, *command], cwd=cwd, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
     try:
         assert arrived.wait(30), "the submission never arrived"
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=30)
     finally:
         process.kill()
-    assert process.returncode == 130, err
-    line = [line for line in err.splitlines() if ": error: " in line][-1]
+    assert PASSWORD not in out + err and "Traceback" not in err
+    assert "check the log" not in err
+    return process.returncode, err
+
+
+@pytest.mark.parametrize("door, protocol, words", [
+    ("script", "ogcapi", ["may have received", "full_maja_download.py -a", "--url",
+                          "--server-jobs", "--adopt JOB_ID", "-l job.log --append"]),
+    ("script", "wps", ["may have received", "cannot list its jobs", "twice"]),
+    ("full-maja", "ogcapi", ["may have received", "-m full_maja jobs -a",
+                             "-m full_maja adopt -a", "JOB_ID --url", "--append"]),
+])
+def test_ctrl_c_during_a_submission_says_the_job_may_exist_and_how_to_find_it(
+        held, auth_file, tmp_path, door, protocol, words):
+    url, arrived = held
+    remote_log(url, "job.log")  # the log already holds a job of this server
+    program = [str(SCRIPTS["process"])] if door == "script" else ["-m", "full_maja", "submit"]
+    code, err = interrupted([*program, "-a", str(auth_file), "-t", "31TCJ", *PERIOD, "--url",
+                             url, "--protocol", protocol, "-l", "job.log", "--append"],
+                            tmp_path, arrived)
+    assert code == 130, err
+    line = error_line(subprocess.CompletedProcess([], code, "", err))
     for word in words:
         assert word in line, (word, line)
-    assert "check the log" not in err and "Traceback" not in err
-    assert PASSWORD not in out + err
+
+
+def test_ctrl_c_during_a_resubmission_says_the_job_may_exist_and_how_to_find_it(
+        held, auth_file, tmp_path):
+    url, arrived = held
+    remote_log(url, "job.log")  # its job failed: --resubmit submits it again
+    code, err = interrupted([str(SCRIPTS["download"]), "-a", str(auth_file), "-l", "job.log",
+                             "-w", "out", "--resubmit"], tmp_path, arrived)
+    assert code == 130, err
+    line = error_line(subprocess.CompletedProcess([], code, "", err))
+    for word in ("may have received", "--server-jobs", "--adopt JOB_ID", "--url " + url):
+        assert word in line, (word, line)
 
 
 def test_a_script_run_before_the_dependencies_are_installed_says_how_to_install_them():

@@ -17,16 +17,16 @@ from urllib.parse import urlsplit
 
 from ..client import Client
 from ..console import Console
-from ..errors import JobLogError, UnrecordedJobError, UsageError
+from ..errors import Cancelled, JobLogError, UnrecordedJobError, UsageError
 from ..joblog import JobLog, read_job_log
 from ..journal import journal_path
 from ..page import PAGE_NAME, write_series_page
 from ..series import SeriesReport
-from ..service import UNREACHABLE, JobState
+from ..service import UNREACHABLE, JobState, protocol_named
 from ..session import check_transport, is_local_host
 from ..states import is_peps
 from ..text import job_heading, series_lines, state_lines, status_table, summary_line
-from .endpoint import PEPS_CLOSED, follow_service
+from .endpoint import PEPS_CLOSED, follow_service, recorded_job
 from .following import CONFLICTS, NEEDS, DownloadSettings
 from .jobs import JOB_SUBCOMMANDS, adopt, cancel, list_server_jobs
 from .nextstep import Verb, command
@@ -38,7 +38,7 @@ from .options import (
     add_options,
     open_client,
 )
-from .recovery import report_unrecorded
+from .recovery import interrupted_submission, report_unrecorded
 from .runner import Command, run
 from .status import ExitCode
 
@@ -95,7 +95,7 @@ def follow(settings: DownloadSettings, console: Console) -> ExitCode:
         if settings.cancel:
             return cancel(client, settings, console)
         if settings.resubmit:
-            _resubmit(client, settings, console)
+            _resubmit(client, settings, log, console)
         if settings.status:
             report = client.status(settings.log, settings.write_dir,
                                    refresh=settings.refresh)
@@ -125,12 +125,18 @@ def _check_poll_interval(settings: DownloadSettings, log: JobLog, endpoint: str)
                          "checking the server more often does not make the job go faster")
 
 
-def _resubmit(client: Client, settings: DownloadSettings, console: Console) -> None:
+def _resubmit(client: Client, settings: DownloadSettings, log: JobLog,
+              console: Console) -> None:
     try:
         records = client.resubmit(settings.log)
     except UnrecordedJobError as exc:
         report_unrecorded(console, exc, settings)
         raise
+    except KeyboardInterrupt:
+        job = recorded_job(log.active_jobs)
+        raise Cancelled(interrupted_submission(
+            protocol_named(job.protocol if job else settings.protocol), settings,
+            job.endpoint if job and job.endpoint else client.endpoint, settings.log)) from None
     for record in records:
         console.info(f"Resubmitted job {record.replaces} as job {record.job_id} "
                      f"({record.describe()}).")

@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import Optional, Sequence
 from urllib.parse import urlsplit
 
-from ..client import Client
 from ..console import Console
 from ..errors import Cancelled, FullMajaError, UnrecordedJobError, UsageError
-from ..joblog import check_log_is_free, default_log_name, log_holds_jobs, read_job_log
+from ..joblog import check_log_is_free, default_log_name, read_job_log
 from ..jobrecord import JobRecord
 from ..service import submission_preview
 from ..session import check_transport
-from ..states import Protocol, is_peps
+from ..states import is_peps
 from ..validation import JobRequest, read_tiles_file, validate_request
 from .endpoint import (
     CATALOGUE,
@@ -32,7 +31,7 @@ from .options import (
     add_options,
     open_client,
 )
-from .recovery import report_unrecorded
+from .recovery import interrupted_submission, report_unrecorded
 from .runner import Command, run
 from .status import ExitCode
 
@@ -115,7 +114,8 @@ def submit(settings: SubmitSettings, console: Console) -> ExitCode:
             _report_partial_submission(console, exc, log_path, settings)
             raise closed_service_error(exc, endpoint) from exc
         except KeyboardInterrupt:
-            raise Cancelled(_interrupted(client, settings, endpoint, log_path)) from None
+            raise Cancelled(interrupted_submission(client.protocol, settings, endpoint,
+                                                   log_path)) from None
     for record in records:
         console.result(f"Submitted job {record.job_id} ({record.describe()}).")
     console.result(f"Job log: {log_path}")
@@ -179,31 +179,6 @@ def _report_partial_submission(console: Console, exc: FullMajaError, log_path: P
     if exc.remaining and exc.accepted:
         tiles = " ".join(dict.fromkeys(request.tile for request in exc.remaining))
         console.warning(f"still to submit (use --append -l {quote(str(log_path))}): {tiles}")
-
-
-def _interrupted(client: Client, settings: SubmitSettings, endpoint: str,
-                 log_path: Path) -> str:
-    """What to say of a submission interrupted while the server may have been making the job."""
-    if client.protocol is None:
-        return "interrupted before anything was submitted; nothing to recover"
-    said = (f"interrupted while submitting: the server may have received the submission and "
-            f"made a job that the log {log_path} does not hold")
-    if client.protocol != Protocol.OGCAPI:
-        return (f"{said}; this WPS 1.0.0 service cannot list its jobs, so submitting again "
-                "may run that job twice (the jobs accepted before are in the log)")
-    account = settings.account_words()
-    listing = command(Verb.JOBS, "--url", endpoint, account=account)
-    adopt = command(Verb.ADOPT, "JOB_ID", "--url", endpoint, "-l", str(log_path),
-                    *(["--append"] if _holds_jobs(log_path) else []), account=account)
-    return (f"{said}; before submitting again, look for it among the server's jobs: {listing}, "
-            f"then record it with: {adopt}")
-
-
-def _holds_jobs(log_path: Path) -> bool:
-    try:
-        return log_holds_jobs(log_path)
-    except FullMajaError:
-        return False
 
 
 def _log_tiles(log_path: Path, records: list[JobRecord]) -> list[str]:
