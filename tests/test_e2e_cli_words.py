@@ -185,6 +185,24 @@ def test_a_log_of_the_original_client_without_a_service_asks_for_one(cli):
     assert_one_line_error(result, 2, "old.log", "--url", "closed on 2026-03-25")
 
 
+# PEPS itself, reached through a proxy that refuses every connection: no DNS, no network.
+NO_NETWORK = {"NO_PROXY": "", "HTTPS_PROXY": "http://127.0.0.1:9"}
+PEPS = "https://peps.cnes.fr/resto/wps"
+
+
+def test_peps_that_cannot_be_reached_is_said_to_have_closed(cli, auth_file):
+    result = cli("process", "-a", auth_file, *VALID, "--url", PEPS, "--protocol", "wps",
+                 "-l", "x.log", env=NO_NETWORK)
+    assert_one_line_error(result, 1, "cannot reach peps.cnes.fr", "closed on 2026-03-25",
+                          "--url")
+    Path("job.log").write_text(json.dumps({"format": "full-maja job log", "version": 1,
+                                           "jobs": [{"job_id": "1", "endpoint": PEPS,
+                                                     "status_url": f"{PEPS}/pywps-1.xml"}]}))
+    followed = cli("download", "-a", auth_file, "-l", "job.log", "-w", "out", env=NO_NETWORK)
+    assert followed.returncode == 1, followed.stderr
+    assert "closed on 2026-03-25" in followed.stderr
+
+
 @pytest.mark.parametrize("url, hinted", [("https://maja.example.org/ogcapi", True),
                                          ("https://maja.example.org/", True),
                                          ("https://maja.example.org/resto/wps", False)])

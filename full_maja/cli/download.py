@@ -25,11 +25,18 @@ from ..series import SeriesReport
 from ..service import UNREACHABLE, JobState, protocol_named
 from ..session import check_transport, is_local_host
 from ..states import is_peps
-from ..text import job_heading, series_lines, state_lines, status_table, summary_line
+from ..text import (
+    RESUBMIT,
+    job_heading,
+    series_lines,
+    state_lines,
+    status_table,
+    summary_line,
+)
 from .endpoint import PEPS_CLOSED, follow_service, recorded_job
 from .following import CONFLICTS, NEEDS, DownloadSettings
 from .jobs import JOB_SUBCOMMANDS, adopt, cancel, list_server_jobs
-from .nextstep import Verb, command
+from .nextstep import Verb, command, uses_scripts
 from .options import (
     CommonSettings,
     Parser,
@@ -198,8 +205,9 @@ def _print_report(report: SeriesReport, settings: DownloadSettings,
     if settings.json:
         console.document(json.dumps(report.as_json(), indent=2))
     else:
-        resubmit = command(Verb.RESUBMIT, "-l", settings.log, "-w", settings.write_dir,
-                           account=settings.account_words())
+        resubmit = RESUBMIT if uses_scripts() else command(
+            Verb.RESUBMIT, "-l", settings.log, "-w", settings.write_dir,
+            account=settings.account_words())
         for job in report.jobs:
             for line in series_lines(job, resubmit=resubmit):
                 console.info(line)
