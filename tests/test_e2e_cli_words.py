@@ -309,7 +309,7 @@ def bash(line: str, cwd: Path) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("name", ["it's my data", "my data", "donn\udce9es"],
                          ids=["apostrophe", "space", "not-utf-8"])
-def test_a_folder_with_an_odd_name_is_printed_so_that_the_command_pastes(
+def test_a_folder_and_a_log_with_an_odd_name_are_printed_so_that_the_command_pastes(
         finished, auth_file, tmp_path, name):
     emulator = finished()
     folder = tmp_path / name
@@ -317,7 +317,7 @@ def test_a_folder_with_an_odd_name_is_printed_so_that_the_command_pastes(
     shutil.copy(auth_file, folder / "peps.txt")
     submitted = subprocess.run(
         [sys.executable, str(scripts["process"]), "-a", "peps.txt", *VALID, "--url",
-         emulator.url, "-l", "job.log"], cwd=folder, capture_output=True,
+         emulator.url, "-l", f"{name}.log"], cwd=folder, capture_output=True,
         env={**os.environ, **UTF8_LOCALE})
     out, err = (stream.decode("utf-8", "surrogateescape")
                 for stream in (submitted.stdout, submitted.stderr))
@@ -328,6 +328,7 @@ def test_a_folder_with_an_odd_name_is_printed_so_that_the_command_pastes(
     assert followed.returncode == 0, followed.stderr.decode("utf-8", "surrogateescape")
     assert b"unexpected" not in followed.stderr
     assert len(list((folder / "36TWQ").glob("*.zip"))) == 9
+    assert (folder / "36TWQ" / "series.html").exists()
 
 
 # -- --json: one document on stdout -------------------------------------------------------

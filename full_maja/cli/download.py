@@ -16,7 +16,7 @@ from typing import Callable, Optional, Sequence
 from urllib.parse import urlsplit
 
 from ..client import Client
-from ..console import Console
+from ..console import Console, printable
 from ..errors import Cancelled, JobLogError, UnrecordedJobError, UsageError
 from ..joblog import JobLog, read_job_log
 from ..journal import journal_path
@@ -38,7 +38,6 @@ from .following import CONFLICTS, NEEDS, DownloadSettings
 from .jobs import JOB_SUBCOMMANDS, adopt, cancel, list_server_jobs
 from .nextstep import Verb, command, uses_scripts
 from .options import (
-    CommonSettings,
     Parser,
     Subcommand,
     add_common_options,
@@ -185,7 +184,7 @@ def _write_page(report: SeriesReport, settings: DownloadSettings, console: Conso
     """Write the series page; False when the disk refused it (full), told in one line."""
     try:
         page = write_series_page(report, Path(settings.write_dir),
-                                 title=Path(settings.log).name)
+                                 title=printable(Path(settings.log).name))
     except OSError as exc:
         message = (f"could not write {PAGE_NAME} in {settings.write_dir}: "
                    f"{exc.strerror or exc}")
@@ -242,25 +241,23 @@ def _exit_for(report: SeriesReport) -> ExitCode:
     return ExitCode.OK
 
 
-def _follow_settings(args: argparse.Namespace) -> CommonSettings:
-    return DownloadSettings.from_args(args)
-
-
-_LOG_HELP = {"log": "the job log written by the submit command"}
+_LOG = {"log": "the job log written by the submit command"}
 FOLLOW_SUBCOMMANDS = (
     Subcommand(Verb.DOWNLOAD, "check the jobs of a log, download the finished products "
                "(resumed, verified) and report the series; the command for cron",
-               _follow_settings, PRODUCTS, ("log",), _LOG_HELP),
+               DownloadSettings.from_args, options=PRODUCTS, required=("log",), helps=_LOG),
     Subcommand(Verb.STATUS, "one row per job of a log, with its products on disk; "
-               "downloads nothing", _follow_settings,
-               ("log", "write_dir", "timeout", "json", "refresh"), ("log",), _LOG_HELP,
-               {"status": True}),
+               "downloads nothing", DownloadSettings.from_args,
+               options=("log", "write_dir", "timeout", "json", "refresh"), required=("log",),
+               helps=_LOG, mode={"status": True}),
     Subcommand(Verb.WAIT, "follow the jobs of a log until each has ended, then download "
-               "as download does", _follow_settings, (*PRODUCTS, "poll_interval"), ("log",),
-               _LOG_HELP, {"wait": True}),
+               "as download does", DownloadSettings.from_args,
+               options=(*PRODUCTS, "poll_interval"), required=("log",), helps=_LOG,
+               mode={"wait": True}),
     Subcommand(Verb.RESUBMIT, "submit again the jobs of a log that failed or were "
-               "cancelled, then download as download does", _follow_settings,
-               (*PRODUCTS, "wait", "poll_interval"), ("log",), _LOG_HELP, {"resubmit": True}),
+               "cancelled, then download as download does", DownloadSettings.from_args,
+               options=(*PRODUCTS, "wait", "poll_interval"), required=("log",), helps=_LOG,
+               mode={"resubmit": True}),
 )
 SUBCOMMANDS = (*FOLLOW_SUBCOMMANDS, *JOB_SUBCOMMANDS)
 

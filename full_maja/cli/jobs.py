@@ -15,7 +15,7 @@ from ..service import ServerJob
 from .endpoint import closed_service_error, given_service
 from .following import DownloadSettings
 from .nextstep import Verb, command, named
-from .options import CommonSettings, Subcommand, open_client
+from .options import Subcommand, open_client
 from .status import ExitCode
 
 T = TypeVar("T")
@@ -115,10 +115,6 @@ def server_jobs_table(jobs: list[ServerJob]) -> list[str]:
             for row in rows]
 
 
-def _job_settings(args: argparse.Namespace) -> CommonSettings:
-    return DownloadSettings.from_args(args)
-
-
 def _job_id(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("adopt", metavar="JOB_ID",
                         help="the id of the job (printed by the submission, kept in the "
@@ -128,18 +124,20 @@ def _job_id(parser: argparse.ArgumentParser) -> None:
 _TIMEOUT = {"timeout": "give up on a server silent for this long (default 30)"}
 JOB_SUBCOMMANDS = (
     Subcommand(Verb.CANCEL, "dismiss every job of a log that has not ended (OGC API; a WPS "
-               "1.0.0 service cannot stop a job)", _job_settings, ("log", "timeout"),
-               ("log",), {**_TIMEOUT, "log": "the job log written by the submit command"},
-               {"cancel": True}),
+               "1.0.0 service cannot stop a job)", DownloadSettings.from_args,
+               options=("log", "timeout"), required=("log",),
+               helps={**_TIMEOUT, "log": "the job log written by the submit command"},
+               mode={"cancel": True}),
     Subcommand(Verb.JOBS, "list the jobs the service --url knows for this account (OGC "
-               "API)", _job_settings, ("timeout", "json"), (), _TIMEOUT,
-               {"server_jobs": True}, protocol=True),
+               "API)", DownloadSettings.from_args, options=("timeout", "json"),
+               helps=_TIMEOUT, mode={"server_jobs": True}, protocol=True),
     Subcommand(Verb.ADOPT, "write a log for a job whose log was lost, from this machine's "
                "journal of submissions or the server (OGC API), and say how to follow it",
-               _job_settings, ("log", "write_dir", "append", "timeout"), (), {
-                   **_TIMEOUT, "log": "the log to write (a new file, unless --append)",
-                   "write_dir": "the folder the printed download command names (default: "
-                                "the job's tile)",
-                   "append": "add the job to a log that already holds jobs of the same "
-                             "service"}, protocol=True, own=_job_id),
+               DownloadSettings.from_args, options=("log", "write_dir", "append", "timeout"),
+               helps={**_TIMEOUT, "log": "the log to write (a new file, unless --append)",
+                      "write_dir": "the folder the printed download command names "
+                                   "(default: the job's tile)",
+                      "append": "add the job to a log that already holds jobs of the same "
+                                "service"},
+               protocol=True, own=_job_id),
 )

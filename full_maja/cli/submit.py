@@ -197,13 +197,9 @@ def _download_command(settings: SubmitSettings, log_path: Path, tiles: list[str]
                    account=settings.account_words())
 
 
-def _submit_settings(args: argparse.Namespace) -> CommonSettings:
-    return SubmitSettings.from_args(args)
-
-
 SUBMIT_SUBCOMMAND = Subcommand(
     Verb.SUBMIT, "check a series request (tiles, orbit, period), submit one job per tile and "
-    "period, and record the jobs in a job log", _submit_settings, protocol=True,
+    "period, and record the jobs in a job log", SubmitSettings.from_args, protocol=True,
     own=add_submit_options)
 
 PROCESS = Command("full_maja_process", process_parser, SubmitSettings.from_args, submit,
