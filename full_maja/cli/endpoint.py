@@ -52,7 +52,7 @@ def submission_service(url: Optional[str], protocol: Optional[str], log_path: Pa
         if dry_run and not (url or os.environ.get(ENDPOINT_VARIABLE)):
             return DEFAULT_ENDPOINT, protocol
         return given_service(url), protocol
-    check_same_service(url, recorded.endpoint, log_path)
+    check_same_service(url, recorded.endpoint, log_path, submitting=True)
     if url:
         return url, protocol
     return recorded.endpoint, protocol or recorded.protocol or Protocol.WPS.value
@@ -72,13 +72,15 @@ def follow_service(url: Optional[str], log: JobLog) -> str:
     return url or recorded.endpoint
 
 
-def check_same_service(url: Optional[str], recorded: str, log_path: Path) -> None:
+def check_same_service(url: Optional[str], recorded: str, log_path: Path,
+                       submitting: bool = False) -> None:
     """Refuse a --url on another server (origin) than the one the log's jobs went to."""
     if url and origin_of(url) != origin_of(recorded):
+        other = f", or give another -l for the jobs of {url}" if submitting else ""
         raise UsageError(f"--url: {url} is not the endpoint of the jobs in {log_path} "
                          f"({recorded}); a log holds the jobs of one service, so that each "
-                         "account only goes to its own server: leave --url out to use the "
-                         "log's, or give another -l for this one")
+                         f"account only goes to its own server: leave --url out to use the "
+                         f"log's{other}")
 
 
 def closed_service_error(error: FullMajaError, endpoint: str) -> FullMajaError:

@@ -130,7 +130,9 @@ JOB_SUBCOMMANDS = (
                mode={"cancel": True}),
     Subcommand(Verb.JOBS, "list the jobs the service --url knows for this account (OGC "
                "API)", DownloadSettings.from_args, options=("timeout", "json"),
-               helps=_TIMEOUT, mode={"server_jobs": True}, protocol=True),
+               helps={**_TIMEOUT, "url": "the service whose jobs to list (default: "
+                                         f"${ENDPOINT_VARIABLE})"},
+               mode={"server_jobs": True}, protocol=True),
     Subcommand(Verb.ADOPT, "write a log for a job whose log was lost, from this machine's "
                "journal of submissions or the server (OGC API), and say how to follow it",
                DownloadSettings.from_args, options=("log", "write_dir", "append", "timeout"),
@@ -138,6 +140,8 @@ JOB_SUBCOMMANDS = (
                       "write_dir": "the folder the printed download command names "
                                    "(default: the job's tile)",
                       "append": "add the job to a log that already holds jobs of the same "
-                                "service"},
+                                "service",
+                      "url": "the service to look the job up on when this machine's journal "
+                             f"does not know it (OGC API; default: ${ENDPOINT_VARIABLE})"},
                protocol=True, own=_job_id),
 )

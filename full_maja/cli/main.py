@@ -71,7 +71,8 @@ def full_maja_parser(prog: str) -> argparse.ArgumentParser:
         own = verbs.add_parser(subcommand.verb.value, help=subcommand.summary,
                                description=subcommand.summary[0].upper()
                                + subcommand.summary[1:] + ".",
-                               parents=shared_parents(protocol=subcommand.protocol))
+                               parents=shared_parents(protocol=subcommand.protocol,
+                                                      helps=subcommand.helps))
         subcommand.add_to(own)
     return parser
 

@@ -209,12 +209,13 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
 
 
-def shared_parents(*, protocol: bool) -> list[Parser]:
+def shared_parents(*, protocol: bool,
+                   helps: Optional[Mapping[str, str]] = None) -> list[Parser]:
     """The options every subcommand takes, as `parents=` for one subcommand's parser."""
     account = Parser(add_help=False)
     account_group = account.add_argument_group("account and service")
     add_options(account_group, *ACCOUNT[:2], *(["protocol"] if protocol else []),
-                *ACCOUNT[2:])
+                *ACCOUNT[2:], helps=helps)
     output = Parser(add_help=False)
     add_options(output.add_argument_group("output"), *OUTPUT)
     return [account, output]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 from urllib.parse import urlsplit
 
+from ..client import ENDPOINT_VARIABLE
 from ..console import Console
 from ..errors import Cancelled, FullMajaError, UnrecordedJobError, UsageError
 from ..joblog import check_log_is_free, default_log_name, read_job_log
@@ -200,6 +201,9 @@ def _download_command(settings: SubmitSettings, log_path: Path, tiles: list[str]
 SUBMIT_SUBCOMMAND = Subcommand(
     Verb.SUBMIT, "check a series request (tiles, orbit, period), submit one job per tile and "
     "period, and record the jobs in a job log", SubmitSettings.from_args, protocol=True,
+    helps={"url": "the FULL_MAJA service: a WPS 1.0.0 endpoint or an OGC API - Processes "
+                  f"landing page (default: ${ENDPOINT_VARIABLE}; with --append, the log's; "
+                  "PEPS, the former default, closed on 2026-03-25)"},
     own=add_submit_options)
 
 PROCESS = Command("full_maja_process", process_parser, SubmitSettings.from_args, submit,
