@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import netrc
 import os
+import shlex
 import stat
 from dataclasses import dataclass, field
 from typing import Mapping, Optional
@@ -82,7 +83,7 @@ def _warn_if_readable_by_others(path: str) -> None:
         return
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         log.warning("%s can be read by other users; protect what it holds with: chmod 600 %s",
-                    path, path)
+                    path, shlex.quote(path))
 
 
 def _from_netrc(endpoint: str, env: Mapping[str, str]) -> Optional[Credentials]:
