@@ -137,8 +137,14 @@ class EndpointAuth(AuthBase):
                 f"(HTTP {status}); full-maja sends the account only to the endpoint "
                 f"{self.origin[0]}://{self.origin[1]}:{self.origin[2]}", status=status)
         advice = "check the key" if self.api_key is not None else "check the e-mail and password"
-        return AuthenticationError(f"{self.origin[1]} refused {self.describe()} "
+        return AuthenticationError(f"the server {self.server()} refused {self.describe()} "
                                    f"(HTTP {status}): {advice}")
+
+    def server(self) -> str:
+        """The endpoint's origin as a user reads it: `https://host`, with a port if not usual."""
+        scheme, host, port = self.origin
+        shown = f"[{host}]" if ":" in host else host
+        return f"{scheme}://{shown}" + ("" if port == _DEFAULT_PORTS.get(scheme) else f":{port}")
 
 
 def _host_port(url: str) -> str:

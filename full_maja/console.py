@@ -13,7 +13,9 @@ from .states import Progress, ProgressKind
 
 # Control characters (C0 but newline and tab, DEL, C1) and the bidirectional overrides
 # that could rewrite a terminal or hide text: a server's words never reach it raw.
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Lone surrogates (bytes of a path that are not UTF-8, as os.fsdecode gives them) too.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+                          "\ud800-\udfff]")
 
 
 class Console:
@@ -25,6 +27,7 @@ class Console:
         self.quiet = quiet
         self.out = stdout or sys.stdout
         self.err = stderr or sys.stderr
+        self.stdout = self.out
 
     def info(self, text: str = "") -> None:
         """A normal message, left out in quiet mode."""
@@ -34,6 +37,14 @@ class Console:
     def result(self, text: str) -> None:
         """A message printed even in quiet mode (the final summary)."""
         self._write(self.out, text)
+
+    def json_mode(self) -> None:
+        """Keep stdout for the one JSON document (`document`): every other line goes to stderr."""
+        self.out = self.err
+
+    def document(self, text: str) -> None:
+        """The one document a --json run prints, on stdout."""
+        self._write(self.stdout, text)
 
     def warning(self, text: str) -> None:
         """A problem that does not stop the run."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import netrc
 import os
+import shlex
 import stat
 from dataclasses import dataclass, field
 from typing import Mapping, Optional
@@ -45,9 +46,10 @@ def resolve_credentials(auth_file: Optional[str], endpoint: str,
     if found:
         return found
     raise CredentialsError(
-        "no PEPS account given: use -a FILE (one line: e-mail, space, password), "
-        f"or set {USER_VARIABLE} and {PASSWORD_VARIABLE}, "
-        f"or add a ~/.netrc entry for {urlsplit(endpoint).hostname}")
+        f"no account given for {urlsplit(endpoint).hostname}: use -a FILE (one line: "
+        f"e-mail, space, password), or set {USER_VARIABLE} and {PASSWORD_VARIABLE}, or add a "
+        f"~/.netrc entry for {urlsplit(endpoint).hostname}; or give an API key with "
+        "--api-key-file FILE or $FULL_MAJA_API_KEY")
 
 
 def read_auth_file(path: str) -> Credentials:
@@ -81,7 +83,7 @@ def _warn_if_readable_by_others(path: str) -> None:
         return
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         log.warning("%s can be read by other users; protect what it holds with: chmod 600 %s",
-                    path, path)
+                    path, shlex.quote(path))
 
 
 def _from_netrc(endpoint: str, env: Mapping[str, str]) -> Optional[Credentials]:

@@ -8,13 +8,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 from typing import Callable, NamedTuple, Optional
+from urllib.parse import urlsplit
 
 OVER_CLOUDY = "over 90 % cloudy"
 """Why MAJA issues no product for a date: the words the text report and the page share."""
 QUEUE_LIMIT = "PEPS runs at most 10 FULL_MAJA jobs at once for all its users"
-"""Why a job waits in the queue, as the text report and the page both say it."""
+"""Why a job of PEPS waited in the queue, as the text report and the page both say it."""
+QUEUE_ANY = "the server runs a limited number of jobs at once for all its users"
+"""Why a job waits in the queue of any other server."""
+PEPS_HOST = "peps.cnes.fr"
 NO_MESSAGE = "none given"
 """What stands for a failed job's server message when the server gave none."""
+
+
+def is_peps(endpoint: Optional[str]) -> bool:
+    """True for an endpoint on PEPS (which closed on 2026-03-25)."""
+    try:
+        return urlsplit(endpoint or "").hostname == PEPS_HOST
+    except ValueError:
+        return False
+
+
+def queue_reason(endpoint: Optional[str]) -> str:
+    """Why a job of `endpoint` waits in the queue: PEPS's own limit only for PEPS's jobs."""
+    return QUEUE_LIMIT if is_peps(endpoint) else QUEUE_ANY
 
 
 class _Word(str, Enum):

@@ -8,10 +8,17 @@ from typing import Optional
 from .estimate import estimate_text
 from .series import JobSeries, SeriesReport
 from .service import UNREACHABLE, JobState
-from .states import NO_MESSAGE, OVER_CLOUDY, QUEUE_LIMIT, JobPhase, ProductOutcome
+from .states import (
+    NO_MESSAGE,
+    OVER_CLOUDY,
+    QUEUE_LIMIT,
+    JobPhase,
+    ProductOutcome,
+    queue_reason,
+)
 
-QUEUED_WHY = (f"{QUEUE_LIMIT}, and queues the others while its computing centre is busy; "
-              "the job waits its turn.")
+RESUBMIT = "run this command with --resubmit"
+"""How to submit a failed job again, unless the caller words it for its own command."""
 PROCESSING_CAVEAT = ("The progress figure runs well ahead of reality: MAJA needs about an "
                      "hour for the first date and about 25 minutes for each further date.")
 LOOK_AGAIN = "Run this command again later: once an hour is plenty (a cron job does it well)."
@@ -23,30 +30,42 @@ def job_heading(state: JobState) -> str:
     return f"Job {job.job_id} ({job.describe()}): {_state_words(state)}"
 
 
-def state_lines(state: JobState, now: Optional[datetime] = None) -> list[str]:
-    """What a user needs to know about a job that has not finished."""
+def queued_why(state: JobState) -> str:
+    """Why the job waits: in the words of its own server."""
+    reason = queue_reason(state.job.endpoint)
+    busy = " while its computing centre is busy" if reason == QUEUE_LIMIT else ""
+    return f"{reason[0].upper()}{reason[1:]}, and queues the others{busy}; the job waits " \
+           "its turn."
+
+
+def state_lines(state: JobState, now: Optional[datetime] = None, *,
+                resubmit: str = RESUBMIT) -> list[str]:
+    """What a user needs to know about a job that has not finished.
+
+    `resubmit` says how to submit a failed job again with the command in use.
+    """
     lines = [job_heading(state)]
     estimate = estimate_text(state, now or datetime.now(timezone.utc))
     if state.phase == JobPhase.QUEUED:
-        lines += [f"  {QUEUED_WHY}", f"  {estimate}", f"  {LOOK_AGAIN}"]
+        lines += [f"  {queued_why(state)}", f"  {estimate}", f"  {LOOK_AGAIN}"]
     elif state.phase == JobPhase.PROCESSING:
         lines += [f"  {PROCESSING_CAVEAT}", f"  {estimate}", f"  {LOOK_AGAIN}"]
     elif state.server_state == UNREACHABLE:
         lines.append(f"  Could not check it: {state.message}")
     elif state.phase == JobPhase.FAILED:
         lines.append(f"  Server message: {state.message or NO_MESSAGE}")
-        lines.append("  To submit it again: run this command with --resubmit")
+        lines.append(f"  To submit it again: {resubmit}")
         for url in state.report.logs if state.report else []:
             lines.append(f"  Log: {url}")
     lines += [f"  Note: {note}" for note in state.notes]
     return lines
 
 
-def series_lines(series: JobSeries) -> list[str]:
+def series_lines(series: JobSeries, *, resubmit: str = RESUBMIT) -> list[str]:
     """The finished job's dates in order with their outcome, then the gaps."""
     lines = [job_heading(series.state)]
     if series.state.phase != JobPhase.FINISHED:
-        return state_lines(series.state)
+        return state_lines(series.state, resubmit=resubmit)
     lines.append(f"  Series, {len(series.entries)} products in date order:")
     for entry in series.entries:
         day = entry.date.isoformat() if entry.date else "(no date)"

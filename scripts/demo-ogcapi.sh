@@ -25,13 +25,13 @@ key=(--api-key-file "$out/key.txt")
 
 step() { echo; echo "== \$ $*"; "$@" || echo "(exit code $?)"; }
 
-step python full_maja_process.py "${key[@]}" --url "$url" \
+step full-maja submit "${key[@]}" --url "$url" \
   -t 36TWQ -o 64 -d 2019-03-01 -f 2019-09-01 -l "$out/36TWQ.log"
-step python full_maja_download.py "${key[@]}" -l "$out/36TWQ.log" -w "$out/36TWQ"
-step python full_maja_download.py "${key[@]}" -l "$out/36TWQ.log" -w "$out/36TWQ" \
-  --wait --poll-interval 1
-step python full_maja_download.py "${key[@]}" -l "$out/36TWQ.log" -w "$out/36TWQ" -q
-step python full_maja_download.py "${key[@]}" --url "$url" --server-jobs
+step full-maja download "${key[@]}" -l "$out/36TWQ.log" -w "$out/36TWQ"
+step full-maja wait "${key[@]}" -l "$out/36TWQ.log" -w "$out/36TWQ" \
+  --poll-interval 1
+step full-maja download "${key[@]}" -l "$out/36TWQ.log" -w "$out/36TWQ" -q
+step full-maja jobs "${key[@]}" --url "$url"
 
 echo
 echo "== products on disk in $out/36TWQ:"

@@ -22,12 +22,12 @@ chmod 600 "$out/peps.txt"
 
 step() { echo; echo "== \$ $*"; "$@" || echo "(exit code $?)"; }
 
-step python full_maja_process.py -a "$out/peps.txt" --url "$url" \
+step full-maja submit -a "$out/peps.txt" --url "$url" \
   -t 36TWQ -o 64 -d 2019-03-01 -f 2019-09-01 -l "$out/36TWQ.log"
-step python full_maja_download.py -a "$out/peps.txt" -l "$out/36TWQ.log" -w "$out/36TWQ"
-step python full_maja_download.py -a "$out/peps.txt" -l "$out/36TWQ.log" -w "$out/36TWQ" \
-  --wait --poll-interval 1
-step python full_maja_download.py -a "$out/peps.txt" -l "$out/36TWQ.log" -w "$out/36TWQ" -q
+step full-maja download -a "$out/peps.txt" -l "$out/36TWQ.log" -w "$out/36TWQ"
+step full-maja wait -a "$out/peps.txt" -l "$out/36TWQ.log" -w "$out/36TWQ" \
+  --poll-interval 1
+step full-maja download -a "$out/peps.txt" -l "$out/36TWQ.log" -w "$out/36TWQ" -q
 
 echo
 echo "== each product's provenance, from --json:"

@@ -15,13 +15,14 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from emulators import Emulator, EmulatorConfig
-from full_maja.cli import download_main, process_main
+from full_maja.cli import download_main, main, process_main
 
 ROOT = Path(__file__).resolve().parent.parent
 USER, PASSWORD = "demo@example.com", "s3cret-Pa55word"
 API_KEY = "key-0123456789"
-SCRIPTS = {"process": ROOT / "full_maja_process.py", "download": ROOT / "full_maja_download.py"}
-MAINS = {"process": process_main, "download": download_main}
+SCRIPTS = {"process": ROOT / "full_maja_process.py", "download": ROOT / "full_maja_download.py",
+           "full-maja": ROOT / "full_maja" / "__main__.py"}
+MAINS = {"process": process_main, "download": download_main, "full-maja": main}
 CLEARED_VARIABLES = ("PEPS_USER", "PEPS_PASSWORD", "PEPS_WPS_URL", "NETRC", "FULL_MAJA_API_KEY",
                      "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY")
 
@@ -206,14 +207,15 @@ class Script:
                  timeout: float = 60) -> subprocess.CompletedProcess:
         environment = dict(os.environ)
         environment.update(env or {})
-        return subprocess.run([sys.executable, str(SCRIPTS[name]), *map(str, args)],
+        program = ["-m", "full_maja"] if name == "full-maja" else [str(SCRIPTS[name])]
+        return subprocess.run([sys.executable, *program, *map(str, args)],
                               cwd=self.cwd, env=environment, capture_output=True, text=True,
                               timeout=timeout)
 
 
 @pytest.fixture
 def run(tmp_path: Path) -> Script:
-    """Run `process` or `download` with arguments, in the test's folder."""
+    """Run `process`, `download` or `full-maja` (python -m full_maja) in the test's folder."""
     return Script(tmp_path)
 
 
@@ -245,7 +247,7 @@ class EntryPoint:
 
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> EntryPoint:
-    """Run `process` or `download` in this process, as `run` does with the scripts."""
+    """Run `process`, `download` or `full-maja` in this process, as `run` does."""
     return EntryPoint(capsys, monkeypatch)
 
 

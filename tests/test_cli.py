@@ -99,10 +99,20 @@ def test_the_runner_ends_every_failure_in_one_line_and_its_code(capsys, problem,
     assert (out, err) == ("", line + "\n")
 
 
-@pytest.mark.parametrize("problem", [ValidationError("bad"), RuntimeError("boom")])
-def test_debug_lets_the_traceback_through(problem: Exception) -> None:
-    with pytest.raises(type(problem)):
-        run(command_raising(problem), ["--debug"])
+@pytest.mark.parametrize("problem, code, line", [
+    (ValidationError("bad"), 2, "tool: error: bad"),
+    (BusyError("another run holds job.log"), 75, "tool: error: another run holds job.log"),
+    (AuthenticationError("HTTP 401"), 3, "tool: error: HTTP 401"),
+    (RuntimeError("boom"), 1, "tool: error: unexpected RuntimeError: boom; nothing was lost, "
+                              "run again with --debug and report the traceback"),
+])
+def test_debug_adds_the_traceback_and_keeps_the_line_and_the_code(capsys, problem, code,
+                                                                  line) -> None:
+    assert run(command_raising(problem), ["--debug"]) == code
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):")
+    assert f"{type(problem).__name__}: {problem}" in err
+    assert err.endswith("\n" + line + "\n")
 
 
 def test_a_parser_error_is_a_usage_error_of_one_line(capsys) -> None:

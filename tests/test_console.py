@@ -50,3 +50,21 @@ def test_server_text_with_escape_sequences_is_shown_escaped(
     assert result.returncode == code, result.stderr
     assert "\x1b" not in result.stdout + result.stderr
     assert "\\x1b[2J\\x1b[31mpwned\\x1b[0m" in result.stdout
+
+
+def test_a_path_holding_bytes_that_are_not_utf8_is_shown_escaped_on_a_strict_stream():
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="utf-8", errors="strict")
+    Console("prog", stdout=out).info("Job log: donn\udce9es/job.log")
+    assert raw.getvalue() == b"Job log: donn\\udce9es/job.log\n"
+
+
+def test_json_mode_keeps_stdout_for_the_document():
+    out, err = io.StringIO(), io.StringIO()
+    console = Console("prog", stdout=out, stderr=err)
+    console.json_mode()
+    console.info("Resubmitted job 1 as job 2.")
+    console.result("Summary: ...")
+    console.document('{"complete": true}')
+    assert out.getvalue() == '{"complete": true}\n'
+    assert err.getvalue() == "Resubmitted job 1 as job 2.\nSummary: ...\n"

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import logging
+import subprocess
 from pathlib import Path
 
 import pytest
 from conftest import special_file
 
-from full_maja.credentials import resolve_credentials
+from full_maja.credentials import read_auth_file, resolve_credentials
 from full_maja.errors import CredentialsError
 
 ENDPOINT = "https://peps.cnes.fr/resto/wps"
@@ -79,3 +80,13 @@ def test_an_auth_file_that_is_not_a_regular_file_is_refused_unread(tmp_path, spe
     path = special_file(tmp_path, special)
     with pytest.raises(CredentialsError, match="not a regular file"):
         resolve_credentials(str(path), ENDPOINT, {})
+
+
+def test_the_chmod_advice_for_a_file_others_can_read_pastes(tmp_path, caplog):
+    path = tmp_path / "it's my account.txt"
+    path.write_text("me@example.org secret\n")
+    path.chmod(0o644)
+    read_auth_file(str(path))
+    command = caplog.text.split("protect what it holds with: ", 1)[1].splitlines()[0]
+    subprocess.run(["sh", "-c", command], check=True)
+    assert path.stat().st_mode & 0o777 == 0o600

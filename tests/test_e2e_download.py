@@ -67,7 +67,7 @@ def test_the_cron_rerun_requests_no_product_and_changes_no_file(run, make_emulat
 
 
 @pytest.mark.parametrize("timeline, code, words", [
-    (["PENDING"], 75, ["queued (PENDING)", "at most 10", "computing centre"]),
+    (["PENDING"], 75, ["queued (PENDING)", "runs a limited number of jobs at once"]),
     (["STALLED"], 75, ["processing (STALLED), progress 35%", "ahead of reality", "again later"]),
     (["ERROR"], 1, ["failed (ERROR)", "Server message:", "Log: http", "joblog-"]),
     (["CANCELED"], 1, ["failed (CANCELED)", "Server message:"]),

@@ -1,12 +1,20 @@
-"""The two commands: submit a time series, then follow and download it.
+"""The commands: `full-maja SUBCOMMAND`, and the compatible scripts full_maja_process.py
+and full_maja_download.py.
 
-`runner` runs either command and maps errors to `status.ExitCode`; `options` holds what
-both share on the command line; `process` and `download` each read their options into a
-settings object once and do their work from it.
+`main` builds `full-maja`'s parser from the subcommand tables of each family (`submit`;
+`download` with `status`, `wait`, `resubmit`; `jobs` with `cancel`, `adopt`); `options`
+holds every option once and what all commands share; `runner` runs any command and maps
+errors to `status.ExitCode`; `nextstep` words the commands printed for the user to run.
 """
-from .download import DownloadSettings, download_main, download_parser
-from .process import ProcessSettings, process_main, process_parser
+from .download import download_main, download_parser
+from .following import DownloadSettings
+from .main import full_maja_parser, main
 from .status import ExitCode, exit_code_for
+from .submit import SubmitSettings, process_main, process_parser
 
-__all__ = ["DownloadSettings", "ExitCode", "ProcessSettings", "download_main",
-           "download_parser", "exit_code_for", "process_main", "process_parser"]
+ProcessSettings = SubmitSettings
+"""The settings of the submit command, under the name of its compatible script."""
+
+__all__ = ["DownloadSettings", "ExitCode", "ProcessSettings", "SubmitSettings",
+           "download_main", "download_parser", "exit_code_for", "full_maja_parser", "main",
+           "process_main", "process_parser"]

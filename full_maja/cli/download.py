@@ -1,90 +1,79 @@
-"""full_maja_download: follow the jobs of a log, download their products, report the series."""
+"""Following a log: `full-maja download`, `status`, `wait`, `resubmit` (and full_maja_download.py).
+
+Every subcommand of the family, and the compatible script with its seven mode flags,
+reads its options into one `DownloadSettings` and runs `follow`: a subcommand fixes
+its mode (`status`, `wait`, ...) and offers only the options that fit it, the script
+refuses the flags that contradict each other (CONFLICTS).
+"""
 from __future__ import annotations
 
 import argparse
 import errno
 import json
 import threading
-from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 from urllib.parse import urlsplit
 
 from ..atomic import NotOwnFile
-from ..auth import origin_of
-from ..client import Client, resolve_endpoint
-from ..console import Console
-from ..errors import UnrecordedJobError, UsageError
-from ..joblog import JobLog, JobRecord, read_job_log
+from ..client import Client
+from ..console import Console, printable
+from ..errors import Cancelled, JobLogError, UnrecordedJobError, UsageError
+from ..joblog import JobLog, read_job_log
+from ..journal import journal_path
 from ..page import PAGE_NAME, write_series_page
 from ..series import SeriesReport
-from ..service import JobState
-from ..session import is_local_host
+from ..service import UNREACHABLE, JobState, protocol_named
+from ..session import check_transport, is_local_host
 from ..stac import CATALOG_NAME, write_catalogue
-from ..text import series_lines, state_lines, status_table, summary_line
-from .jobs import adopt, cancel, list_server_jobs
-from .options import (
-    CommonSettings,
-    Parser,
-    add_common_options,
-    check_conflicts,
-    open_client,
-    positive_float,
-    positive_int,
+from ..states import is_peps
+from ..text import (
+    RESUBMIT,
+    job_heading,
+    series_lines,
+    state_lines,
+    status_table,
+    summary_line,
 )
-from .recovery import report_unrecorded
+from .endpoint import PEPS_CLOSED, follow_service, recorded_job
+from .following import CONFLICTS, NEEDS, DownloadSettings
+from .jobs import JOB_SUBCOMMANDS, adopt, cancel, list_server_jobs
+from .nextstep import Verb, command, uses_scripts
+from .options import (
+    Parser,
+    Subcommand,
+    add_common_options,
+    add_options,
+    open_client,
+)
+from .recovery import interrupted_submission, report_unrecorded
 from .runner import Command, run
 from .status import ExitCode
 
 MIN_POLL_INTERVAL = 60.0
+LEGACY_OPTIONS = ("log", "write_dir", "parallel", "timeout", "status", "json", "wait",
+                  "poll_interval", "resubmit", "extract", "keep_zip", "no_page",
+                  "no_catalogue")
+PRODUCTS = ("log", "write_dir", "parallel", "timeout", "json", "extract", "keep_zip",
+            "no_page", "no_catalogue", "refresh")
 
 
 def download_parser(prog: str) -> argparse.ArgumentParser:
-    """The options of the download command."""
+    """The options of the compatible download script: every mode as a flag."""
     parser = Parser(prog=prog, description="Follow the FULL_MAJA jobs of a log and "
                     "download their L2A products once finished.")
-    parser.add_argument("-l", "-g", "--log", metavar="FILE",
-                        help="the job log written by the submit command (needed by every "
-                             "action but --server-jobs)")
-    parser.add_argument("-w", "--write-dir", metavar="DIR", default=".",
-                        help="where products go (default: the current folder)")
-    parser.add_argument("-j", "--parallel", metavar="N", type=positive_int, default=2,
-                        help="connections at once (default: 2); when no product is left "
-                        "to start, a free one takes the tail of the slowest product")
-    parser.add_argument("--timeout", metavar="SECONDS", type=positive_float, default=30.0,
-                        help="abandon and resume a transfer silent for this long (default 30)")
-    parser.add_argument("--status", action="store_true",
-                        help="print one row per job and download nothing")
-    parser.add_argument("--json", action="store_true",
-                        help="print the report as one JSON document on stdout")
-    parser.add_argument("--wait", action="store_true",
-                        help="keep following the jobs until each has ended, then download")
-    parser.add_argument("--poll-interval", metavar="SECONDS", type=positive_float,
-                        default=900.0, help="seconds between checks with --wait (default 900)")
-    parser.add_argument("--resubmit", action="store_true",
-                        help="submit again every job that failed or was cancelled (ERROR, "
-                             "CANCELED, failed, dismissed)")
-    parser.add_argument("-x", "--extract", action="store_true",
-                        help="unzip each verified product into the write folder (and remove "
-                             "the zip unless --keep-zip)")
-    parser.add_argument("--keep-zip", action="store_true",
-                        help="with --extract, keep the zip beside the extracted product")
-    parser.add_argument("--no-page", action="store_true",
-                        help=f"do not write {PAGE_NAME}, the series at a glance, in the "
-                             "write folder")
-    parser.add_argument("--no-catalogue", action="store_true",
-                        help=f"do not write {CATALOG_NAME}, the STAC catalogue of the products "
-                             "in the write folder")
+    add_options(parser, *LEGACY_OPTIONS, helps={
+        "log": "the job log written by the submit command (needed by every action but "
+               "--server-jobs)"})
     add_job_options(parser)
-    parser.add_argument("--refresh", action="store_true",
-                        help="ask the server about every job again, even those remembered "
-                             "as finished with every product on disk")
+    add_options(parser, "refresh")
     add_common_options(parser)
     return parser
 
 
 def add_job_options(parser: argparse.ArgumentParser) -> None:
-    """The options acting on jobs rather than products: cancel, list, adopt."""
+    """The script's flags acting on jobs rather than products: cancel, list, adopt."""
     parser.add_argument("--cancel", action="store_true",
                         help="dismiss every job of the log that has not ended (OGC API; a "
                              "WPS 1.0.0 service offers no way to stop a job)")
@@ -94,112 +83,48 @@ def add_job_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--adopt", metavar="JOB_ID",
                         help="write the log -l for a job whose log was lost, from the local "
                              "journal of submissions or the server's listing (OGC API)")
-    parser.add_argument("--append", action="store_true",
-                        help="with --adopt, add the job to a log that already holds jobs")
-
-
-# Options that contradict each other, and options that only work with another:
-# each pair is refused in one line, exit 2, before anything is read or sent.
-CONFLICTS = (
-    ("--status", "--wait"), ("--status", "--resubmit"),
-    ("--cancel", "--wait"), ("--cancel", "--resubmit"), ("--cancel", "--status"),
-    ("--cancel", "--json"),
-    ("--server-jobs", "--log"), ("--server-jobs", "--status"), ("--server-jobs", "--wait"),
-    ("--server-jobs", "--resubmit"), ("--server-jobs", "--cancel"),
-    ("--server-jobs", "--extract"),
-    ("--adopt", "--cancel"), ("--adopt", "--server-jobs"), ("--adopt", "--status"),
-    ("--adopt", "--wait"), ("--adopt", "--resubmit"), ("--adopt", "--extract"),
-    ("--adopt", "--json"), ("--adopt", "--refresh"), ("--server-jobs", "--refresh"),
-    ("--cancel", "--refresh"),
-)
-NEEDS = (("--keep-zip", "--extract"), ("--append", "--adopt"))
-
-
-@dataclass(frozen=True)
-class DownloadSettings(CommonSettings):
-    """The download command's options, read once, as the command's helpers need them.
-
-    `log` is empty only with --server-jobs, which reads no log.
-    """
-
-    log: str
-    write_dir: str
-    parallel: int
-    timeout: float
-    status: bool
-    json: bool
-    wait: bool
-    poll_interval: float
-    resubmit: bool
-    extract: bool
-    keep_zip: bool
-    no_page: bool
-    no_catalogue: bool = False
-    cancel: bool = False
-    server_jobs: bool = False
-    adopt: Optional[str] = None
-    append: bool = False
-    refresh: bool = False
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> DownloadSettings:
-        """The settings of parsed options; contradictions and a missing -l are refused."""
-        check_conflicts(args, CONFLICTS, NEEDS)
-        if args.adopt is not None and not args.adopt.strip():
-            raise UsageError("--adopt: give the id of the job whose log was lost")
-        if args.log is None and not args.server_jobs:
-            raise UsageError("-l/--log: give the job log written by full_maja_process.py "
-                             "(only --server-jobs works without one)")
-        return cls(**cls.common(args), log=args.log or "", write_dir=args.write_dir,
-                   parallel=args.parallel, timeout=args.timeout, status=args.status,
-                   json=args.json, wait=args.wait, poll_interval=args.poll_interval,
-                   resubmit=args.resubmit, extract=args.extract, keep_zip=args.keep_zip,
-                   no_page=args.no_page, no_catalogue=args.no_catalogue, cancel=args.cancel,
-                   server_jobs=args.server_jobs,
-                   adopt=args.adopt, append=args.append, refresh=args.refresh)
+    add_options(parser, "append", helps={
+        "append": "with --adopt, add the job to a log that already holds jobs"})
 
 
 def follow(settings: DownloadSettings, console: Console) -> ExitCode:
     """Check the jobs of the log (and resubmit, wait), then report or download the series."""
+    if settings.json:
+        console.json_mode()
     if settings.server_jobs:
         return list_server_jobs(settings, console)
     if settings.adopt is not None:
         return adopt(settings, console)
-    log = read_job_log(settings.log)
-    endpoint = resolve_endpoint(settings.url or _recorded_endpoint(log.jobs))
+    log = _read_log(settings.log)
+    if settings.url:  # a URL that would carry the account in clear is said first
+        check_transport(settings.url, settings.insecure_http)
+    endpoint = follow_service(settings.url, log)
     _check_poll_interval(settings, log, endpoint)
     with open_client(settings, endpoint, timeout=settings.timeout,
                      parallel=settings.parallel) as client:
-        _check_endpoint_matches(settings.url, log)
         if settings.cancel:
             return cancel(client, settings, console)
         if settings.resubmit:
-            _resubmit(client, settings, console)
+            _resubmit(client, settings, log, console)
         if settings.status:
             report = client.status(settings.log, settings.write_dir,
                                    refresh=settings.refresh)
             return _print_status(report, settings, console)
         if settings.wait:
             client.wait(settings.log, poll_interval=settings.poll_interval,
-                        on_state=_show_waiting(console))
+                        on_state=_show_changes(console))
         return _download_series(client, settings, console)
 
 
-def _recorded_endpoint(jobs: list[JobRecord]) -> Optional[str]:
-    return next((job.endpoint for job in jobs if job.endpoint), None)
-
-
-def _check_endpoint_matches(url: Optional[str], log: JobLog) -> None:
-    """Refuse a --url that is not the endpoint the log's jobs were submitted to.
-
-    The account goes only to the --url origin: jobs of another endpoint would be
-    asked without it, and refused.
-    """
-    recorded = _recorded_endpoint(log.jobs)
-    if url and recorded and origin_of(url) != origin_of(recorded):
-        raise UsageError(f"--url: {url} is not the endpoint the jobs of {log.path} were "
-                         f"submitted to ({recorded}); leave --url out, the log says where "
-                         "to follow them")
+def _read_log(path: str) -> JobLog:
+    """The log to follow; one that is not there says how to write it again."""
+    if not Path(path).exists():
+        adopt_again = command(Verb.ADOPT, "JOB_ID", "-l", path)
+        raise JobLogError(f"--log: {path} does not exist; give the log the submission wrote "
+                          "(the submit command printed its name), or, if it was lost, write "
+                          f"it again from the job's id with: {adopt_again} (the ids of this "
+                          f"machine's submissions are in {journal_path()})")
+    return read_job_log(path)
 
 
 def _check_poll_interval(settings: DownloadSettings, log: JobLog, endpoint: str) -> None:
@@ -207,15 +132,21 @@ def _check_poll_interval(settings: DownloadSettings, log: JobLog, endpoint: str)
     local = all(is_local_host(urlsplit(url).hostname) for url in polled)
     if settings.wait and settings.poll_interval < MIN_POLL_INTERVAL and not local:
         raise UsageError(f"--poll-interval: at least {MIN_POLL_INTERVAL:.0f} seconds; "
-                         "checking PEPS more often does not make the job go faster")
+                         "checking the server more often does not make the job go faster")
 
 
-def _resubmit(client: Client, settings: DownloadSettings, console: Console) -> None:
+def _resubmit(client: Client, settings: DownloadSettings, log: JobLog,
+              console: Console) -> None:
     try:
         records = client.resubmit(settings.log)
     except UnrecordedJobError as exc:
         report_unrecorded(console, exc, settings)
         raise
+    except KeyboardInterrupt:
+        job = recorded_job(log.active_jobs)
+        raise Cancelled(interrupted_submission(
+            protocol_named(job.protocol if job else settings.protocol), settings,
+            job.endpoint if job and job.endpoint else client.endpoint, settings.log)) from None
     for record in records:
         console.info(f"Resubmitted job {record.replaces} as job {record.job_id} "
                      f"({record.describe()}).")
@@ -223,10 +154,15 @@ def _resubmit(client: Client, settings: DownloadSettings, console: Console) -> N
         console.info("No job of the log failed or was cancelled; nothing resubmitted.")
 
 
-def _show_waiting(console: Console) -> Callable[[JobState], None]:
+def _show_changes(console: Console) -> Callable[[JobState], None]:
+    """While waiting: a job's line when it first shows, then only when it changed."""
+    shown: dict[str, str] = {}
+
     def on_state(state: JobState) -> None:
-        if not state.ended:
+        line = job_heading(state)
+        if not state.ended and shown.get(state.job.job_id) != line:
             console.info(state_lines(state)[0])
+        shown[state.job.job_id] = line
     return on_state
 
 
@@ -243,55 +179,49 @@ def _download_series(client: Client, settings: DownloadSettings,
         if bars is not None:
             bars.close()
     code = _print_report(report, settings, console)
-    if not settings.no_page and not _write_page(report, settings, console):
-        return ExitCode.FAILED
-    if not settings.no_catalogue and not _write_catalogue(settings, console):
-        return ExitCode.FAILED
-    return code
+    folder = Path(settings.write_dir)
+    outputs = [] if settings.no_page else [(PAGE_NAME, "Series page", partial(
+        write_series_page, report, folder, title=printable(Path(settings.log).name),
+        log=Path(settings.log)))]
+    if not settings.no_catalogue:
+        outputs.append((CATALOG_NAME, "STAC catalogue", partial(write_catalogue, folder)))
+    written = [_write_output(name, label, write, settings, console)
+               for name, label, write in outputs]
+    return code if all(written) else ExitCode.FAILED
 
 
-def _write_catalogue(settings: DownloadSettings, console: Console) -> bool:
-    """Write the STAC catalogue; False when the disk refused it (full), told in one line."""
+def _write_output(name: str, label: str, write: Callable[[], Optional[Path]],
+                  settings: DownloadSettings, console: Console) -> bool:
+    """Write the page or the catalogue; False, told in one line, when the disk refused it.
+
+    A full disk, or a file planted where full-maja keeps its own, fails the run; any
+    other trouble is a warning (the products are on disk whatever happens here).
+    """
     try:
-        catalogue = write_catalogue(settings.write_dir)
+        path = write()
     except OSError as exc:
-        message = (f"could not write {CATALOG_NAME} in {settings.write_dir}: "
-                   f"{exc.strerror or exc}")
-        if exc.errno == errno.ENOSPC:
-            console.error(message)
-            return False
-        console.warning(message)
-        return True
-    if catalogue is not None and not settings.json:
-        console.info(f"STAC catalogue: {catalogue}")
-    return True
-
-
-def _write_page(report: SeriesReport, settings: DownloadSettings, console: Console) -> bool:
-    """Write the series page; False when the disk refused it (full), told in one line."""
-    try:
-        page = write_series_page(report, Path(settings.write_dir),
-                                 title=Path(settings.log).name, log=Path(settings.log))
-    except OSError as exc:
-        message = (f"could not write {PAGE_NAME} in {settings.write_dir}: "
-                   f"{exc.strerror or exc}")
+        message = f"could not write {name} in {settings.write_dir}: {exc.strerror or exc}"
         if exc.errno == errno.ENOSPC or isinstance(exc, NotOwnFile):
             console.error(message)
             return False
         console.warning(message)
         return True
-    if page is not None and not settings.json:
-        console.info(f"Series page: {page}")
+    if path is not None and not settings.json:
+        console.info(f"{label}: {path}")
     return True
 
 
 def _print_report(report: SeriesReport, settings: DownloadSettings,
                   console: Console) -> ExitCode:
+    _say_if_peps_closed(report, console)
     if settings.json:
-        console.result(json.dumps(report.as_json(), indent=2))
+        console.document(json.dumps(report.as_json(), indent=2))
     else:
+        resubmit = RESUBMIT if uses_scripts() else command(
+            Verb.RESUBMIT, "-l", settings.log, "-w", settings.write_dir,
+            account=settings.account_words())
         for job in report.jobs:
-            for line in series_lines(job):
+            for line in series_lines(job, resubmit=resubmit):
                 console.info(line)
         console.result(summary_line(report))
     return _exit_for(report)
@@ -299,12 +229,21 @@ def _print_report(report: SeriesReport, settings: DownloadSettings,
 
 def _print_status(report: SeriesReport, settings: DownloadSettings,
                   console: Console) -> ExitCode:
+    _say_if_peps_closed(report, console)
     if settings.json:
-        console.result(json.dumps(report.as_json(), indent=2))
+        console.document(json.dumps(report.as_json(), indent=2))
     else:
         for line in status_table(report):
             console.result(line)
     return _exit_for(report)
+
+
+def _say_if_peps_closed(report: SeriesReport, console: Console) -> None:
+    """A log of PEPS's jobs cannot be followed any more: say why its checks fail."""
+    if any(job.state.server_state == UNREACHABLE and is_peps(job.state.job.endpoint)
+           for job in report.jobs):
+        console.warning(f"{PEPS_CLOSED}: the jobs submitted to it can no longer be checked "
+                        "nor their products downloaded")
 
 
 def _exit_for(report: SeriesReport) -> ExitCode:
@@ -315,6 +254,27 @@ def _exit_for(report: SeriesReport) -> ExitCode:
     return ExitCode.OK
 
 
+_LOG = {"log": "the job log written by the submit command"}
+FOLLOW_SUBCOMMANDS = (
+    Subcommand(Verb.DOWNLOAD, "check the jobs of a log, download the finished products "
+               "(resumed, verified) and report the series; the command for cron",
+               DownloadSettings.from_args, options=PRODUCTS, required=("log",), helps=_LOG),
+    Subcommand(Verb.STATUS, "one row per job of a log, with its products on disk; "
+               "downloads nothing", DownloadSettings.from_args,
+               options=("log", "write_dir", "timeout", "json", "refresh"), required=("log",),
+               helps=_LOG, mode={"status": True}),
+    Subcommand(Verb.WAIT, "follow the jobs of a log until each has ended, then download "
+               "as download does", DownloadSettings.from_args,
+               options=(*PRODUCTS, "poll_interval"), required=("log",), helps=_LOG,
+               mode={"wait": True}),
+    Subcommand(Verb.RESUBMIT, "submit again the jobs of a log that failed or were "
+               "cancelled, then download as download does", DownloadSettings.from_args,
+               options=(*PRODUCTS, "wait", "poll_interval"), required=("log",), helps=_LOG,
+               mode={"resubmit": True}),
+)
+SUBCOMMANDS = (*FOLLOW_SUBCOMMANDS, *JOB_SUBCOMMANDS)
+
+
 DOWNLOAD = Command("full_maja_download", download_parser, DownloadSettings.from_args, follow,
                    "interrupted; partial downloads are kept and resume on the next run")
 
@@ -322,3 +282,7 @@ DOWNLOAD = Command("full_maja_download", download_parser, DownloadSettings.from_
 def download_main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of full_maja_download.py."""
     return run(DOWNLOAD, argv)
+
+
+__all__ = ["CONFLICTS", "DOWNLOAD", "NEEDS", "SUBCOMMANDS", "DownloadSettings",
+           "download_main", "download_parser", "follow"]

@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 import threading
+import traceback
 from dataclasses import dataclass
 from typing import Callable, Generic, Optional, Sequence, TypeVar
 
@@ -40,8 +41,7 @@ def run(command: Command[SettingsT], argv: Optional[Sequence[str]]) -> int:
         console.capture_library_warnings()
         return int(command.body(settings, console))
     except FullMajaError as exc:
-        if debug:
-            raise
+        _traceback_if(debug, console)
         console.error(str(exc))
         return int(exit_code_for(exc))
     except KeyboardInterrupt:
@@ -51,8 +51,7 @@ def run(command: Command[SettingsT], argv: Optional[Sequence[str]]) -> int:
         _silence_stdout()
         return int(ExitCode.FAILED)
     except Exception as exc:
-        if debug:
-            raise
+        _traceback_if(debug, console)
         console.error(f"unexpected {exc.__class__.__name__}: {exc}; nothing was lost, run "
                       "again with --debug and report the traceback")
         return int(ExitCode.FAILED)
@@ -72,6 +71,13 @@ def _sigterm_like_ctrl_c() -> Callable[[], None]:
     def restore() -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
     return restore
+
+
+def _traceback_if(debug: bool, console: Console) -> None:
+    """With --debug, the traceback of the error being handled, before its one line."""
+    if debug:
+        console.err.write(traceback.format_exc())
+        console.err.flush()
 
 
 def _silence_stdout() -> None:

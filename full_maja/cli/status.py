@@ -17,6 +17,20 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
+MEANINGS = {
+    ExitCode.OK: "done: submitted; or every job finished and every product is on disk",
+    ExitCode.FAILED: "a job failed or was cancelled, a product could not be downloaded, or "
+                     "the server could not be reached or answered nonsense",
+    ExitCode.USAGE: "bad usage or input (an option, a value, a credentials or key file, a "
+                    "job log), or an operation the service's protocol does not offer",
+    ExitCode.CREDENTIALS: "the server refused the account or API key",
+    ExitCode.LATER: "a job is still queued or processing, products are not on disk yet, or "
+                    "another run holds the log: run again later",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C); partial downloads resume on the next run",
+}
+"""What each exit code means, as `full-maja --help` says it (README.md says it at length)."""
+
+
 def exit_code_for(error: FullMajaError) -> ExitCode:
     """The one mapping from error classes to exit codes."""
     if isinstance(error, AuthenticationError):

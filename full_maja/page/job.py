@@ -8,7 +8,7 @@ from ..provenance import Provenance
 from ..quicklooks import Preview, Previews
 from ..series import JobSeries, SeriesEntry
 from ..service import JobState
-from ..states import NO_MESSAGE, QUEUE_LIMIT, DateMark, JobPhase, ProductOutcome
+from ..states import NO_MESSAGE, DateMark, JobPhase, ProductOutcome, queue_reason
 from .markup import counts_text, escape, mark_counts, plural
 from .timeline import period, timeline
 
@@ -69,7 +69,8 @@ def _state_text(state: JobState) -> str:
 def _waiting_notice(state: JobState, moment: datetime) -> str:
     """Why a queued or processing job has no dates yet, and when to expect them."""
     if state.phase == JobPhase.QUEUED:
-        first = f"The job is queued: {QUEUE_LIMIT} and the job waits its turn."
+        first = f"The job is queued: {queue_reason(state.job.endpoint)} and the job waits " \
+                "its turn."
     else:
         progress = f" The server's progress figure is {state.progress}, which runs well " \
                    "ahead of reality." if state.progress else ""
@@ -84,8 +85,8 @@ def _failure_notice(state: JobState) -> str:
     lines = [f"<p>Server message: {escape(state.message or NO_MESSAGE)}</p>"]
     logs = state.report.logs if state.report else []
     lines += [f"<p>Processing log: <code>{escape(url)}</code></p>" for url in logs]
-    lines.append("<p>Run the download command with <code>--resubmit</code> to submit the "
-                 "job again.</p>")
+    lines.append("<p>To submit the job again: <code>full-maja resubmit</code> (or the "
+                 "download script's <code>--resubmit</code>).</p>")
     return f'<div class="notice problem">{"".join(lines)}</div>'
 
 

@@ -17,7 +17,6 @@ from ..validation import JobRequest
 from .base import JobState, ServerJob, Service
 from .jobreport import CANCELED, ERROR, FINISHED, PENDING, JobReport, parse_report
 from .wps import (
-    ACCEPTED,
     FAILED,
     FULL_MAJA,
     WpsStatus,
@@ -81,11 +80,8 @@ class WpsService(Service):
         status = self._status(job)
         if status.state == FAILED:
             return JobState(job, JobPhase.FAILED, PROCESS_FAILED, message=status.message)
-        if not status.report_url:
-            phase = JobPhase.QUEUED if status.state == ACCEPTED else JobPhase.PROCESSING
-            progress = f"{status.percent}%" if status.percent is not None else None
-            return JobState(job, phase, status.state, progress=progress,
-                            message=status.message)
+        if not status.report_url:  # accepted, or started registering: not processing yet
+            return JobState(job, JobPhase.QUEUED, status.state, message=status.message)
         return self._refreshed_state(job, status.report_url)
 
     def _check_at(self, job: JobRecord, report_url: str) -> Optional[JobState]:

@@ -1,35 +1,51 @@
-"""full_maja_process: check a series request, submit it and record the job(s) in a log."""
+"""`full-maja submit` (and full_maja_process.py): check a series request, submit it, log it."""
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional, Sequence
+from urllib.parse import urlsplit
 
-from ..client import resolve_endpoint
+from ..client import ENDPOINT_VARIABLE
 from ..console import Console
-from ..errors import FullMajaError, UnrecordedJobError, UsageError
-from ..joblog import check_log_is_free, default_log_name
+from ..errors import Cancelled, FullMajaError, UnrecordedJobError, UsageError
+from ..joblog import check_log_is_free, default_log_name, read_job_log
+from ..jobrecord import JobRecord
 from ..service import submission_preview
 from ..session import check_transport
+from ..states import is_peps
 from ..validation import JobRequest, read_tiles_file, validate_request
+from .endpoint import (
+    CATALOGUE,
+    GIVE_SERVICE,
+    PEPS_CLOSED,
+    closed_service_error,
+    submission_service,
+)
+from .nextstep import Verb, command, quote
 from .options import (
     CommonSettings,
     Parser,
+    Subcommand,
     add_common_options,
-    download_command,
+    add_options,
     open_client,
 )
-from .recovery import report_unrecorded
+from .recovery import interrupted_submission, report_unrecorded
 from .runner import Command, run
 from .status import ExitCode
 
+DESCRIPTION = ("Submit a FULL_MAJA time series to a WPS 1.0.0 service or an OGC API - "
+               "Processes service, and record the job(s) in a log file.")
 
-def process_parser(prog: str) -> argparse.ArgumentParser:
-    """The options of the submit command."""
-    parser = Parser(prog=prog, description="Submit a FULL_MAJA time series to a WPS 1.0.0 "
-                    "service (PEPS) or an OGC API - Processes service, and record the job "
-                    "in a log file.")
+
+def add_submit_options(parser: argparse._ActionsContainer) -> None:
+    """The options of a submission, for the subcommand and the compatible script alike.
+
+    Options choosing where the series comes from (a source other than processing on
+    demand) belong here too, so that both doors offer them.
+    """
     parser.add_argument("-t", "--tile", nargs="+", default=[], metavar="TILE",
                         help="MGRS tile(s), e.g. 36TWQ or T36TWQ; one job per tile")
     parser.add_argument("--tiles-file", metavar="FILE",
@@ -41,20 +57,25 @@ def process_parser(prog: str) -> argparse.ArgumentParser:
                         help="last day of the period (2 to 12 months after the first)")
     parser.add_argument("-l", "-g", "--log", metavar="FILE",
                         help="the job log to write (default: named after tile, orbit, period)")
-    parser.add_argument("--append", action="store_true",
-                        help="add the job(s) to a log that already holds jobs")
+    add_options(parser, "append")
     parser.add_argument("--split", action="store_true",
                         help="cut a period longer than 12 months into several jobs")
     parser.add_argument("-n", "--dry-run", action="store_true",
                         help="validate and print the document that would be POSTed: the "
                              "WPS Execute document unless --protocol ogcapi (the protocol is "
                              "not detected: nothing is sent, nothing written)")
+
+
+def process_parser(prog: str) -> argparse.ArgumentParser:
+    """The options of the compatible submit script."""
+    parser = Parser(prog=prog, description=DESCRIPTION)
+    add_submit_options(parser)
     add_common_options(parser)
     return parser
 
 
 @dataclass(frozen=True)
-class ProcessSettings(CommonSettings):
+class SubmitSettings(CommonSettings):
     """The submit command's options, read once, as the command's helpers need them."""
 
     tiles: tuple[str, ...]
@@ -68,20 +89,22 @@ class ProcessSettings(CommonSettings):
     dry_run: bool
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace) -> ProcessSettings:
+    def from_args(cls, args: argparse.Namespace) -> SubmitSettings:
         """The settings of parsed options."""
         return cls(**cls.common(args), tiles=tuple(args.tile), tiles_file=args.tiles_file,
                    orbit=args.orbit, start_date=args.start_date, end_date=args.end_date,
                    log=args.log, append=args.append, split=args.split, dry_run=args.dry_run)
 
 
-def submit(settings: ProcessSettings, console: Console) -> ExitCode:
+def submit(settings: SubmitSettings, console: Console) -> ExitCode:
     """Validate, then submit one job per tile and period piece, and record them."""
     requests = _requests_from(settings)
     log_path = Path(settings.log or _default_log(requests))
-    endpoint = resolve_endpoint(settings.url)
-    check_transport(endpoint, settings.insecure_http)
     check_log_is_free(log_path, settings.append)
+    endpoint, protocol = submission_service(settings.url, settings.protocol, log_path,
+                                            settings.append, settings.dry_run)
+    check_transport(endpoint, settings.insecure_http)
+    settings = replace(settings, protocol=protocol)
     if settings.dry_run:
         _print_dry_run(console, endpoint, settings.protocol, requests, log_path)
         return ExitCode.OK
@@ -90,17 +113,24 @@ def submit(settings: ProcessSettings, console: Console) -> ExitCode:
             records = client.submit(requests, log_path, append=settings.append)
         except FullMajaError as exc:
             _report_partial_submission(console, exc, log_path, settings)
-            raise
+            raise closed_service_error(exc, endpoint) from exc
+        except KeyboardInterrupt:
+            raise Cancelled(interrupted_submission(client.protocol, settings, endpoint,
+                                                   log_path)) from None
     for record in records:
         console.result(f"Submitted job {record.job_id} ({record.describe()}).")
     console.result(f"Job log: {log_path}")
+    tiles = _log_tiles(log_path, records)
     console.info("Processing takes about an hour for the first date and 25 minutes for each "
                  "further date. To follow the job(s) and download the products, run:")
-    console.info("  " + _download_command(settings, log_path, requests))
+    console.info("  " + _download_command(settings, log_path, tiles))
+    if settings.append:
+        console.info(f"(It follows every job of the log, tiles {', '.join(tiles)}: if you "
+                     "already follow this log, keep the -w folder you use for it.)")
     return ExitCode.OK
 
 
-def _requests_from(settings: ProcessSettings) -> list[JobRequest]:
+def _requests_from(settings: SubmitSettings) -> list[JobRequest]:
     tiles = list(settings.tiles)
     if settings.tiles_file:
         tiles += read_tiles_file(settings.tiles_file)
@@ -131,10 +161,17 @@ def _print_dry_run(console: Console, endpoint: str, protocol: Optional[str],
         console.result(f"Would POST to {url} (nothing sent, nothing written):")
         console.result(document)
     console.result(f"Would record {len(requests)} job(s) in {log_path}")
+    if is_peps(endpoint):
+        console.warning(f"{PEPS_CLOSED}: {GIVE_SERVICE}, {CATALOGUE}")
+    elif protocol is None and "wps" not in urlsplit(endpoint).path.lower():
+        console.warning(f"{endpoint} does not look like a WPS endpoint, and a dry run does "
+                        "not ask the server which protocol it speaks: the document above is "
+                        "WPS 1.0.0's; for an OGC API - Processes service, add "
+                        "--protocol ogcapi")
 
 
 def _report_partial_submission(console: Console, exc: FullMajaError, log_path: Path,
-                                settings: ProcessSettings) -> None:
+                               settings: SubmitSettings) -> None:
     if isinstance(exc, UnrecordedJobError):
         report_unrecorded(console, exc, settings)
     if exc.accepted:
@@ -142,18 +179,35 @@ def _report_partial_submission(console: Console, exc: FullMajaError, log_path: P
         console.warning(f"accepted before the failure and recorded in {log_path}: {ids}")
     if exc.remaining and exc.accepted:
         tiles = " ".join(dict.fromkeys(request.tile for request in exc.remaining))
-        console.warning(f"still to submit (use --append -l {log_path}): {tiles}")
+        console.warning(f"still to submit (use --append -l {quote(str(log_path))}): {tiles}")
 
 
-def _download_command(settings: ProcessSettings, log_path: Path,
-                      requests: list[JobRequest]) -> str:
-    tiles = list(dict.fromkeys(request.tile for request in requests))
-    return download_command(settings, log_path, tiles[0] if len(tiles) == 1 else "products")
+def _log_tiles(log_path: Path, records: list[JobRecord]) -> list[str]:
+    """The tiles of every job the log follows (those just submitted if it cannot be read)."""
+    try:
+        jobs = read_job_log(log_path).active_jobs
+    except FullMajaError:
+        jobs = records
+    return list(dict.fromkeys(job.tile or "?" for job in jobs))
 
 
-PROCESS = Command("full_maja_process", process_parser, ProcessSettings.from_args, submit,
-                  "interrupted; if the submission was sent, check the log before submitting "
-                  "again")
+def _download_command(settings: SubmitSettings, log_path: Path, tiles: list[str]) -> str:
+    """The command following the whole log: one tile's folder, or `products` for several."""
+    write_dir = tiles[0] if len(tiles) == 1 and tiles[0] != "?" else "products"
+    return command(Verb.DOWNLOAD, "-l", str(log_path), "-w", write_dir,
+                   account=settings.account_words())
+
+
+SUBMIT_SUBCOMMAND = Subcommand(
+    Verb.SUBMIT, "check a series request (tiles, orbit, period), submit one job per tile and "
+    "period, and record the jobs in a job log", SubmitSettings.from_args, protocol=True,
+    helps={"url": "the FULL_MAJA service: a WPS 1.0.0 endpoint or an OGC API - Processes "
+                  f"landing page (default: ${ENDPOINT_VARIABLE}; with --append, the log's; "
+                  "PEPS, the former default, closed on 2026-03-25)"},
+    own=add_submit_options)
+
+PROCESS = Command("full_maja_process", process_parser, SubmitSettings.from_args, submit,
+                  "interrupted; the jobs the server accepted before are in the log")
 
 
 def process_main(argv: Optional[Sequence[str]] = None) -> int:
