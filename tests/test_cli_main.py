@@ -19,12 +19,12 @@ ACCOUNT = {"auth", "url", "api_key_file", "api_key_header", "insecure_http", "qu
 # What each subcommand takes besides the account, endpoint and output options.
 OWN_OPTIONS = {
     "download": {"log", "write_dir", "parallel", "timeout", "json", "extract", "keep_zip",
-                 "no_page", "refresh"},
+                 "no_page", "no_catalogue", "refresh"},
     "status": {"log", "write_dir", "timeout", "json", "refresh"},
     "wait": {"log", "write_dir", "parallel", "timeout", "json", "extract", "keep_zip",
-             "no_page", "refresh", "poll_interval"},
+             "no_page", "no_catalogue", "refresh", "poll_interval"},
     "resubmit": {"log", "write_dir", "parallel", "timeout", "json", "extract", "keep_zip",
-                 "no_page", "refresh", "wait", "poll_interval"},
+                 "no_page", "no_catalogue", "refresh", "wait", "poll_interval"},
     "cancel": {"log", "timeout"},
     "jobs": {"protocol", "timeout", "json"},
     "adopt": {"protocol", "adopt", "log", "write_dir", "append", "timeout"},
