@@ -26,13 +26,11 @@ from .responses import (
     accepts_ranges,
     body_chunks,
     body_span,
-    check_content_type,
+    check_body_start,
     check_status,
     describe_break,
     describe_disk_error,
-    describe_non_zip,
     range_headers,
-    starts_like_zip,
     unsatisfied_size,
 )
 from .zipcheck import CorruptZip, StreamingZipCheck, check_of_prefix
@@ -212,7 +210,6 @@ class ProductTransfer:
             log.warning("%s: the server cannot resume, fetching it from the start", self.name)
             self._start_over()
         self._learn(response, total)
-        check_content_type(response)
         return total
 
     def _take_refused_range(self, response: requests.Response) -> None:
@@ -257,7 +254,6 @@ class ProductTransfer:
                 with self.lock:
                     self.helper_refused = True
                 raise Interrupted(f"HTTP {response.status_code} to a range request")
-            check_content_type(response)
             self._receive(response, segment, None)
 
     def _get(self, headers: dict[str, str]) -> requests.Response:
@@ -344,10 +340,12 @@ class ProductTransfer:
     def _write_pieces(self, response: requests.Response, segment: Segment, handle: BinaryIO,
                       feed: Optional[Callable[[bytes], None]]) -> None:
         behind = WriteBehind(handle) if segment is self.parts.head else None
+        first = True
         for chunk in body_chunks(response):
             self._raise_if_cancelled()
-            if segment.position == 0 and not starts_like_zip(chunk):
-                raise BadBody(describe_non_zip(chunk))
+            if first:
+                check_body_start(chunk, segment.position, response)
+                first = False
             with self.lock:
                 if segment.abandoned or self.stopped:
                     return
