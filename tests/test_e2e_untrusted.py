@@ -1,6 +1,7 @@
 """End to end, issue 20: what a server sends is judged by what it is, never trusted blindly.
 
-A zip labelled `text/plain` by a raw file host (item 12).
+A zip bomb whose every CRC is right (item 9); a zip labelled `text/plain` by a raw file
+host (item 12).
 """
 from __future__ import annotations
 
@@ -8,11 +9,16 @@ import json
 from pathlib import Path
 from typing import Callable
 
+import pytest
+from archives import overlapping_zip
 from conftest import submit
 
-from emulators.products import write_product_zip
+from emulators.products import ProductStore, write_product_zip
 
 FIRST = "SENTINEL2A_20190301-083751-427_L2A_T36TWQ_C_V2-2.zip"
+SECOND = "SENTINEL2B_20190306-083752-638_L2A_T36TWQ_C_V2-2.zip"
+PRODUCT_SIZE = 16 * 1024
+BOUND = 120  # seconds: far beyond what a bounded check takes, far below 100 GiB inflated
 
 
 def products_moved_to(base: str) -> Callable:
@@ -36,8 +42,8 @@ def serve_file(path: Path, content_type: str) -> Callable:
     return answer
 
 
-def download(run, auth, *extra):
-    return run("download", "-a", auth, "-l", "job.log", "-w", "out", *extra)
+def download(run, auth, *extra, timeout: float = 60):
+    return run("download", "-a", auth, "-l", "job.log", "-w", "out", *extra, timeout=timeout)
 
 
 # -- 12. the body decides, not the Content-Type ---------------------------------------------------
@@ -64,3 +70,26 @@ def test_a_zip_labelled_text_plain_is_downloaded_and_an_html_page_as_zip_is_refu
     errors = [line for line in refused.stderr.splitlines() if ": error: " in line]
     assert len(errors) == 1 and "HTML page" in errors[0] and FIRST in errors[0], refused.stderr
     assert not Path("elsewhere", FIRST).exists()
+
+
+# -- 9. a zip bomb that passes CRCs ----------------------------------------------------------------
+
+@pytest.mark.parametrize("quoted", [True, False], ids=["quoted-overlap", "same-member"])
+def test_a_zip_bomb_is_a_failed_product_in_one_line_and_holds_no_run_up(
+        run, finished, auth_file, tmp_path, quoted):
+    bomb = overlapping_zip(1000, 100 << 20, quoted=quoted)  # about 100 GiB to inflate
+    assert len(bomb) < 400 * 1024
+    store = tmp_path / "products"
+    planted = ProductStore(store).cache_path(FIRST, PRODUCT_SIZE)
+    store.mkdir()
+    planted.write_bytes(bomb)
+    emulator = finished(products=[FIRST, SECOND], product_size=PRODUCT_SIZE, products_dir=store)
+    submit(run, emulator, auth_file)
+    for _ in range(2):  # the next cron run finds the log free and refuses the bomb again
+        result = download(run, auth_file, timeout=BOUND)
+        assert result.returncode == 1, result.stderr
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and ": error: " in lines[0], result.stderr
+        assert FIRST in lines[0] and "zip bomb" in lines[0]
+        assert sorted(path.name for path in Path("out").iterdir()
+                      if not path.name.startswith((".", "series"))) == [SECOND]

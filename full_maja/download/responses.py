@@ -18,6 +18,7 @@ import requests
 
 from ..errors import ProductError
 from .parts import CHUNK
+from .zipcheck import CorruptZip, UnsafeZip
 
 ZIP_MAGIC = b"PK\x03\x04"
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
@@ -28,7 +29,19 @@ _STATUS_ADVICE = {403: "access denied", 404: "not on the server (purged, or not 
 
 
 class BadBody(Exception):
-    """The server sent something that is not the product."""
+    """The server sent something that is not the product.
+
+    `final` when fetching it again cannot help (a zip bomb): the product fails at once.
+    """
+
+    def __init__(self, message: str, *, final: bool = False) -> None:
+        super().__init__(message)
+        self.final = final
+
+
+def bad_zip(exc: CorruptZip) -> BadBody:
+    """The BadBody of a zip that failed its check; final for a zip bomb."""
+    return BadBody(str(exc), final=isinstance(exc, UnsafeZip))
 
 
 def range_headers(offset: int, end: Optional[int]) -> dict[str, str]:

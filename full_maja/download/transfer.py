@@ -24,6 +24,7 @@ from .policy import DEFAULT_SPLIT_POLICY, SplitPolicy
 from .responses import (
     BadBody,
     accepts_ranges,
+    bad_zip,
     body_chunks,
     body_span,
     check_body_start,
@@ -174,7 +175,7 @@ class ProductTransfer:
                 with self.lock:
                     following.busy = False
                 if isinstance(exc, CorruptZip):
-                    raise BadBody(str(exc)) from None
+                    raise bad_zip(exc) from None
                 if isinstance(exc, OSError):
                     raise ProductError(describe_disk_error(self.name, exc, removed=False),
                                        product=self.name) from None
@@ -309,7 +310,7 @@ class ProductTransfer:
                 handle.seek(segment.have)
                 self._write_pieces(response, segment, handle, feed)
         except CorruptZip as exc:
-            raise BadBody(str(exc)) from None
+            raise bad_zip(exc) from None
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
             raise Interrupted(describe_break(exc)) from None
         except OSError as exc:
