@@ -51,6 +51,7 @@ from .validation import JobRequest
 
 DEFAULT_ENDPOINT = "https://peps.cnes.fr/resto/wps"
 ENDPOINT_VARIABLE = "PEPS_WPS_URL"
+MAX_POLL_INTERVAL = 86400.0
 PathLike = Union[str, "os.PathLike[str]"]
 _JOB_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 log = logging.getLogger(__name__)
@@ -228,7 +229,11 @@ class Client:
 
         A server that cannot be reached, or a job that cannot be checked, is tried
         again at the next poll: a follow meant to last a day must outlive a hiccup.
+        `poll_interval` is more than 0 and at most a day (UsageError otherwise).
         """
+        if not 0 < poll_interval <= MAX_POLL_INTERVAL:
+            raise UsageError(f"poll interval: {poll_interval!r} is not a number of seconds "
+                             f"above 0 and up to {MAX_POLL_INTERVAL:g}")
         while True:
             try:
                 states = self.check(log_path)

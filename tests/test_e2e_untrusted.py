@@ -1,17 +1,18 @@
 """End to end, issue 20: what a server sends is judged by what it is, never trusted blindly.
 
-A zip bomb whose every CRC is right (item 9); a zip labelled `text/plain` by a raw file
-host (item 12).
+A zip bomb whose every CRC is right (item 9); `--timeout` bounds every wait (item 11); a
+zip labelled `text/plain` by a raw file host (item 12).
 """
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Callable
 
 import pytest
 from archives import overlapping_zip
-from conftest import submit
+from conftest import assert_one_line_error, submit
 
 from emulators.products import ProductStore, write_product_zip
 
@@ -93,3 +94,59 @@ def test_a_zip_bomb_is_a_failed_product_in_one_line_and_holds_no_run_up(
         assert FIRST in lines[0] and "zip bomb" in lines[0]
         assert sorted(path.name for path in Path("out").iterdir()
                       if not path.name.startswith((".", "series"))) == [SECOND]
+
+
+# -- 11. --timeout bounds every wait ---------------------------------------------------------------
+
+def log_of_a_job_at(base: str) -> None:
+    """A job log whose one job is followed at `base` (a hostile local server)."""
+    Path("job.log").write_text(json.dumps({"format": "full-maja job log", "version": 1, "jobs": [
+        {"job_id": "1", "status_url": f"{base}/wps/outputs/pywps-1.xml",
+         "endpoint": f"{base}/resto/wps", "tile": "36TWQ", "orbit": 64,
+         "start": "2019-03-01", "end": "2019-05-01"}]}))
+
+
+def trickle(handler) -> None:
+    """A status document that comes one byte at a time, for ever (until the client goes)."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/xml")
+    handler.end_headers()
+    for _ in range(3000):
+        handler.wfile.write(b"<")
+        handler.wfile.flush()
+        time.sleep(0.2)
+
+
+def retry_after_an_hour(handler) -> None:
+    """Every answer: 503, come back in an hour."""
+    handler.send_response(503)
+    handler.send_header("Retry-After", "3600")
+    handler.send_header("Content-Length", "0")
+    handler.end_headers()
+
+
+@pytest.mark.parametrize("answer, timeout, words", [
+    (trickle, "1", "took more than 4 s"),  # the whole document: 4 times --timeout
+    (retry_after_an_hour, "0.25", "HTTP 503"),  # 5 retries, each pause 4 times --timeout
+], ids=["trickle", "retry-after"])
+def test_a_server_that_drags_its_feet_holds_a_run_no_longer_than_the_timeout_says(
+        run, hostile, auth_file, answer, timeout, words):
+    base, seen = hostile(answer)
+    log_of_a_job_at(base)
+    started = time.monotonic()
+    result = download(run, auth_file, "--timeout", timeout, timeout=BOUND)
+    elapsed = time.monotonic() - started
+    assert_one_line_error(result, 1, "job 1")
+    assert words in result.stderr or "stopped answering" in result.stderr, result.stderr
+    assert elapsed < BOUND / 2, elapsed  # 4 s per document; it was 120 s, or an hour
+    assert seen
+
+
+@pytest.mark.parametrize("value", ["1e10", "0", "nan", "3601"])
+def test_an_absurd_timeout_is_refused_in_one_line_before_anything_is_sent(run, hostile,
+                                                                          auth_file, value):
+    base, seen = hostile(trickle)
+    log_of_a_job_at(base)
+    result = download(run, auth_file, "--timeout", value)
+    assert_one_line_error(result, 2, "--timeout", value)
+    assert not seen

@@ -27,8 +27,9 @@ from .options import (
     add_common_options,
     check_conflicts,
     open_client,
-    positive_float,
+    poll_seconds,
     positive_int,
+    timeout_seconds,
 )
 from .recovery import report_unrecorded
 from .runner import Command, run
@@ -49,15 +50,17 @@ def download_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("-j", "--parallel", metavar="N", type=positive_int, default=2,
                         help="connections at once (default: 2); when no product is left "
                         "to start, a free one takes the tail of the slowest product")
-    parser.add_argument("--timeout", metavar="SECONDS", type=positive_float, default=30.0,
-                        help="abandon and resume a transfer silent for this long (default 30)")
+    parser.add_argument("--timeout", metavar="SECONDS", type=timeout_seconds, default=30.0,
+                        help="abandon and resume a transfer silent for this long, and a "
+                             "document (status, report) taking 4 times this to arrive "
+                             "(0.1 to 3600, default 30)")
     parser.add_argument("--status", action="store_true",
                         help="print one row per job and download nothing")
     parser.add_argument("--json", action="store_true",
                         help="print the report as one JSON document on stdout")
     parser.add_argument("--wait", action="store_true",
                         help="keep following the jobs until each has ended, then download")
-    parser.add_argument("--poll-interval", metavar="SECONDS", type=positive_float,
+    parser.add_argument("--poll-interval", metavar="SECONDS", type=poll_seconds,
                         default=900.0, help="seconds between checks with --wait (default 900)")
     parser.add_argument("--resubmit", action="store_true",
                         help="submit again every job that failed or was cancelled (ERROR, "

@@ -10,8 +10,9 @@ from typing import Any, Callable, NoReturn, Optional, Sequence
 
 from ..__version__ import __version__
 from ..auth import API_KEY_VARIABLE, DEFAULT_API_KEY_HEADER
-from ..client import Client
+from ..client import MAX_POLL_INTERVAL, Client
 from ..errors import UsageError
+from ..session import MAX_TIMEOUT, MIN_TIMEOUT
 from ..states import Protocol
 
 
@@ -143,5 +144,22 @@ def _positive(convert: Callable[[str], float], noun: str) -> Callable[[str], flo
     return parse
 
 
+def _seconds(low: float, high: float, *, low_allowed: bool = True) -> Callable[[str], float]:
+    """An argparse type: a number of seconds from `low` (or just above it) to `high`."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not (low <= value if low_allowed else low < value) or not value <= high:
+            span = f"from {low:g} to" if low_allowed else f"above {low:g} and up to"
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds {span} "
+                                             f"{high:g}")
+        return value
+    return parse
+
+
 positive_int = _positive(int, "a whole number")
 positive_float = _positive(float, "a number")
+timeout_seconds = _seconds(MIN_TIMEOUT, MAX_TIMEOUT)
+poll_seconds = _seconds(0, MAX_POLL_INTERVAL, low_allowed=False)
