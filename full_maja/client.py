@@ -40,6 +40,7 @@ from .service import (
     UNREACHABLE,
     JobState,
     ServerJob,
+    ServerJobList,
     Service,
     detect_protocol,
     open_service,
@@ -289,7 +290,17 @@ class Client:
             return dismissed
 
     def server_jobs(self) -> list[ServerJob]:
-        """The jobs the server lists for this account (OGC API; NotSupported on WPS)."""
+        """The jobs the server lists for this account, each once (OGC API; NotSupported on WPS).
+
+        A list that stops short (see `server_job_list`) is said in a logged warning.
+        """
+        listing = self.server_job_list()
+        if listing.stopped:
+            log.warning("%s", listing.stopped)
+        return listing.jobs
+
+    def server_job_list(self) -> ServerJobList:
+        """The jobs the server lists, and why the list stops short of its end, if it does."""
         return self.service.list_jobs()
 
     def adopt(self, job_id: str, log_path: PathLike, *, append: bool = False) -> JobRecord:

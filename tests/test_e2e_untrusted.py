@@ -1,7 +1,8 @@
 """End to end, issue 20: what a server sends is judged by what it is, never trusted blindly.
 
 A zip bomb whose every CRC is right (item 9); `--timeout` bounds every wait (item 11); a
-zip labelled `text/plain` by a raw file host (item 12).
+zip labelled `text/plain` by a raw file host (item 12); a server's list of jobs, long or
+looping (item 14).
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 import time
 from pathlib import Path
 from typing import Callable
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from archives import overlapping_zip
@@ -150,3 +152,76 @@ def test_an_absurd_timeout_is_refused_in_one_line_before_anything_is_sent(run, h
     result = download(run, auth_file, "--timeout", value)
     assert_one_line_error(result, 2, "--timeout", value)
     assert not seen
+
+
+# -- 14. --server-jobs: every page, each job once, and a word where the list stops -----------------
+
+def fill_with_jobs(server, count: int) -> set[str]:
+    """Give the real pygeoapi `count` finished jobs at once, in its own job database."""
+    jobs = {str(number): {
+        "type": "process", "identifier": f"job-{number:05d}", "process_id": "FULL_MAJA",
+        "created": f"2026-11-{1 + number % 28:02d}T10:{number % 60:02d}:00.{number:06d}Z",
+        "started": "2026-11-01T10:00:00Z", "updated": "2026-11-01T10:00:00Z",
+        "finished": "2026-11-01T10:00:00Z", "status": "successful",
+        "location": str(server.work_dir / "outputs" / f"job-{number:05d}"),
+        "mimetype": "application/json", "message": "Job complete", "progress": 100}
+        for number in range(1, count + 1)}
+    (server.work_dir / "jobs.db").write_text(json.dumps({"_default": jobs}))
+    return {job["identifier"] for job in jobs.values()}
+
+
+def test_server_jobs_lists_2500_jobs_of_a_real_pygeoapi_each_once(cli, make_ogcapi,
+                                                                   auth_file):
+    server = make_ogcapi()
+    ids = fill_with_jobs(server, 2500)
+    table = cli("download", "-a", auth_file, "--url", server.url, "--server-jobs")
+    assert table.returncode == 0 and not table.stderr, table.stderr
+    rows = [row.split()[0] for row in table.stdout.splitlines()[1:]]
+    assert len(rows) == 2500 and set(rows) == ids
+    document = json.loads(cli("download", "-a", auth_file, "--url", server.url,
+                              "--server-jobs", "--json").stdout)
+    assert len(document["jobs"]) == 2500
+    assert (document["complete"], document["stopped"]) == (True, None)
+
+
+def job_pages(size: int, next_of: Callable[[int], int], total: int = 10 ** 9) -> Callable:
+    """An OGC API job list: pages of `size` jobs from `offset`; its next link at `next_of`."""
+    def answer(handler) -> None:
+        query = parse_qs(urlsplit(handler.path).query)
+        offset = int(query.get("offset", ["0"])[0])
+        jobs = [{"jobID": f"job-{number}", "status": "successful", "processID": "FULL_MAJA",
+                 "created": f"2026-11-01T00:00:00.{number:06d}Z"}
+                for number in range(offset, min(offset + size, total))]
+        links = [{"rel": "next", "type": "application/json",
+                  "href": f"/jobs?offset={next_of(offset)}&limit={size}"}]
+        body = json.dumps({"jobs": jobs, "links": links}).encode()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+    return answer
+
+
+@pytest.mark.parametrize("answer, listed, words", [
+    (job_pages(10, lambda offset: offset), 10, "lists only jobs already listed"),
+    (job_pages(10, lambda offset: offset % 20 + 10), 30, "leads back to a page already read"),
+    (job_pages(10, lambda offset: 0 if offset else 10, total=15), 15, "already listed"),
+    (job_pages(10, lambda offset: offset + 10), 5000, "more jobs than full-maja reads"),
+], ids=["next-is-itself", "two-pages-in-a-loop", "back-to-the-first", "endless"])
+def test_server_jobs_says_where_a_looping_or_endless_list_stops(run, hostile, auth_file,
+                                                               answer, listed, words):
+    base, _ = hostile(answer)
+    common = ("download", "-a", auth_file, "--url", base, "--protocol", "ogcapi",
+              "--server-jobs")
+    table = run(*common)
+    assert table.returncode == 0, table.stderr
+    rows = [row.split()[0] for row in table.stdout.splitlines()[1:]]
+    assert len(rows) == len(set(rows)) == listed
+    warnings = table.stderr.splitlines()
+    assert len(warnings) == 1 and ": warning: " in warnings[0] and words in warnings[0]
+    assert f"{listed} jobs" in warnings[0]
+    as_json = run(*common, "--json")
+    document = json.loads(as_json.stdout)
+    assert len(document["jobs"]) == listed and document["complete"] is False
+    assert words in document["stopped"] and as_json.stderr == table.stderr

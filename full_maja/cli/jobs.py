@@ -39,15 +39,19 @@ def list_server_jobs(settings: DownloadSettings, console: Console) -> ExitCode:
         raise UsageError("--server-jobs: give the service with --url (or $PEPS_WPS_URL)")
     endpoint = resolve_endpoint(settings.url)
     with open_client(settings, endpoint, timeout=settings.timeout) as client:
-        jobs = client.server_jobs()
+        listing = client.server_job_list()
+    jobs = listing.jobs
     if settings.json:
-        document = {"endpoint": endpoint, "jobs": [asdict(job) for job in jobs]}
+        document = {"endpoint": endpoint, "jobs": [asdict(job) for job in jobs],
+                    "complete": listing.complete, "stopped": listing.stopped}
         console.result(json.dumps(document, indent=2))
-        return ExitCode.OK
-    for line in server_jobs_table(jobs):
-        console.result(line)
-    if not jobs:
-        console.info(f"{endpoint} lists no job for this account.")
+    else:
+        for line in server_jobs_table(jobs):
+            console.result(line)
+        if not jobs and listing.complete:
+            console.info(f"{endpoint} lists no job for this account.")
+    if listing.stopped:
+        console.warning(listing.stopped)
     return ExitCode.OK
 
 
