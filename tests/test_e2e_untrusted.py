@@ -1,8 +1,8 @@
 """End to end, issue 20: what a server sends is judged by what it is, never trusted blindly.
 
-A zip bomb whose every CRC is right (item 9); `--timeout` bounds every wait (item 11); a
-zip labelled `text/plain` by a raw file host (item 12); a server's list of jobs, long or
-looping (item 14).
+Any date (item 7); a zip bomb whose every CRC is right (item 9); `--timeout` bounds every
+wait (item 11); a zip labelled `text/plain` by a raw file host (item 12); a server's list
+of jobs, long or looping (item 14).
 """
 from __future__ import annotations
 
@@ -225,3 +225,71 @@ def test_server_jobs_says_where_a_looping_or_endless_list_stops(run, hostile, au
     document = json.loads(as_json.stdout)
     assert len(document["jobs"]) == listed and document["complete"] is False
     assert words in document["stopped"] and as_json.stderr == table.stderr
+
+
+# -- 7. any date a server sends --------------------------------------------------------------
+
+FAR_CLOUDY = "SENTINEL2A_99991215-083751-427_L2A_T36TWQ_D_V2-2_NOVALD.zip"
+FAR_MISSING = ["S2A_MSIL1C_00010101T083751_N0207_R064_T36TWQ_00010101T104510",
+               "S2B_MSIL1C_20191340T083751_N0207_R064_T36TWQ_20191340T104510"]
+
+
+def far_dates(job, report):
+    """A finished report listing a cloudy product of 9999-12-15, and unprocessed products of
+    0001-01-01 and of a month 13."""
+    info = report["USER_INFO"]
+    if info["results"]:
+        info["results"].append(f"{info['results'][0].rsplit('/', 1)[0]}/{FAR_CLOUDY}")
+        info["missing"] = info["missing"] + FAR_MISSING
+        info["unprocessed"] = len(info["missing"])
+    return report
+
+
+def test_dates_of_year_9999_and_year_1_are_shown_as_they_are_run_after_run(
+        run, finished, auth_file):
+    emulator = finished(products=[FIRST], report_override=far_dates)
+    submit(run, emulator, auth_file)
+    for extra in ((), ("--json",), ("--status",), ("--refresh",)):
+        result = download(run, auth_file, *extra)
+        assert result.returncode == 0 and not result.stderr, (extra, result.stderr)
+        assert "9999-12-15" in result.stdout or extra == ("--status",)
+    text = download(run, auth_file, "--refresh").stdout
+    assert "Skipped for clouds (1, over 90 % cloudy): 9999-12-15" in text.replace("\n", " ")
+    assert "    0001-01-01  " + FAR_MISSING[0] in text
+    assert "    (no date)  " + FAR_MISSING[1] in text
+    document = json.loads(download(run, auth_file, "--json", "--refresh").stdout)
+    days = [product["date"] for product in document["jobs"][0]["products"]]
+    assert days == ["2019-03-01", "9999-12-15"]
+    assert [item["date"] for item in document["jobs"][0]["missing"]] == ["0001-01-01", None]
+    page = Path("out", "series.html").read_text()
+    assert 'data-date="9999-12-15"' in page and 'data-date="0001-01-01"' in page
+    assert "left off the timeline (see the cards): 0001-01-01, 9999-12-15" in page
+
+
+def running_job_created(created: str) -> Callable:
+    """An OGC API knowing one running job, `j1`, created at `created`."""
+    def answer(handler) -> None:
+        path = urlsplit(handler.path).path
+        status = {"jobID": "j1", "status": "running", "progress": 50, "created": created}
+        body = json.dumps(status if path.endswith("/jobs/j1") else {"title": "no"}).encode()
+        handler.send_response(200 if path.endswith("/jobs/j1") else 404)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+    return answer
+
+
+@pytest.mark.parametrize("created", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00",
+                                     "9999-12-31T23:59:59Z", "the day before yesterday"])
+def test_a_job_submitted_at_any_time_gets_its_estimate(run, hostile, auth_file, created):
+    base, _ = hostile(running_job_created(created))
+    Path("job.log").write_text(json.dumps({"format": "full-maja job log", "version": 1, "jobs": [
+        {"job_id": "j1", "status_url": f"{base}/jobs/j1", "endpoint": base,
+         "protocol": "ogcapi", "tile": "36TWQ", "orbit": 64, "start": "2019-03-01",
+         "end": "2019-05-01", "submitted": created}]}))
+    for extra in (("--status",), ()):
+        result = download(run, auth_file, *extra)
+        assert result.returncode == 75 and not result.stderr, result.stderr
+        assert "may end around" in result.stdout
+    assert "may end around" in Path("out", "series.html").read_text()
