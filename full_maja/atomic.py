@@ -6,6 +6,8 @@ import tempfile
 from pathlib import Path
 from typing import Union
 
+from .masking import mask
+
 
 def atomic_write(path: Union[str, Path], data: Union[bytes, str], *,
                  follow_symlinks: bool = True) -> None:
@@ -13,10 +15,11 @@ def atomic_write(path: Union[str, Path], data: Union[bytes, str], *,
 
     A symlink is followed (the user's log: its target is replaced, the link stays a
     link) unless `follow_symlinks` is False (a file full-maja keeps for itself: a link
-    there is replaced, never the file it points to).
+    there is replaced, never the file it points to). Text has every secret hidden
+    (`masking`); bytes (a quick-look) are written as they are.
     """
     target = Path(os.path.realpath(path)) if follow_symlinks else Path(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
+    payload = mask(data).encode("utf-8") if isinstance(data, str) else data
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                      dir=str(target.parent))
     try:

@@ -1,14 +1,21 @@
-"""The one place that writes what users read: messages, warnings, progress bars."""
+"""The one place that writes what users read: messages, warnings, progress bars.
+
+Every line goes through `masking.mask` (no secret a server echoed reaches the terminal),
+then has its control characters escaped; `--debug`'s traceback too.
+"""
 from __future__ import annotations
 
 import logging
 import re
 import sys
 import threading
+import traceback
+from types import TracebackType
 from typing import Optional, TextIO
 
 from tqdm import tqdm
 
+from .masking import mask
 from .states import Progress, ProgressKind
 
 # Control characters (C0 but newline and tab, DEL, C1) and the bidirectional overrides
@@ -44,8 +51,16 @@ class Console:
         self._write(self.err, f"{self.prog}: error: {text}")
 
     def _write(self, stream: TextIO, text: str) -> None:
-        tqdm.write(printable(text), file=stream)
+        tqdm.write(printable(mask(text)), file=stream)
         stream.flush()
+
+    def show_tracebacks(self) -> None:
+        """Have an uncaught exception's traceback (`--debug`) written here, secrets hidden."""
+        def hook(kind: type[BaseException], error: BaseException,
+                 trace: Optional[TracebackType]) -> None:
+            self._write(self.err, "".join(traceback.format_exception(kind, error, trace))
+                        .rstrip("\n"))
+        sys.excepthook = hook
 
     def capture_library_warnings(self) -> None:
         """Route the library's logged warnings and errors to this reporter."""

@@ -1,11 +1,12 @@
 """End to end, issue 20: what a server sends is judged by what it is, never trusted blindly.
 
-Any date (item 7); a zip bomb whose every CRC is right (item 9); `--timeout` bounds every
-wait (item 11); a zip labelled `text/plain` by a raw file host (item 12); a server's list
-of jobs, long or looping (item 14).
+A password or key echoed by the server (item 6); any date (item 7); a zip bomb whose every
+CRC is right (item 9); `--timeout` bounds every wait (item 11); a zip labelled `text/plain`
+by a raw file host (item 12); a server's list of jobs, long or looping (item 14).
 """
 from __future__ import annotations
 
+import base64
 import json
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from archives import overlapping_zip
-from conftest import assert_one_line_error, submit
+from conftest import API_KEY, PASSWORD, USER, assert_one_line_error, submit
 
 from emulators.products import ProductStore, write_product_zip
 
@@ -293,3 +294,77 @@ def test_a_job_submitted_at_any_time_gets_its_estimate(run, hostile, auth_file, 
         assert result.returncode == 75 and not result.stderr, result.stderr
         assert "may end around" in result.stdout
     assert "may end around" in Path("out", "series.html").read_text()
+
+
+# -- 6. a password or key echoed by the server --------------------------------------------------
+
+TOKEN = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+ECHOES = {"password": f"refused {USER}:{PASSWORD} (Authorization: Basic {TOKEN})",
+          "part": f"the password {PASSWORD[:13]}... is not valid here"}
+
+
+def secrets_everywhere(folder: Path, *secrets: str) -> list[str]:
+    """Every file under `folder` (the journal included) holding one of `secrets`."""
+    return [str(path) for path in folder.rglob("*") if path.is_file()
+            and path.name not in ("peps.txt", "api.key")
+            and any(secret.encode() in path.read_bytes() for secret in secrets)]
+
+
+def echoing(echo: str, state: str) -> Callable:
+    """A report override: the job ends in `state`, its message and log URL repeat `echo`."""
+    def change(job, report):
+        info = report["USER_INFO"]
+        if info["job_status"] in ("FINISHED", "ERROR"):
+            info.update(job_status=state, message=echo)
+            info["logs"] = [f"https://peps.example.org/log?{echo.replace(' ', '+')}"]
+            if state == "ERROR":
+                info["results"] = []
+        return report
+    return change
+
+
+@pytest.mark.parametrize("echo", list(ECHOES), ids=list(ECHOES))
+@pytest.mark.parametrize("state", ["ERROR", "FINISHED"])
+def test_a_password_echoed_by_the_server_is_hidden_in_all_full_maja_prints_or_writes(
+        run, finished, auth_file, tmp_path, echo, state):
+    emulator = finished(products=[FIRST], report_override=echoing(ECHOES[echo], state))
+    submit(run, emulator, auth_file)
+    outputs = []
+    for extra in ((), ("--json",), ("--status",), ("--status", "--json"), ("--debug",)):
+        result = download(run, auth_file, *extra)
+        assert result.returncode == (1 if state == "ERROR" else 0), result.stderr
+        outputs.append(result.stdout + result.stderr)
+    shown = "\n".join(outputs)
+    assert "***" in shown
+    secrets = [PASSWORD, PASSWORD[:13], TOKEN]
+    assert not [secret for secret in secrets if secret in shown], shown
+    assert not secrets_everywhere(tmp_path, *secrets)
+    kept = Path("out", "series.html") if state == "ERROR" else Path("job.log.state.json")
+    assert "***" in kept.read_text()  # where the message is kept: the page, the memory
+
+
+def echo_the_key(handler) -> None:
+    """An OGC API refusing every request, its answer repeating the key it was sent."""
+    key = handler.headers.get("X-API-Key", "")
+    body = json.dumps({"title": "Bad Request",
+                       "detail": f"the key {key} is not valid for FULL_MAJA"}).encode()
+    handler.send_response(400)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+@pytest.mark.parametrize("extra", [(), ("--debug",), ("--json",)])
+def test_an_api_key_echoed_in_an_error_is_hidden_in_the_error_line(run, hostile, tmp_path,
+                                                                   extra):
+    key_file = tmp_path / "api.key"
+    key_file.write_text(API_KEY + "\n")
+    key_file.chmod(0o600)
+    base, seen = hostile(echo_the_key)
+    result = run("download", "--api-key-file", key_file, "--url", base, "--protocol",
+                 "ogcapi", "--server-jobs", *extra)
+    assert result.returncode == 1 and seen and seen[0]["X-API-Key"] == API_KEY
+    assert "the key *** is not valid" in result.stderr
+    assert API_KEY not in result.stdout + result.stderr
+    assert ("Traceback" in result.stderr) == ("--debug" in extra)

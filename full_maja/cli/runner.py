@@ -9,6 +9,7 @@ from typing import Callable, Generic, Optional, Sequence, TypeVar
 
 from ..console import Console
 from ..errors import FullMajaError
+from ..masking import forget_secrets
 from .options import CommonSettings
 from .status import ExitCode, exit_code_for
 
@@ -31,6 +32,9 @@ def run(command: Command[SettingsT], argv: Optional[Sequence[str]]) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     console = Console(command.prog, quiet="-q" in arguments or "--quiet" in arguments)
     debug = "--debug" in arguments
+    forget_secrets()  # those of this run only: its account registers them
+    if debug:
+        console.show_tracebacks()
     try:
         settings = command.settings(command.parser(command.prog).parse_args(arguments))
         console.quiet = settings.quiet
