@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO, Union, cast
 
 from .capped import file_kind
+from .masking import mask
 
 _NO_FOLLOW = (getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
               | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0))
@@ -88,12 +89,13 @@ def atomic_write(path: Union[str, Path], data: Union[bytes, str], *,
     A symlink is followed (the user's log: its target is replaced, the link stays a
     link) unless `follow_symlinks` is False (a file full-maja keeps for itself): then
     anything but a regular file there (a link, a FIFO) is refused with NotOwnFile and
-    left alone, and so is the file a link points to.
+    left alone, and so is the file a link points to. Text has every secret hidden
+    (`masking`); bytes (a quick-look) are written as they are.
     """
     target = Path(os.path.realpath(path)) if follow_symlinks else Path(path)
     if not follow_symlinks:
         refuse_unless_own(target)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
+    payload = mask(data).encode("utf-8") if isinstance(data, str) else data
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                      dir=str(target.parent))
     try:

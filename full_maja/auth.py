@@ -22,6 +22,7 @@ from requests.auth import AuthBase
 
 from .credentials import Credentials, read_secret_file
 from .errors import AuthenticationError, CredentialsError, FullMajaError, RefusedElsewhere
+from .masking import register_account, register_secret
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +88,16 @@ class EndpointAuth(AuthBase):
     Both go to the endpoint's origin (scheme, host, port) and nowhere else: every
     request, redirects included (the session re-applies it), is stripped of them
     first, so a product server or a redirect elsewhere never sees the account.
+    Each secret it may send is registered (`masking`): whatever a server echoes of
+    it is hidden in all full-maja prints or writes.
     """
 
     def __init__(self, endpoint: str, credentials: Optional[Credentials] = None,
                  api_key: Optional[ApiKey] = None) -> None:
+        if credentials is not None:
+            register_account(credentials.user, credentials.password)
+        if api_key is not None:
+            register_secret(api_key.key)
         self.origin = origin_of(endpoint)
         self.credentials = credentials
         self.api_key = api_key

@@ -134,7 +134,7 @@ def read_document(response: requests.Response, what: str, *, limit: int,
                                          "more than such a document ever holds")
             if time.monotonic() > deadline:
                 raise DocumentLimitError(f"{what} at {response.url} took more than "
-                                         f"{seconds:.0f} s to arrive: abandoned; run again "
+                                         f"{seconds:g} s to arrive: abandoned; run again "
                                          "later")
             parts.append(chunk)
     return b"".join(parts)

@@ -41,6 +41,7 @@ from .service import (
     UNREACHABLE,
     JobState,
     ServerJob,
+    ServerJobList,
     Service,
     detect_protocol,
     open_service,
@@ -52,6 +53,7 @@ from .validation import JobRequest
 
 DEFAULT_ENDPOINT = "https://peps.cnes.fr/resto/wps"
 ENDPOINT_VARIABLE = "PEPS_WPS_URL"
+MAX_POLL_INTERVAL = 86400.0
 PathLike = Union[str, "os.PathLike[str]"]
 _JOB_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 log = logging.getLogger(__name__)
@@ -235,7 +237,11 @@ class Client:
 
         A server that cannot be reached, or a job that cannot be checked, is tried
         again at the next poll: a follow meant to last a day must outlive a hiccup.
+        `poll_interval` is more than 0 and at most a day (UsageError otherwise).
         """
+        if not 0 < poll_interval <= MAX_POLL_INTERVAL:
+            raise UsageError(f"poll interval: {poll_interval!r} is not a number of seconds "
+                             f"above 0 and up to {MAX_POLL_INTERVAL:g}")
         while True:
             try:
                 states = self.check(log_path)
@@ -291,7 +297,17 @@ class Client:
             return dismissed
 
     def server_jobs(self) -> list[ServerJob]:
-        """The jobs the server lists for this account (OGC API; NotSupported on WPS)."""
+        """The jobs the server lists for this account, each once (OGC API; NotSupported on WPS).
+
+        A list that stops short (see `server_job_list`) is said in a logged warning.
+        """
+        listing = self.server_job_list()
+        if listing.stopped:
+            log.warning("%s", listing.stopped)
+        return listing.jobs
+
+    def server_job_list(self) -> ServerJobList:
+        """The jobs the server lists, and why the list stops short of its end, if it does."""
         return self.service.list_jobs()
 
     def adopt(self, job_id: str, log_path: PathLike, *, append: bool = False) -> JobRecord:

@@ -1,14 +1,20 @@
-"""The one place that writes what users read: messages, warnings, progress bars."""
+"""The one place that writes what users read: messages, warnings, progress bars.
+
+Every line goes through `masking.mask` (no secret a server echoed reaches the terminal),
+then has its control characters escaped; `--debug`'s traceback too.
+"""
 from __future__ import annotations
 
 import logging
 import re
 import sys
 import threading
+import traceback
 from typing import Optional, TextIO
 
 from tqdm import tqdm
 
+from .masking import mask
 from .states import Progress, ProgressKind
 
 # Control characters (C0 but newline and tab, DEL, C1) and the bidirectional overrides
@@ -55,8 +61,12 @@ class Console:
         self._write(self.err, f"{self.prog}: error: {text}")
 
     def _write(self, stream: TextIO, text: str) -> None:
-        tqdm.write(printable(text), file=stream)
+        tqdm.write(printable(mask(text)), file=stream)
         stream.flush()
+
+    def traceback(self) -> None:
+        """The traceback of the exception being handled (`--debug`), secrets hidden."""
+        self._write(self.err, traceback.format_exc().rstrip("\n"))
 
     def capture_library_warnings(self) -> None:
         """Route the library's logged warnings and errors to this reporter."""

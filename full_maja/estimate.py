@@ -143,6 +143,11 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _parse_time(text: Optional[str]) -> Optional[datetime]:
+    """A time a log or a server wrote, in UTC; None when it cannot be read or placed in UTC.
+
+    Any text is accepted: one that is not an ISO 8601 time, or that lies beyond what
+    a UTC time can hold (year 1 at +05:00), counts as no time at all.
+    """
     if not text:
         return None
     value = text.strip()
@@ -150,7 +155,7 @@ def _parse_time(text: Optional[str]) -> Optional[datetime]:
         value = value[:-1] + "+00:00"
     try:
         return _utc(datetime.fromisoformat(value))
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 

@@ -21,6 +21,7 @@ from .joblog import (
     job_to_json,
 )
 from .jobrecord import JobRecord
+from .masking import mask
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def record_job(record: JobRecord, protocol: Optional[str] = None,
     """
     target = path or journal_path()
     entry = {**job_to_json(record), **({"protocol": protocol} if protocol else {})}
-    line = (json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+    line = (mask(json.dumps(entry, ensure_ascii=False, sort_keys=True)) + "\n").encode("utf-8")
     try:
         _append(target, line)
     except (OSError, FullMajaError) as exc:

@@ -1,11 +1,19 @@
-"""The one HTTP session factory: identity, timeouts, retries and transport rules."""
+"""The one HTTP session factory: identity, timeouts, retries and transport rules.
+
+Every wait for a server is bounded by the read timeout (the download command's
+`--timeout`): connecting (at most `CONNECT_TIMEOUT`), each silence, each pause before a
+retry, `Retry-After` included (at most `DOCUMENT_FACTOR` times it and `RETRY_PAUSE_MAX`),
+and the whole body of a document (at most `DOCUMENT_FACTOR` times it and
+`DOCUMENT_SECONDS`). A timeout outside `MIN_TIMEOUT`..`MAX_TIMEOUT` is refused.
+"""
 from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 import time
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Union
 from urllib.parse import urlsplit
 
 import requests
@@ -27,6 +35,10 @@ CONNECT_RETRIES = 2
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 DOCUMENT_LIMIT = 4 * 1024 * 1024
 DOCUMENT_SECONDS = 120.0
+DOCUMENT_FACTOR = 4
+RETRY_PAUSE_MAX = 60.0
+MIN_TIMEOUT = 0.1
+MAX_TIMEOUT = 3600.0
 DNS_FAILURE_SIGNS = ("NameResolutionError", "Name or service not known", "getaddrinfo failed",
                      "nodename nor servname", "Temporary failure in name resolution")
 
@@ -50,13 +62,14 @@ class PepsSession(requests.Session):
 
     def __init__(self, account: Optional[EndpointAuth] = None, *, insecure_http: bool = False,
                  read_timeout: float = READ_TIMEOUT, document_limit: int = DOCUMENT_LIMIT,
-                 document_seconds: float = DOCUMENT_SECONDS) -> None:
+                 document_seconds: Optional[float] = None) -> None:
         super().__init__()
         self.account = account
         self.insecure_http = insecure_http
-        self.read_timeout = read_timeout
+        self.read_timeout = check_timeout(read_timeout)
+        self.connect_timeout = min(CONNECT_TIMEOUT, self.read_timeout)
         self.document_limit = document_limit
-        self.document_seconds = document_seconds
+        self.document_seconds = document_seconds or document_seconds_for(self.read_timeout)
         self.headers["User-Agent"] = USER_AGENT
         self.auth = account
 
@@ -65,7 +78,7 @@ class PepsSession(requests.Session):
             self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
         """Send a request with explicit timeouts, after checking the transport."""
         check_transport(url, self.insecure_http)
-        kwargs.setdefault("timeout", (CONNECT_TIMEOUT, self.read_timeout))
+        kwargs.setdefault("timeout", (self.connect_timeout, self.read_timeout))
         try:
             response = super().request(method, url, *args, **kwargs)
         except requests.exceptions.RequestException as exc:
@@ -118,31 +131,71 @@ class PepsSession(requests.Session):
                                    "give one with -a, PEPS_USER/PEPS_PASSWORD or ~/.netrc")
 
 
+def check_timeout(seconds: Union[int, float], what: str = "timeout") -> float:
+    """`seconds` as a float, if it is a timeout full-maja can honour; else UsageError."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) \
+            or not math.isfinite(seconds) or not MIN_TIMEOUT <= seconds <= MAX_TIMEOUT:
+        raise UsageError(f"{what}: {seconds!r} is not a number of seconds from "
+                         f"{MIN_TIMEOUT:g} to {MAX_TIMEOUT:g}")
+    return float(seconds)
+
+
+def document_seconds_for(timeout: float) -> float:
+    """How long a whole document may take to arrive, given the read timeout."""
+    return min(DOCUMENT_SECONDS, DOCUMENT_FACTOR * timeout)
+
+
 def make_session(account: Optional[EndpointAuth] = None, *, insecure_http: bool = False,
                  read_timeout: float = READ_TIMEOUT, retries: int = 5, backoff: float = 1.0,
                  pool_size: int = 10) -> PepsSession:
     """Build the session every request of full-maja goes through."""
     session = PepsSession(account, insecure_http=insecure_http, read_timeout=read_timeout)
-    adapter = HTTPAdapter(max_retries=idempotent_retry(retries, backoff),
+    pause = min(RETRY_PAUSE_MAX, DOCUMENT_FACTOR * session.read_timeout)
+    adapter = HTTPAdapter(max_retries=idempotent_retry(retries, backoff, pause),
                           pool_connections=pool_size, pool_maxsize=pool_size)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
 
 
-def idempotent_retry(total: int, backoff: float) -> Retry:
+class BoundedRetry(Retry):
+    """urllib3's Retry, whose every pause, a server's `Retry-After` included, is bounded.
+
+    urllib3 honours a `Retry-After` of hours (or of any length, in older 2.x releases):
+    here no pause lasts more than `pause_max` seconds.
+    """
+
+    def __init__(self, *args: Any, pause_max: float = RETRY_PAUSE_MAX, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pause_max = pause_max
+
+    def new(self, **changes: Any) -> BoundedRetry:
+        """The next state of the retries, with the same bound."""
+        retry = super().new(**changes)
+        retry.pause_max = self.pause_max
+        return retry
+
+    def parse_retry_after(self, retry_after: str) -> float:
+        """The server's `Retry-After`, in seconds, cut to the bound."""
+        return min(super().parse_retry_after(retry_after), self.pause_max)
+
+
+def idempotent_retry(total: int, backoff: float,
+                     pause_max: float = RETRY_PAUSE_MAX) -> BoundedRetry:
     """Retry GET/HEAD on connection errors, timeouts, 429 and 5xx; never a sent POST.
 
     urllib3 retries connection errors for every method: those requests never
     reached the server, so even a submission is safe to send again then. They get
     few tries: a host that cannot be resolved or refuses connections rarely
     changes its mind within seconds, and the next cron run tries again anyway.
+    No pause between tries lasts more than `pause_max` seconds.
     """
-    return Retry(total=total, connect=CONNECT_RETRIES, read=total, status=total, other=0,
-                 backoff_factor=backoff, backoff_max=60,
-                 status_forcelist=RETRY_STATUSES, allowed_methods=frozenset({"GET", "HEAD"}),
-                 respect_retry_after_header=True, raise_on_status=False,
-                 raise_on_redirect=False)
+    return BoundedRetry(total=total, connect=CONNECT_RETRIES, read=total, status=total,
+                        other=0, backoff_factor=backoff, backoff_max=pause_max,
+                        status_forcelist=RETRY_STATUSES,
+                        allowed_methods=frozenset({"GET", "HEAD"}),
+                        respect_retry_after_header=True, raise_on_status=False,
+                        raise_on_redirect=False, pause_max=pause_max)
 
 
 def is_local_host(host: Optional[str]) -> bool:

@@ -16,6 +16,7 @@ import pytest
 
 from emulators import Emulator, EmulatorConfig
 from full_maja.cli import download_main, main, process_main
+from full_maja.masking import forget_secrets
 
 ROOT = Path(__file__).resolve().parent.parent
 USER, PASSWORD = "demo@example.com", "s3cret-Pa55word"
@@ -40,6 +41,14 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("NO_PROXY", "*")
     monkeypatch.chdir(tmp_path)
     return home
+
+
+@pytest.fixture(autouse=True)
+def no_secret_kept() -> Iterator[None]:
+    """Each test starts and ends with no secret registered to hide (they are per process)."""
+    forget_secrets()
+    yield
+    forget_secrets()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from full_maja.download.responses import (
     accepts_ranges,
     body_chunks,
     body_span,
-    check_content_type,
+    check_body_start,
     check_status,
     describe_break,
     describe_disk_error,
@@ -118,23 +118,38 @@ def test_ranges_are_honoured_when_the_answer_is_partial_or_says_so(status, heade
     assert accepts_ranges(response(status, Accept_Ranges=header)) is accepts
 
 
+ZIP_START = b"PK\x03\x04\x14\x00"
+HTML_PAGE = b"<!DOCTYPE html><html><body>Not Found</body></html>"
+
+
 @pytest.mark.parametrize("kind", ["application/zip", "application/octet-stream", "",
-                                  "application/x-zip-compressed"])
-def test_a_content_type_that_may_be_a_zip_passes(kind):
-    check_content_type(response(Content_Type=kind))
+                                  "application/x-zip-compressed", "text/plain",
+                                  "text/html; charset=utf-8", "application/json", "text/xml"])
+def test_a_body_from_byte_0_that_starts_like_a_zip_passes_whatever_its_label(kind):
+    check_body_start(ZIP_START, 0, response(Content_Type=kind))
 
 
-@pytest.mark.parametrize("kind, words", [
-    ("text/html; charset=utf-8", "an HTML page"),
-    ("TEXT/HTML", "an HTML page"),
-    ("application/json", "JSON"),
-    ("text/plain", "plain text"),
-    ("application/xml", "XML"),
-    ("text/xml", "XML"),
+@pytest.mark.parametrize("kind", ["application/zip", "text/plain", "text/html", ""])
+@pytest.mark.parametrize("body, words", [
+    (HTML_PAGE, "an HTML page"), (b'{"error": "gone"}', "JSON"),
+    (b'<?xml version="1.0"?><Error/>', "XML"), (b"Service Unavailable", "something"),
 ])
-def test_a_content_type_that_is_not_a_zip_is_a_bad_body(kind, words):
-    with pytest.raises(BadBody, match=f"^the server sent {words} instead of a zip$"):
-        check_content_type(response(Content_Type=kind))
+def test_a_body_from_byte_0_that_is_not_a_zip_is_refused_by_its_bytes(kind, body, words):
+    with pytest.raises(BadBody, match=f"^the server sent {words}"):
+        check_body_start(body, 0, response(Content_Type=kind))
+
+
+@pytest.mark.parametrize("kind", ["application/zip", "text/plain", ""])
+@pytest.mark.parametrize("body", [HTML_PAGE, b"<html>", b"anything at all", ZIP_START])
+def test_bytes_further_on_pass_unless_an_html_page_is_labelled_so(kind, body):
+    check_body_start(body, 4096, response(Content_Type=kind))
+
+
+@pytest.mark.parametrize("kind", ["text/html", "TEXT/HTML; charset=utf-8"])
+def test_an_html_page_labelled_html_further_on_is_refused(kind):
+    with pytest.raises(BadBody, match="HTML page instead of the product's bytes"):
+        check_body_start(b"\n  " + HTML_PAGE, 4096, response(Content_Type=kind))
+    check_body_start(ZIP_START, 4096, response(Content_Type=kind))
 
 
 @pytest.mark.parametrize("chunk, zip_like", [

@@ -425,6 +425,8 @@ DOWNLOAD_CASES = [
     ({}, ["--timeout", "-1"], "--timeout"), ({}, ["--timeout", "abc"], "--timeout"),
     ({}, ["--timeout", "inf"], "--timeout"), ({}, ["--poll-interval", "abc"], "--poll-interval"),
     ({}, ["--poll-interval", "0"], "--poll-interval"), ({}, ["--json=yes"], "--json"),
+    ({}, ["--timeout", "1e10"], "--timeout"), ({}, ["--timeout", "0.01"], "--timeout"),
+    ({}, ["--timeout", "nan"], "--timeout"), ({}, ["--poll-interval", "1e10"], "--poll-interval"),
     ({}, ["--frobnicate"], "--frobnicate"), ({"-l": None}, [], "--log"),
     ({"-l": "missing.log"}, [], "missing.log"), ({"-l": "out"}, [], "folder"),
     ({}, ["--url", "ftp://peps.example.org/wps"], "http"),

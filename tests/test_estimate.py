@@ -5,6 +5,8 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Optional
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from full_maja.estimate import (
     estimate_end,
@@ -147,3 +149,41 @@ def test_durations(minutes, text):
 def test_times_are_shown_in_utc():
     paris = timezone(timedelta(hours=1))
     assert format_time(datetime(2026, 11, 24, 8, 0, tzinfo=paris)) == "2026-11-24 07:00 UTC"
+
+
+# -- any period, time and figure a log or a server gives: an estimate or none, never a crash -------
+
+ANY_OFFSET = st.builds(timezone, st.timedeltas(min_value=timedelta(hours=-23, minutes=-59),
+                                               max_value=timedelta(hours=23, minutes=59)))
+SUBMITTED = st.one_of(st.none(), st.text(max_size=30),
+                      st.datetimes(timezones=st.one_of(st.none(), ANY_OFFSET))
+                      .map(lambda moment: moment.isoformat()),
+                      st.sampled_from(["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00",
+                                       "9999-12-31T23:59:59Z", "2019-13-01", "yesterday"]))
+
+
+@given(start=st.one_of(st.none(), st.dates()), end=st.one_of(st.none(), st.dates()),
+       orbit=st.one_of(st.none(), st.integers(1, 143)),
+       phase=st.sampled_from([JobPhase.QUEUED, JobPhase.PROCESSING, JobPhase.FINISHED]),
+       submitted=SUBMITTED, progress=st.one_of(st.none(), st.text(max_size=12)),
+       now=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2200, 1, 1),
+                        timezones=st.just(timezone.utc)))
+@settings(max_examples=500, deadline=None)
+def test_any_period_time_and_progress_give_an_estimate_or_none(start, end, orbit, phase,
+                                                               submitted, progress, now):
+    job = state(phase, progress=progress, submitted=submitted, orbit=orbit, start=start,
+                end=end)
+    moment = estimate_end(job, now)
+    text = estimate_text(job, now)
+    if phase == JobPhase.FINISHED:
+        assert (moment, text) == (None, "")
+        return
+    assert text
+    if moment is not None:
+        assert moment >= now and format_time(moment) in text
+
+
+@pytest.mark.parametrize("submitted", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])
+def test_a_time_beyond_what_utc_holds_counts_as_no_time(submitted):
+    job = state(JobPhase.PROCESSING, submitted=submitted, progress="50%")
+    assert estimate_end(job, NOW) == estimate_end(state(JobPhase.PROCESSING, progress="50%"), NOW)

@@ -14,6 +14,8 @@ import pytest
 from archives import product_zip
 from browser import dump_dom, ensure_chromium, pixel_colours, read_png, screenshot
 from conftest import PASSWORD, USER, submit
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import full_maja.atomic
 from emulators.products import cloud_percent
@@ -393,3 +395,58 @@ def test_chromium_renders_the_page_with_every_date(series, tmp_path: Path):
     for entry in report.jobs[0].entries:
         assert entry.date.isoformat() in shown
     assert len(Page(dom).cards) == len(report.jobs[0].entries)
+
+
+# -- any date a server sends: drawn, named, or left off the strip, never a crash -------------------
+
+OUTCOMES = st.sampled_from(list(ProductOutcome))
+PHASES = st.sampled_from([(JobPhase.QUEUED, "PENDING"), (JobPhase.PROCESSING, "STALLED"),
+                          (JobPhase.FINISHED, "FINISHED"), (JobPhase.FAILED, "ERROR")])
+
+
+@given(dates=st.lists(st.one_of(st.none(), st.dates()), max_size=8),
+       outcomes=st.lists(OUTCOMES, min_size=8, max_size=8),
+       start=st.one_of(st.none(), st.dates()), end=st.one_of(st.none(), st.dates()),
+       phase=PHASES, orbit=st.one_of(st.none(), st.integers(1, 143)),
+       submitted=st.one_of(st.none(), st.text(max_size=40),
+                           st.datetimes(timezones=st.builds(
+                               timezone, st.timedeltas(min_value=timedelta(hours=-23),
+                                                       max_value=timedelta(hours=23))))
+                           .map(datetime.isoformat)))
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_date_of_any_job_renders_each_card_with_its_date_and_marks_inside_the_strip(
+        tmp_path: Path, dates, outcomes, start, end, phase, orbit, submitted):
+    entries = [SeriesEntry(f"P{number}_x.zip", day, outcome)
+               for number, (day, outcome) in enumerate(zip(dates, outcomes))]
+    job = record(start=start, end=end, orbit=orbit, submitted=submitted)
+    report = SeriesReport([JobSeries(JobState(job, phase[0], phase[1]), entries)])
+    page = read_page(write_series_page(report, tmp_path, title="t", now=NOW))
+    assert [card["date"] for card in page.cards] == [
+        entry.date.isoformat() if entry.date else "(no date)" for entry in entries]
+    positions = [float(re.fullmatch(r"left:([\d.]+)%", mark["style"]).group(1))
+                 for mark in page.marks]
+    assert all(0 <= position <= 100 for position in positions)
+    drawn = {mark["data-date"] for mark in page.marks}
+    for day in {entry.date for entry in entries if entry.date} - {date.fromisoformat(d)
+                                                                  for d in drawn}:
+        assert day.isoformat() in page.text  # left off the strip, named under it
+    ticks = [attributes for _, attributes in page.tags if "tick" in attributes.get("class", "")]
+    assert len(ticks) <= 25
+
+
+@pytest.mark.parametrize("far", [date(9999, 12, 15), date(1, 1, 1), date(9999, 12, 31)])
+def test_a_far_date_keeps_its_card_and_is_named_under_a_strip_of_the_period(tmp_path, far):
+    near = date(2019, 3, 6)
+    entries = [SeriesEntry("A_20190306.zip", near, ProductOutcome.CLOUDY),
+               SeriesEntry("B.zip", far, ProductOutcome.MISSING)]
+    series = JobSeries(JobState(record(), JobPhase.FINISHED, "FINISHED"),
+                       sorted(entries, key=lambda entry: entry.date))
+    path = write_series_page(SeriesReport([series]), tmp_path, title="t", now=NOW)
+    page = read_page(path)
+    assert sorted(card["date"] for card in page.cards) == sorted([near.isoformat(),
+                                                                  far.isoformat()])
+    assert [mark["data-date"] for mark in page.marks] == [near.isoformat()]
+    assert "Timeline from 2019-03-01 to 2019-05-01" in path.read_text()
+    assert f"1 date far outside the period, left off the timeline (see the cards): " \
+           f"{far.isoformat()}" in page.text

@@ -22,7 +22,10 @@ from hypothesis import strategies as st
 
 from full_maja.errors import FullMajaError
 from full_maja.joblog import JobLog, read_job_log
+from full_maja.jobrecord import JobRecord
 from full_maja.products import SAFE_NAME, acquisition_date, product_name_from_url, target_path
+from full_maja.series import SeriesReport, build_series
+from full_maja.service import JobState
 from full_maja.service.jobreport import JobReport, parse_report
 from full_maja.service.wps import (
     ACCEPTED,
@@ -32,6 +35,8 @@ from full_maja.service.wps import (
     WpsStatus,
     parse_execute_response,
 )
+from full_maja.states import JobPhase
+from full_maja.text import series_lines, status_table, summary_line
 
 FAST = settings(max_examples=120, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -311,3 +316,24 @@ def test_product_name_from_url_gives_a_plain_name_or_refuses(url):
 def test_acquisition_date_is_a_date_or_none(name):
     day = refused_or(acquisition_date, name)
     assert day is None or isinstance(day, date)
+
+
+@given(stamps=st.lists(st.from_regex(r"\A[0-9]{8}\Z"), min_size=1, max_size=6),
+       cloudy=st.lists(st.booleans(), min_size=6, max_size=6))
+@FAST
+def test_any_date_a_report_gives_is_shown_as_it_is_in_date_order(stamps, cloudy):
+    names = [f"SENTINEL2A_{stamp}-083751-427_L2A_T36TWQ_C_V2-2{'_NOVALD' if dark else ''}.zip"
+             for stamp, dark in zip(stamps, cloudy)]
+    job = JobRecord(job_id="1", status_url="http://h/wps/outputs/pywps-1.xml", tile="36TWQ",
+                    orbit=64, start=date(2019, 3, 1), end=date(2019, 5, 1))
+    report = JobReport("FINISHED", results=[f"http://h/p/{name}" for name in names],
+                       missing=[f"S2A_MSIL1C_{stamp}T083751_N0207_R064_T36TWQ_X"
+                                for stamp in stamps])
+    series = build_series(JobState(job, JobPhase.FINISHED, "FINISHED", report=report), [])
+    days = [entry.date for entry in series.entries]
+    assert [day for day in days if day] == sorted(day for day in days if day)
+    text = "\n".join(series_lines(series) + status_table(SeriesReport([series]))
+                     + [summary_line(SeriesReport([series]))])
+    document = json.dumps(SeriesReport([series]).as_json())
+    for day in filter(None, days):
+        assert day.isoformat() in text and day.isoformat() in document

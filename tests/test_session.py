@@ -18,8 +18,13 @@ from full_maja.errors import (
     UsageError,
 )
 from full_maja.session import (
+    DOCUMENT_SECONDS,
+    MAX_TIMEOUT,
+    MIN_TIMEOUT,
+    RETRY_PAUSE_MAX,
     USER_AGENT,
     PepsSession,
+    check_timeout,
     check_transport,
     idempotent_retry,
     make_session,
@@ -173,3 +178,30 @@ def test_a_document_within_its_caps_is_read_decoded(hostile):
     url = hostile(small)[0] + "/r.xml"
     document = PepsSession(None).get_document(url, "the report")
     assert (document.status_code, document.content) == (200, b"<ok/>")
+
+
+# -- every wait is bounded by the timeout ---------------------------------------------------------
+
+@pytest.mark.parametrize("seconds", [0, -1, 0.05, 3600.5, 1e10, float("inf"), float("nan"),
+                                     True, "30"])
+def test_a_timeout_outside_its_bounds_is_refused_in_words(seconds):
+    with pytest.raises(UsageError, match=f"from {MIN_TIMEOUT:g} to {MAX_TIMEOUT:g}"):
+        check_timeout(seconds)
+    with pytest.raises(UsageError):
+        make_session(read_timeout=seconds)
+
+
+@pytest.mark.parametrize("timeout, connect, document", [
+    (0.1, 0.1, 0.4), (1, 1, 4), (30, 15, DOCUMENT_SECONDS), (3600, 15, DOCUMENT_SECONDS)])
+def test_the_timeout_bounds_connecting_and_the_whole_document(timeout, connect, document):
+    session = make_session(read_timeout=timeout)
+    assert (session.connect_timeout, session.document_seconds) == (connect, document)
+
+
+@pytest.mark.parametrize("timeout, pause", [(1, 4), (30, RETRY_PAUSE_MAX)])
+@pytest.mark.parametrize("header", ["100000", "Wed, 21 Oct 2099 07:28:00 GMT"])
+def test_a_servers_retry_after_is_cut_to_the_bound_at_every_try(timeout, pause, header):
+    retry = make_session(read_timeout=timeout).get_adapter("https://x/").max_retries
+    assert retry.parse_retry_after(header) == pause
+    later = retry.new(total=1)
+    assert later.parse_retry_after(header) == pause and later.backoff_max == pause

@@ -2,16 +2,21 @@
 from __future__ import annotations
 
 import io
+import struct
+import tracemalloc
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
+from archives import overlapping_zip
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from full_maja.download.zipcheck import (
     CorruptZip,
     StreamingZipCheck,
+    UnsafeZip,
     check_of_prefix,
     check_zip_file,
     zip_is_sound,
@@ -122,3 +127,74 @@ def test_a_kept_part_shorter_than_it_was_is_corrupt(tmp_path: Path):
     path.write_bytes(build_zip()[:100])
     with pytest.raises(CorruptZip, match="shorter than it was"):
         check_of_prefix(path, 200)
+
+
+# -- zip bombs: verification is bounded whatever the archive claims ----------------------------
+
+def one_member(data: bytes, *, declared: int | None = None) -> bytes:
+    """A zip of one deflated member; `declared`: the size its headers claim instead."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("P/a.tif", data)
+    raw = buffer.getvalue()
+    if declared is None:
+        return raw
+    size = struct.pack("<I", len(data))
+    assert raw.count(size) == 2  # once in the local header, once in the directory
+    return raw.replace(size, struct.pack("<I", declared))
+
+
+@pytest.mark.parametrize("quoted", [True, False], ids=["quoted-overlap", "same-member"])
+def test_overlapping_members_are_refused_before_inflating(tmp_path: Path, quoted):
+    bomb = overlapping_zip(400, 64 << 20, quoted=quoted)  # 25 GiB to inflate in all
+    path = tmp_path / "bomb.zip"
+    path.write_bytes(bomb)
+    with pytest.raises(UnsafeZip, match="zip bomb: its members overlap"):
+        check_zip_file(path)
+    assert not zip_is_sound(path)
+    check = stream(bomb, [len(bomb) // 3])
+    assert not check.confirms(path)
+
+
+@pytest.mark.parametrize("members", [1, 2, 30])
+def test_a_small_overlapping_zip_has_every_crc_right_yet_is_refused(tmp_path: Path, members):
+    path = tmp_path / "bomb.zip"
+    path.write_bytes(overlapping_zip(members, 5000))
+    with zipfile.ZipFile(path) as archive:
+        for entry in archive.infolist():
+            with archive.open(entry) as member:
+                assert zlib.crc32(member.read()) == entry.CRC
+    if members == 1:
+        check_zip_file(path)
+        return
+    with pytest.raises(UnsafeZip):
+        check_zip_file(path)
+
+
+def test_a_member_claiming_more_than_deflate_can_give_is_refused(tmp_path: Path):
+    data = one_member(b"\0" * 100_000, declared=2_000_000_000)
+    path = tmp_path / "claims.zip"
+    path.write_bytes(data)
+    with pytest.raises(UnsafeZip, match="claims to inflate"):
+        stream(data, [])
+    with pytest.raises(UnsafeZip, match="claims to inflate"):
+        check_zip_file(path)
+
+
+def test_a_member_inflating_beyond_its_declared_size_is_stopped_there():
+    with pytest.raises(CorruptZip, match="more than its header declares"):
+        stream(one_member(b"\0" * 3_000_000, declared=1000), [])
+
+
+def test_a_member_is_inflated_in_bounded_steps_whatever_the_chunk(tmp_path: Path):
+    data = one_member(b"\0" * (300 << 20))  # 300 MiB in a 300 KiB zip, fed in one piece
+    path = tmp_path / "honest.zip"
+    path.write_bytes(data)
+    tracemalloc.start()
+    try:
+        check = stream(data, [])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert check.confirms(path)
+    assert peak < 32 << 20, peak

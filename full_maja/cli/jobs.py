@@ -40,15 +40,19 @@ def list_server_jobs(settings: DownloadSettings, console: Console) -> ExitCode:
     endpoint = given_service(settings.url, f"{named(Verb.JOBS)}: give the service whose jobs "
                                            f"to list with --url URL or ${ENDPOINT_VARIABLE}")
     with open_client(settings, endpoint, timeout=settings.timeout) as client:
-        jobs = _asked(endpoint, client.server_jobs)
+        listing = _asked(endpoint, client.server_job_list)
+    jobs = listing.jobs
     if settings.json:
-        document = {"endpoint": endpoint, "jobs": [server_job_json(job) for job in jobs]}
+        document = {"endpoint": endpoint, "jobs": [server_job_json(job) for job in jobs],
+                    "complete": listing.complete, "stopped": listing.stopped}
         console.document(json.dumps(document, indent=2))
-        return ExitCode.OK
-    for line in server_jobs_table(jobs):
-        console.result(line)
-    if not jobs:
-        console.info(f"{endpoint} lists no job for this account.")
+    else:
+        for line in server_jobs_table(jobs):
+            console.result(line)
+        if not jobs and listing.complete:
+            console.info(f"{endpoint} lists no job for this account.")
+    if listing.stopped:
+        console.warning(listing.stopped)
     return ExitCode.OK
 
 

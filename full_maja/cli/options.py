@@ -14,8 +14,9 @@ from typing import Any, Callable, Mapping, NoReturn, Optional, Sequence
 
 from ..__version__ import __version__
 from ..auth import API_KEY_VARIABLE, DEFAULT_API_KEY_HEADER
-from ..client import ENDPOINT_VARIABLE, Client
+from ..client import ENDPOINT_VARIABLE, MAX_POLL_INTERVAL, Client
 from ..errors import UsageError
+from ..session import MAX_TIMEOUT, MIN_TIMEOUT
 from ..states import Protocol
 from .nextstep import Verb
 
@@ -87,8 +88,24 @@ def _positive(convert: Callable[[str], float], noun: str) -> Callable[[str], flo
     return parse
 
 
+def _seconds(low: float, high: float, *, low_allowed: bool = True) -> Callable[[str], float]:
+    """An argparse type: a number of seconds from `low` (or just above it) to `high`."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not (low <= value if low_allowed else low < value) or not value <= high:
+            span = f"from {low:g} to" if low_allowed else f"above {low:g} and up to"
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds {span} "
+                                             f"{high:g}")
+        return value
+    return parse
+
+
 positive_int = _positive(int, "a whole number")
-positive_float = _positive(float, "a number")
+timeout_seconds = _seconds(MIN_TIMEOUT, MAX_TIMEOUT)
+poll_seconds = _seconds(0, MAX_POLL_INTERVAL, low_allowed=False)
 
 OPTIONS: dict[str, Option] = {
     # The account and the service: every command.
@@ -128,8 +145,10 @@ OPTIONS: dict[str, Option] = {
     "parallel": _option("-j", "--parallel", metavar="N", type=positive_int, default=2,
                         help="connections at once (default: 2); when no product is left to "
                              "start, a free one takes the tail of the slowest product"),
-    "timeout": _option("--timeout", metavar="SECONDS", type=positive_float, default=30.0,
-                       help="abandon and resume a transfer silent for this long (default 30)"),
+    "timeout": _option("--timeout", metavar="SECONDS", type=timeout_seconds, default=30.0,
+                       help="abandon and resume a transfer silent for this long, and a "
+                            "document (status, report) taking 4 times this to arrive "
+                            "(0.1 to 3600, default 30)"),
     "status": _option("--status", action="store_true",
                       help="print one row per job and download nothing"),
     "json": _option("--json", action="store_true",
@@ -137,7 +156,7 @@ OPTIONS: dict[str, Option] = {
                          "goes to stderr)"),
     "wait": _option("--wait", action="store_true",
                     help="keep following the jobs until each has ended, then download"),
-    "poll_interval": _option("--poll-interval", metavar="SECONDS", type=positive_float,
+    "poll_interval": _option("--poll-interval", metavar="SECONDS", type=poll_seconds,
                              default=900.0,
                              help="seconds between checks while waiting (default 900, at "
                                   "least 60 for a remote server)"),

@@ -6,12 +6,12 @@ import os
 import signal
 import sys
 import threading
-import traceback
 from dataclasses import dataclass
 from typing import Callable, Generic, Optional, Sequence, TypeVar
 
 from ..console import Console
 from ..errors import FullMajaError
+from ..masking import forget_secrets
 from .options import CommonSettings
 from .status import ExitCode, exit_code_for
 
@@ -35,6 +35,7 @@ def run(command: Command[SettingsT], argv: Optional[Sequence[str]]) -> int:
     console = Console(command.prog, quiet="-q" in arguments or "--quiet" in arguments)
     debug = "--debug" in arguments
     restore_sigterm = _sigterm_like_ctrl_c()
+    forget_secrets()  # those of this run only: its account registers them
     try:
         settings = command.settings(command.parser(command.prog).parse_args(arguments))
         console.quiet = settings.quiet
@@ -76,8 +77,7 @@ def _sigterm_like_ctrl_c() -> Callable[[], None]:
 def _traceback_if(debug: bool, console: Console) -> None:
     """With --debug, the traceback of the error being handled, before its one line."""
     if debug:
-        console.err.write(traceback.format_exc())
-        console.err.flush()
+        console.traceback()
 
 
 def _silence_stdout() -> None:

@@ -22,7 +22,7 @@ from ..states import ProductOutcome, Progress, ProgressCallback, ProgressKind
 from .extract import extract_product, leftover_extractions, remove_leftover
 from .parts import PartFiles, file_size, remove_part_files, scan_part_files
 from .policy import DEFAULT_SPLIT_POLICY, SplitPolicy
-from .responses import BadBody, describe_disk_error
+from .responses import BadBody, bad_zip, describe_disk_error
 from .samenames import SameNames, announced_size
 from .transfer import ProductTransfer
 from .verified import VerifiedRecord
@@ -338,7 +338,7 @@ class Downloader:
                 _verify_while_syncing(parts.main, name, check)
             except BadBody as exc:
                 parts.remove_all()
-                if attempt == 2:
+                if attempt == 2 or exc.final:
                     raise ProductError(f"{name}: {exc}; giving up on it for this run",
                                        product=name) from None
                 log.warning("%s: %s; discarded, fetching it once more", name, exc)
@@ -369,7 +369,7 @@ def _verify_while_syncing(path: Path, name: str, check: StreamingZipCheck) -> No
             if not check.confirms(path):
                 check_zip_file(path)
         except CorruptZip as exc:
-            raise BadBody(str(exc)) from None
+            raise bad_zip(exc) from None
         finally:
             error = synced.exception()
     if error is not None:

@@ -1,5 +1,9 @@
 """Rules for a product's HTTP exchange: the range asked for, the answer's status, body
-span and content type, and what went wrong.
+span, what its first bytes are, and what went wrong.
+
+The body decides what a product is, not its `Content-Type`: raw file hosts label
+everything `text/plain` or `application/octet-stream`. A body from byte 0 must begin
+with a zip's signature; an error page is told by its own bytes.
 
 Pure functions of an offset, a response, its headers or an error, so that each rule
 can be tested without a network.
@@ -14,17 +18,30 @@ import requests
 
 from ..errors import ProductError
 from .parts import CHUNK
+from .zipcheck import CorruptZip, UnsafeZip
 
 ZIP_MAGIC = b"PK\x03\x04"
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 _UNSATISFIED_RANGE = re.compile(r"bytes\s+\*/(\d+)")
-_NOT_ZIP_TYPES = {"text/html": "an HTML page", "application/json": "JSON",
-                  "text/plain": "plain text", "application/xml": "XML", "text/xml": "XML"}
+_HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<body")
+_PAGE_TYPES = ("text/html", "application/xhtml+xml")
 _STATUS_ADVICE = {403: "access denied", 404: "not on the server (purged, or not produced)"}
 
 
 class BadBody(Exception):
-    """The server sent something that is not the product."""
+    """The server sent something that is not the product.
+
+    `final` when fetching it again cannot help (a zip bomb): the product fails at once.
+    """
+
+    def __init__(self, message: str, *, final: bool = False) -> None:
+        super().__init__(message)
+        self.final = final
+
+
+def bad_zip(exc: CorruptZip) -> BadBody:
+    """The BadBody of a zip that failed its check; final for a zip bomb."""
+    return BadBody(str(exc), final=isinstance(exc, UnsafeZip))
 
 
 def range_headers(offset: int, end: Optional[int]) -> dict[str, str]:
@@ -69,11 +86,21 @@ def accepts_ranges(response: requests.Response) -> bool:
     return response.status_code == 206 or accepts
 
 
-def check_content_type(response: requests.Response) -> None:
-    """Raise BadBody when the Content-Type says the body is not a zip."""
+def check_body_start(chunk: bytes, offset: int, response: requests.Response) -> None:
+    """Raise BadBody when the first bytes of an answer are not the product's from `offset`.
+
+    From byte 0 the bytes alone decide: a zip's signature, or a description of what
+    came instead. Further on, a product's bytes may be anything; an answer is refused
+    there only when its bytes are an HTML page and its label says so too (the zip's
+    CRCs judge every other byte).
+    """
+    if offset == 0:
+        if not starts_like_zip(chunk):
+            raise BadBody(describe_non_zip(chunk))
+        return
     kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    if kind in _NOT_ZIP_TYPES:
-        raise BadBody(f"the server sent {_NOT_ZIP_TYPES[kind]} instead of a zip")
+    if kind in _PAGE_TYPES and _looks_like_html(chunk):
+        raise BadBody("the server sent an HTML page instead of the product's bytes")
 
 
 def starts_like_zip(chunk: bytes) -> bool:
@@ -84,11 +111,19 @@ def starts_like_zip(chunk: bytes) -> bool:
 def describe_non_zip(chunk: bytes) -> str:
     """What the first bytes of a body that is not a zip look like."""
     head = chunk[:64].lstrip().lower()
-    if head.startswith((b"<!doctype html", b"<html")):
+    if _looks_like_html(chunk):
         return "the server sent an HTML page instead of a zip"
     if head.startswith((b"{", b"[")):
         return "the server sent JSON instead of a zip"
+    if head.startswith(b"<?xml"):
+        return "the server sent XML instead of a zip"
     return "the server sent something that is not a zip"
+
+
+def _looks_like_html(chunk: bytes) -> bool:
+    """True when the first bytes are an HTML page's (after any byte order mark and spaces)."""
+    head = chunk[:256].lstrip(b"\xef\xbb\xbf").lstrip().lower()
+    return head.startswith(_HTML_STARTS) or (head.startswith(b"<?xml") and b"<html" in head)
 
 
 def describe_break(exc: Exception) -> str:

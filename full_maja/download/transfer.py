@@ -25,15 +25,14 @@ from .policy import DEFAULT_SPLIT_POLICY, SplitPolicy
 from .responses import (
     BadBody,
     accepts_ranges,
+    bad_zip,
     body_chunks,
     body_span,
-    check_content_type,
+    check_body_start,
     check_status,
     describe_break,
     describe_disk_error,
-    describe_non_zip,
     range_headers,
-    starts_like_zip,
     unsatisfied_size,
 )
 from .zipcheck import CorruptZip, StreamingZipCheck, check_of_prefix
@@ -177,7 +176,7 @@ class ProductTransfer:
                 with self.lock:
                     following.busy = False
                 if isinstance(exc, CorruptZip):
-                    raise BadBody(str(exc)) from None
+                    raise bad_zip(exc) from None
                 if isinstance(exc, OSError):
                     raise ProductError(describe_disk_error(self.name, exc, removed=False),
                                        product=self.name) from None
@@ -213,7 +212,6 @@ class ProductTransfer:
             log.warning("%s: the server cannot resume, fetching it from the start", self.name)
             self._start_over()
         self._learn(response, total)
-        check_content_type(response)
         return total
 
     def _take_refused_range(self, response: requests.Response) -> None:
@@ -258,7 +256,6 @@ class ProductTransfer:
                 with self.lock:
                     self.helper_refused = True
                 raise Interrupted(f"HTTP {response.status_code} to a range request")
-            check_content_type(response)
             self._receive(response, segment, None)
 
     def _get(self, headers: dict[str, str]) -> requests.Response:
@@ -314,7 +311,7 @@ class ProductTransfer:
                 handle.seek(segment.have)
                 self._write_pieces(response, segment, handle, feed)
         except CorruptZip as exc:
-            raise BadBody(str(exc)) from None
+            raise bad_zip(exc) from None
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
             raise Interrupted(describe_break(exc)) from None
         except OSError as exc:
@@ -345,10 +342,12 @@ class ProductTransfer:
     def _write_pieces(self, response: requests.Response, segment: Segment, handle: BinaryIO,
                       feed: Optional[Callable[[bytes], None]]) -> None:
         behind = WriteBehind(handle) if segment is self.parts.head else None
+        first = True
         for chunk in body_chunks(response):
             self._raise_if_cancelled()
-            if segment.position == 0 and not starts_like_zip(chunk):
-                raise BadBody(describe_non_zip(chunk))
+            if first:
+                check_body_start(chunk, segment.position, response)
+                first = False
             with self.lock:
                 if segment.abandoned or self.stopped:
                     return

@@ -66,6 +66,19 @@ class ServerJob:
     created: Optional[str] = None
 
 
+@dataclass(frozen=True)
+class ServerJobList:
+    """The jobs a server lists, each once, and why the list stops short, if it does."""
+
+    jobs: list[ServerJob]
+    stopped: Optional[str] = None
+
+    @property
+    def complete(self) -> bool:
+        """True when every page the server offered was read."""
+        return self.stopped is None
+
+
 MAY_EXIST = "the job may exist: check the server's jobs before submitting again"
 
 
@@ -124,8 +137,8 @@ class Service(ABC):
         return None
 
     @abstractmethod
-    def list_jobs(self) -> list[ServerJob]:
-        """The jobs the server knows for this account, newest first."""
+    def list_jobs(self) -> ServerJobList:
+        """The jobs the server knows for this account, newest first, each once."""
 
     def job_record(self, job_id: str) -> JobRecord:
         """The record of a job the server knows, to follow it without its log."""

@@ -6,13 +6,15 @@ import logging
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
+import requests
+
 from ..auth import FORBIDDEN
 from ..errors import AuthenticationError, ServiceError
 from ..jobrecord import JobRecord, new_record
 from ..session import Document, PepsSession
 from ..states import JobPhase, Protocol
 from ..validation import JobRequest
-from .base import DISMISSED_MESSAGE, MAY_EXIST, JobState, ServerJob, Service
+from .base import DISMISSED_MESSAGE, MAY_EXIST, JobState, ServerJob, ServerJobList, Service
 from .jobreport import JobReport, report_from_document
 from .processes import (
     FULL_MAJA,
@@ -31,7 +33,7 @@ from .processes import (
 
 log = logging.getLogger(__name__)
 
-MAX_JOB_PAGES = 20
+MAX_JOB_PAGES = 500
 JOBS_PAGE_SIZE = 100
 JSON_ACCEPT = {"Accept": "application/json"}
 JSON_FORMAT = {"f": "json"}
@@ -110,21 +112,36 @@ class OgcApiService(Service):
         if answer.status_code not in GONE_OR_DISMISSED:
             raise self._refusal(answer, what)
 
-    def list_jobs(self) -> list[ServerJob]:
-        """The jobs of GET /jobs, newest first, following `next` links (a bounded number)."""
+    def list_jobs(self) -> ServerJobList:
+        """The jobs of GET /jobs, newest first, each once, following `next` links.
+
+        At most MAX_JOB_PAGES pages are read. A page asked for before (a `next` link
+        leading back), or one that brings no job not listed yet, ends the list: the
+        list then says where and why it stops (`ServerJobList.stopped`).
+        """
         url: Optional[str] = _join(self.endpoint, "jobs")
         params: Optional[dict[str, Any]] = {**JSON_FORMAT, "limit": JOBS_PAGE_SIZE}
-        jobs: list[ServerJob] = []
-        for _ in range(MAX_JOB_PAGES):
-            if url is None:
+        jobs: dict[str, ServerJob] = {}
+        asked: set[str] = set()
+        stopped: Optional[str] = None
+        while url is not None:
+            page_url = _with_params(url, params)
+            stopped = _stop_before(page_url, asked, len(jobs))
+            if stopped is not None:
                 break
+            asked.add(page_url)
             document = self._get_json(url, "the list of jobs", params=params)
-            page = _server_jobs(document, url)
-            jobs.extend(page)
+            page, before = _server_jobs(document, url), len(jobs)
+            for job in page:
+                jobs.setdefault(job.job_id, job)
             url, params = (_next_link(document, url) if page else None), None
+            if url is not None and len(jobs) == before:
+                stopped = _repeating(len(asked), len(jobs))
+                break
             if url is not None:
                 self.session.check_server_url(url, "the next page of the list of jobs")
-        return sorted(jobs, key=lambda job: job.created or "", reverse=True)
+        listed = sorted(jobs.values(), key=lambda job: job.created or "", reverse=True)
+        return ServerJobList(listed, stopped)
 
     def job_record(self, job_id: str) -> JobRecord:
         """The record of a job the server knows, for a log that was lost."""
@@ -244,6 +261,29 @@ def _server_jobs(document: Any, url: str) -> list[ServerJob]:
         jobs.append(ServerJob(info.job_id, info.process, str(info.status),
                               info.progress, info.created))
     return jobs
+
+
+def _with_params(url: str, params: Optional[dict[str, Any]]) -> str:
+    """The URL as it is asked for, its parameters in it: how a page is told from another."""
+    return requests.Request("GET", url, params=params).prepare().url or url
+
+
+def _stop_before(page_url: str, asked: set[str], listed: int) -> Optional[str]:
+    """Why the page at `page_url` is not read (already read, or one page too many), if so."""
+    if page_url in asked:
+        return (f"the server's list of jobs leads back to a page already read ({page_url}); "
+                f"the list stops there, after {len(asked)} pages and {listed} jobs")
+    if len(asked) >= MAX_JOB_PAGES:
+        return (f"the server lists more jobs than full-maja reads: the list stops after "
+                f"{MAX_JOB_PAGES} pages ({listed} jobs); dismiss old jobs on the server to "
+                "see the rest")
+    return None
+
+
+def _repeating(pages: int, listed: int) -> str:
+    """Why the list stops at a page that lists only jobs listed already."""
+    return (f"page {pages} of the server's list of jobs lists only jobs already listed; the "
+            f"list stops there, after {listed} jobs")
 
 
 def _next_link(document: Any, url: str) -> Optional[str]:

@@ -14,7 +14,7 @@ from ..errors import (
 from ..jobrecord import JobRecord, new_record
 from ..states import JobPhase
 from ..validation import JobRequest
-from .base import JobState, ServerJob, Service
+from .base import JobState, ServerJobList, Service
 from .jobreport import CANCELED, ERROR, FINISHED, PENDING, JobReport, parse_report
 from .wps import (
     FAILED,
@@ -117,7 +117,7 @@ class WpsService(Service):
         """WPS 1.0.0 cannot stop a job: say so plainly."""
         raise NotSupported(NO_CANCEL)
 
-    def list_jobs(self) -> list[ServerJob]:
+    def list_jobs(self) -> ServerJobList:
         """WPS 1.0.0 cannot list jobs."""
         raise NotSupported(NO_LISTING)
 
