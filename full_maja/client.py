@@ -8,7 +8,7 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Optional, Sequence, Union
+from typing import Callable, Mapping, Optional, Sequence, Union
 
 from .auth import DEFAULT_API_KEY_HEADER, ApiKey, EndpointAuth, resolve_api_key
 from .credentials import Credentials, resolve_credentials
@@ -34,8 +34,7 @@ from .jobmemory import JobMemory
 from .jobrecord import JobRecord, utc_now
 from .journal import adopt_from_journal, find_replacement, record_job
 from .lock import hold_lock
-from .products import product_name_from_url
-from .series import JobSeries, SeriesReport, build_series, product_urls_to_fetch
+from .series import JobSeries, SeriesReport, build_series, products_to_fetch
 from .service import (
     UNREACHABLE,
     JobState,
@@ -208,8 +207,8 @@ class Client:
             if all(state.server_state == UNREACHABLE for state in states):
                 return SeriesReport([build_series(state, []) for state in states])
             _write_dir(write_dir)
-            urls = [url for state in states for url in product_urls_to_fetch(state)]
-            results = downloader.fetch_all(_unique(urls))
+            results = downloader.fetch_all(
+                [ref for state in states for ref in products_to_fetch(state)])
             report = SeriesReport([build_series(state, results) for state in states])
             return replace(report, problems=downloader.problems + remember(memory, report))
 
@@ -366,13 +365,13 @@ def _checked_id(job_id: str) -> str:
 
 def _on_disk(downloader: Downloader, state: JobState) -> list[ProductResult]:
     results = []
-    for url in product_urls_to_fetch(state):
+    for ref in products_to_fetch(state):
         try:
-            name = product_name_from_url(url)
+            name = ref.file_name()
         except FullMajaError:
             continue
-        outcome = ProductOutcome.PRESENT if downloader.holds(url) else ProductOutcome.READY
-        results.append(ProductResult(url, name, outcome))
+        outcome = ProductOutcome.PRESENT if downloader.holds(ref) else ProductOutcome.READY
+        results.append(ProductResult(ref.url, name, outcome))
     return results
 
 
@@ -385,10 +384,6 @@ def _write_dir(write_dir: PathLike) -> Path:
     if not os.access(folder, os.W_OK):
         raise UsageError(f"--write-dir: {folder} is not writable")
     return folder
-
-
-def _unique(items: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(items))
 
 
 def _ignore(_: object) -> None:

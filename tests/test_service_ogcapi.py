@@ -173,7 +173,7 @@ def test_the_report_is_read_in_every_inline_form(document):
     report = report_source(document, "the results")
     assert isinstance(report, JobReport)
     assert report.state == "FINISHED" and report.unprocessed == 1
-    assert report.results == REPORT["results"] and report.missing == ["S2B_MSIL1C_20190311"]
+    assert report.urls == REPORT["results"] and report.missing == ["S2B_MSIL1C_20190311"]
 
 
 def test_a_report_by_reference_is_a_url_to_fetch():
