@@ -17,6 +17,7 @@ from .errors import (
     FullMajaError,
     JobLogError,
     NetworkError,
+    NoAccountError,
     ServiceError,
     UnrecordedJobError,
     UsageError,
@@ -41,6 +42,7 @@ from .service import (
     ServerJob,
     Service,
     detect_protocol,
+    needs_account,
     open_service,
     protocol_named,
 )
@@ -50,6 +52,8 @@ from .validation import JobRequest
 
 DEFAULT_ENDPOINT = "https://peps.cnes.fr/resto/wps"
 ENDPOINT_VARIABLE = "PEPS_WPS_URL"
+DEFAULT_CATALOGUE = "https://geodes-portal.cnes.fr/api/stac"
+CATALOGUE_VARIABLE = "FULL_MAJA_CATALOGUE_URL"
 PathLike = Union[str, "os.PathLike[str]"]
 _JOB_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 log = logging.getLogger(__name__)
@@ -62,17 +66,27 @@ def resolve_endpoint(url: Optional[str] = None,
     return url or env.get(ENDPOINT_VARIABLE) or DEFAULT_ENDPOINT
 
 
+def resolve_catalogue(url: Optional[str] = None,
+                      environ: Optional[Mapping[str, str]] = None) -> str:
+    """The catalogue: `url`, else $FULL_MAJA_CATALOGUE_URL, else GEODES's STAC API."""
+    env = os.environ if environ is None else environ
+    return url or env.get(CATALOGUE_VARIABLE) or DEFAULT_CATALOGUE
+
+
 def open_log(path: PathLike) -> JobLog:
     """Read a job log (full-maja's, or the raw XML log of the original client)."""
     return read_job_log(Path(path))
 
 
 class Client:
-    """A connection to one FULL_MAJA endpoint with one account (basic auth and/or API key).
+    """A connection to one source of products with one account (basic auth and/or API key).
 
-    `protocol` is "wps", "ogcapi", or None to detect it (one GET of `/conformance`)
-    the first time a new job needs it; jobs of a log use the protocol it records.
-    With an API key, basic auth is sent only when given (`credentials`, `auth_file`).
+    `protocol` is "wps", "ogcapi" (processing services), "catalogue" (a STAC catalogue of
+    existing products, GEODES), or None to detect a processing protocol (one GET of
+    `/conformance`) the first time a new job needs it; jobs of a log use the protocol
+    it records. With an API key, basic auth is sent only when given (`credentials`,
+    `auth_file`). A catalogue needs no account to search; its downloads get the API key,
+    and only on its own origin.
     """
 
     def __init__(self, endpoint: Optional[str] = None, *,
@@ -82,14 +96,20 @@ class Client:
                  api_key_header: str = DEFAULT_API_KEY_HEADER,
                  insecure_http: bool = False, timeout: float = READ_TIMEOUT,
                  retries: int = 5, backoff: float = 1.0, parallel: int = 2) -> None:
-        self.endpoint = resolve_endpoint(endpoint)
         self.protocol: Optional[Protocol] = protocol_named(protocol) if protocol else None
+        self.endpoint = resolve_catalogue(endpoint) if self.protocol == Protocol.CATALOGUE \
+            else resolve_endpoint(endpoint)
         check_transport(self.endpoint, insecure_http)
         warn_if_clear_text(self.endpoint)
         self.api_key: Optional[ApiKey] = resolve_api_key(api_key, api_key_file, api_key_header)
-        self.credentials = _account(credentials, auth_file, self.endpoint, self.api_key)
+        self._no_account: Optional[NoAccountError] = None
+        try:
+            self.credentials = _account(credentials, auth_file, self.endpoint, self.api_key)
+        except NoAccountError as exc:  # only a service that needs an account refuses
+            self.credentials, self._no_account = None, exc
+        self.account = EndpointAuth(self.endpoint, self.credentials, self.api_key)
         self.session: PepsSession = make_session(
-            EndpointAuth(self.endpoint, self.credentials, self.api_key),
+            self.account,
             insecure_http=insecure_http, read_timeout=timeout, retries=retries,
             backoff=backoff, pool_size=max(10, parallel + 2, CHECKS_AT_ONCE + 2))
         self._services: dict[tuple[str, Protocol], Service] = {}
@@ -134,9 +154,23 @@ class Client:
                     exc.accepted = list(accepted)
                     exc.remaining = list(requests[index:])
                     raise
-                log = _logged(log.with_job(record), record, accepted, requests[index + 1:])
+                if any(job.job_id == record.job_id for job in log.active_jobs):
+                    _say_already_logged(record, path)
+                else:
+                    log = _logged(log.with_job(record), record, accepted,
+                                  requests[index + 1:])
                 accepted.append(record)
             return accepted
+
+    def search(self, requests: Sequence[JobRequest]) -> list[JobState]:
+        """What a catalogue holds for each request, recording nothing (NotSupported elsewhere).
+
+        Each state is finished, with the products (and the dates skipped for clouds) as
+        its report; `submit` then records a search without asking the catalogue again.
+        """
+        service = self.service
+        service.check_searchable()
+        return [service.check(service.submit(request)) for request in requests]
 
     def check(self, log: Union[JobLog, PathLike]) -> list[JobState]:
         """Where every active job of the log stands, without downloading anything.
@@ -320,10 +354,19 @@ class Client:
 
     def _service_at(self, endpoint: str, protocol: Protocol) -> Service:
         key = (endpoint, protocol)
+        if not needs_account(protocol):
+            self.account.add_key_origin(endpoint)
+        elif self._no_account is not None and self.api_key is None:
+            raise self._no_account
         with self._services_lock:
             if key not in self._services:
                 self._services[key] = open_service(self.session, endpoint, protocol)
             return self._services[key]
+
+
+def _say_already_logged(record: JobRecord, path: Path) -> None:
+    log.warning("job %s (%s) is already in %s; it is not recorded twice", record.job_id,
+                record.describe(), path)
 
 
 def _say_if_unreachable(state: JobState) -> None:
@@ -390,4 +433,5 @@ def _ignore(_: object) -> None:
     return None
 
 
-__all__ = ["DEFAULT_ENDPOINT", "Client", "JobSeries", "open_log", "resolve_endpoint"]
+__all__ = ["DEFAULT_CATALOGUE", "DEFAULT_ENDPOINT", "Client", "JobSeries", "open_log",
+           "resolve_catalogue", "resolve_endpoint"]

@@ -10,7 +10,7 @@ from typing import Mapping, Optional
 from urllib.parse import urlsplit
 
 from .capped import read_user_file, reason
-from .errors import CredentialsError
+from .errors import CredentialsError, NoAccountError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def resolve_credentials(auth_file: Optional[str], endpoint: str,
     found = _from_netrc(endpoint, env)
     if found:
         return found
-    raise CredentialsError(
+    raise NoAccountError(
         "no PEPS account given: use -a FILE (one line: e-mail, space, password), "
         f"or set {USER_VARIABLE} and {PASSWORD_VARIABLE}, "
         f"or add a ~/.netrc entry for {urlsplit(endpoint).hostname}")

@@ -246,7 +246,7 @@ def test_a_log_with_an_unknown_protocol_is_refused(tmp_path: Path):
     path = tmp_path / "a.log"
     path.write_text(json.dumps({"format": "full-maja job log", "version": 1, "jobs": [
         {"job_id": "a", "status_url": JOB, "protocol": "soap"}]}))
-    with pytest.raises(Exception, match="neither wps nor ogcapi"):
+    with pytest.raises(Exception, match="none of wps, ogcapi, catalogue"):
         read_job_log(path)
 
 

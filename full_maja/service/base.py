@@ -129,6 +129,11 @@ class Service(ABC):
         """Raise NotSupported when this protocol offers no way to stop a job."""
         return None
 
+    def check_searchable(self) -> None:
+        """Raise NotSupported unless this service is a catalogue that can be searched."""
+        raise NotSupported(f"this {self.protocol} service processes jobs; only a catalogue "
+                           "can be searched (--source catalogue)")
+
     @abstractmethod
     def list_jobs(self) -> list[ServerJob]:
         """The jobs the server knows for this account, newest first."""
