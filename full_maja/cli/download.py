@@ -17,7 +17,7 @@ from ..errors import UnrecordedJobError, UsageError
 from ..joblog import JobLog, JobRecord, read_job_log
 from ..page import PAGE_NAME, write_series_page
 from ..series import SeriesReport
-from ..service import JobState
+from ..service import JobState, needs_account
 from ..session import is_local_host
 from ..text import series_lines, state_lines, status_table, summary_line
 from .jobs import adopt, cancel, list_server_jobs
@@ -179,7 +179,10 @@ def follow(settings: DownloadSettings, console: Console) -> ExitCode:
 
 
 def _recorded_endpoint(jobs: list[JobRecord]) -> Optional[str]:
-    return next((job.endpoint for job in jobs if job.endpoint), None)
+    """The endpoint the account is for: the first job's that needs one, else the first job's."""
+    endpoints = [job for job in jobs if job.endpoint]
+    chosen = next((job for job in endpoints if needs_account(job.protocol)), None)
+    return (chosen or endpoints[0]).endpoint if endpoints else None
 
 
 def _check_endpoint_matches(url: Optional[str], log: JobLog) -> None:

@@ -65,7 +65,7 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
                         help="the FULL_MAJA service: a WPS 1.0.0 endpoint or an OGC API - "
                              "Processes landing page (default: the endpoint the log records, "
                              "else $PEPS_WPS_URL, else https://peps.cnes.fr/resto/wps)")
-    parser.add_argument("--protocol", choices=[p.value for p in Protocol],
+    parser.add_argument("--protocol", choices=[p.value for p in Protocol if p.processes],
                         help="the protocol the service speaks (default: detected from --url "
                              "with one request; the jobs of a log use the protocol it "
                              "records)")

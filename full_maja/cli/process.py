@@ -22,14 +22,24 @@ from .options import (
 )
 from .recovery import report_unrecorded
 from .runner import Command, run
+from .sources import (
+    AUTO,
+    PROCESSING_ONLY,
+    SourceSettings,
+    Submission,
+    add_source_options,
+    search_requests,
+    submit_from_source,
+)
 from .status import ExitCode
 
 
 def process_parser(prog: str) -> argparse.ArgumentParser:
     """The options of the submit command."""
-    parser = Parser(prog=prog, description="Submit a FULL_MAJA time series to a WPS 1.0.0 "
-                    "service (PEPS) or an OGC API - Processes service, and record the job "
-                    "in a log file.")
+    parser = Parser(prog=prog, description="Get a MAJA L2A time series: search the GEODES "
+                    "catalogue for the products it holds (--source catalogue), or submit a "
+                    "FULL_MAJA job to a WPS 1.0.0 service (PEPS) or an OGC API - Processes "
+                    "service; record the search or job in a log file.")
     parser.add_argument("-t", "--tile", nargs="+", default=[], metavar="TILE",
                         help="MGRS tile(s), e.g. 36TWQ or T36TWQ; one job per tile")
     parser.add_argument("--tiles-file", metavar="FILE",
@@ -38,7 +48,8 @@ def process_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("-d", "--start-date", metavar="YYYY-MM-DD", required=True,
                         help="first day of the period")
     parser.add_argument("-e", "-f", "--end-date", metavar="YYYY-MM-DD", required=True,
-                        help="last day of the period (2 to 12 months after the first)")
+                        help="last day of the period (processing: 2 to 12 months after "
+                             "the first)")
     parser.add_argument("-l", "-g", "--log", metavar="FILE",
                         help="the job log to write (default: named after tile, orbit, period)")
     parser.add_argument("--append", action="store_true",
@@ -49,6 +60,7 @@ def process_parser(prog: str) -> argparse.ArgumentParser:
                         help="validate and print the document that would be POSTed: the "
                              "WPS Execute document unless --protocol ogcapi (the protocol is "
                              "not detected: nothing is sent, nothing written)")
+    add_source_options(parser)
     add_common_options(parser)
     return parser
 
@@ -66,17 +78,21 @@ class ProcessSettings(CommonSettings):
     append: bool
     split: bool
     dry_run: bool
+    source: SourceSettings = PROCESSING_ONLY
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ProcessSettings:
         """The settings of parsed options."""
         return cls(**cls.common(args), tiles=tuple(args.tile), tiles_file=args.tiles_file,
                    orbit=args.orbit, start_date=args.start_date, end_date=args.end_date,
-                   log=args.log, append=args.append, split=args.split, dry_run=args.dry_run)
+                   log=args.log, append=args.append, split=args.split, dry_run=args.dry_run,
+                   source=SourceSettings.from_args(args))
 
 
 def submit(settings: ProcessSettings, console: Console) -> ExitCode:
     """Validate, then submit one job per tile and period piece, and record them."""
+    if settings.source.searches:
+        return _submit_from_source(settings, console)
     requests = _requests_from(settings)
     log_path = Path(settings.log or _default_log(requests))
     endpoint = resolve_endpoint(settings.url)
@@ -100,12 +116,38 @@ def submit(settings: ProcessSettings, console: Console) -> ExitCode:
     return ExitCode.OK
 
 
-def _requests_from(settings: ProcessSettings) -> list[JobRequest]:
+def _submit_from_source(settings: ProcessSettings, console: Console) -> ExitCode:
+    """`--source catalogue` or `--source auto`: the searches, then processing where needed."""
+    requests = search_requests(_tiles(settings), settings.orbit, settings.start_date,
+                               settings.end_date, settings.source.max_cloud)
+    endpoint = resolve_endpoint(settings.url)
+    job = Submission(
+        settings.source,
+        log_path=lambda found: Path(settings.log or _default_log(found)),
+        open_processing=lambda: open_client(settings, endpoint),
+        download_command=lambda log_path, tiles: download_command(
+            settings, log_path, tiles[0] if len(set(tiles)) == 1 else "products"),
+        processing_requests=lambda tile: validate_request(
+            tile, settings.orbit, settings.start_date, settings.end_date,
+            split=settings.split))
+    if settings.source.source == AUTO:
+        check_transport(endpoint, settings.insecure_http)
+    return submit_from_source(job, requests, append=settings.append,
+                              dry_run=settings.dry_run,
+                              insecure_http=settings.insecure_http, console=console)
+
+
+def _tiles(settings: ProcessSettings) -> list[str]:
     tiles = list(settings.tiles)
     if settings.tiles_file:
         tiles += read_tiles_file(settings.tiles_file)
     if not tiles:
         raise UsageError("give at least one tile with -t/--tile or --tiles-file")
+    return tiles
+
+
+def _requests_from(settings: ProcessSettings) -> list[JobRequest]:
+    tiles = _tiles(settings)
     requests: list[JobRequest] = []
     for tile in dict.fromkeys(tiles):
         requests += validate_request(tile, settings.orbit, settings.start_date,
