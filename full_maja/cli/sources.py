@@ -105,10 +105,8 @@ def submit_from_source(job: Submission, requests: list[JobRequest], *, append: b
         return _dry_run(console, catalogue, requests, log_path)
     with Client(catalogue, protocol=CATALOGUE, insecure_http=insecure_http) as client:
         states = client.search(requests)
-        if job.source.source == CATALOGUE:
-            found, fallback = list(zip(requests, states)), []
-        else:
-            found, fallback = _sorted_out(requests, states, console)
+        found, fallback = (list(zip(requests, states)), []) if job.source.source == CATALOGUE \
+            else _sorted_out(requests, states, console)
         processing = [piece for request in fallback
                       for piece in job.processing_requests(request.tile)]
         records = client.submit([request for request, _ in found], log_path,
