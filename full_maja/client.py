@@ -120,8 +120,15 @@ class Client:
     def service(self) -> Service:
         """The service of the endpoint, its protocol detected on first use unless given."""
         if self.protocol is None:
+            self._require_account(None)
             self.protocol = detect_protocol(self.session, self.endpoint)
         return self._service_at(self.endpoint, self.protocol)
+
+    def _require_account(self, protocol: Optional[Protocol]) -> None:
+        """Raise the missing account's error for a service that needs one (None: any)."""
+        if self._no_account is not None and self.api_key is None \
+                and (protocol is None or needs_account(protocol)):
+            raise self._no_account
 
     def close(self) -> None:
         """Close the connections."""
@@ -354,10 +361,9 @@ class Client:
 
     def _service_at(self, endpoint: str, protocol: Protocol) -> Service:
         key = (endpoint, protocol)
+        self._require_account(protocol)
         if not needs_account(protocol):
             self.account.add_key_origin(endpoint)
-        elif self._no_account is not None and self.api_key is None:
-            raise self._no_account
         with self._services_lock:
             if key not in self._services:
                 self._services[key] = open_service(self.session, endpoint, protocol)

@@ -24,7 +24,7 @@ from .recovery import report_unrecorded
 from .runner import Command, run
 from .sources import (
     AUTO,
-    PROCESSING_ONLY,
+    PROCESSING,
     SourceSettings,
     Submission,
     add_source_options,
@@ -78,20 +78,29 @@ class ProcessSettings(CommonSettings):
     append: bool
     split: bool
     dry_run: bool
-    source: SourceSettings = PROCESSING_ONLY
+    source: str = PROCESSING
+    catalogue_url: Optional[str] = None
+    max_cloud: Optional[str] = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ProcessSettings:
         """The settings of parsed options."""
+        sources = SourceSettings.from_args(args)
         return cls(**cls.common(args), tiles=tuple(args.tile), tiles_file=args.tiles_file,
                    orbit=args.orbit, start_date=args.start_date, end_date=args.end_date,
                    log=args.log, append=args.append, split=args.split, dry_run=args.dry_run,
-                   source=SourceSettings.from_args(args))
+                   source=sources.source, catalogue_url=sources.catalogue_url,
+                   max_cloud=sources.max_cloud)
+
+    @property
+    def sources(self) -> SourceSettings:
+        """The source options together."""
+        return SourceSettings(self.source, self.catalogue_url, self.max_cloud)
 
 
 def submit(settings: ProcessSettings, console: Console) -> ExitCode:
     """Validate, then submit one job per tile and period piece, and record them."""
-    if settings.source.searches:
+    if settings.sources.searches:
         return _submit_from_source(settings, console)
     requests = _requests_from(settings)
     log_path = Path(settings.log or _default_log(requests))
@@ -119,10 +128,10 @@ def submit(settings: ProcessSettings, console: Console) -> ExitCode:
 def _submit_from_source(settings: ProcessSettings, console: Console) -> ExitCode:
     """`--source catalogue` or `--source auto`: the searches, then processing where needed."""
     requests = search_requests(_tiles(settings), settings.orbit, settings.start_date,
-                               settings.end_date, settings.source.max_cloud)
+                               settings.end_date, settings.max_cloud)
     endpoint = resolve_endpoint(settings.url)
     job = Submission(
-        settings.source,
+        settings.sources,
         log_path=lambda found: Path(settings.log or _default_log(found)),
         open_processing=lambda: open_client(settings, endpoint),
         download_command=lambda log_path, tiles: download_command(
@@ -130,7 +139,7 @@ def _submit_from_source(settings: ProcessSettings, console: Console) -> ExitCode
         processing_requests=lambda tile: validate_request(
             tile, settings.orbit, settings.start_date, settings.end_date,
             split=settings.split))
-    if settings.source.source == AUTO:
+    if settings.source == AUTO:
         check_transport(endpoint, settings.insecure_http)
     return submit_from_source(job, requests, append=settings.append,
                               dry_run=settings.dry_run,

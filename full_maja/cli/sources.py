@@ -23,13 +23,13 @@ from ..session import check_transport
 from ..validation import JobRequest, validate_search
 from .status import ExitCode
 
-PROCESS, CATALOGUE, AUTO = "process", "catalogue", "auto"
-SOURCES = (PROCESS, CATALOGUE, AUTO)
+PROCESSING, CATALOGUE, AUTO = "process", "catalogue", "auto"
+SOURCES = (PROCESSING, CATALOGUE, AUTO)
 
 
 def add_source_options(parser: argparse.ArgumentParser) -> None:
     """The options choosing where a series comes from."""
-    parser.add_argument("--source", choices=SOURCES, default=PROCESS,
+    parser.add_argument("--source", choices=SOURCES, default=PROCESSING,
                         help="process: submit processing jobs (default); catalogue: search "
                              "the GEODES catalogue for the MAJA L2A products it already "
                              "holds (no 2-to-12-month limit); auto: per tile, the catalogue "
@@ -54,12 +54,12 @@ class SourceSettings:
     @property
     def searches(self) -> bool:
         """True when the catalogue is searched (catalogue, auto)."""
-        return self.source != PROCESS
+        return self.source != PROCESSING
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> SourceSettings:
         """The source options, refused in one line where they contradict the others."""
-        if args.source == PROCESS:
+        if args.source == PROCESSING:
             for option in ("catalogue_url", "max_cloud"):
                 if getattr(args, option) is not None:
                     name = "--" + option.replace("_", "-")
@@ -71,9 +71,6 @@ class SourceSettings:
                     raise UsageError(f"{name} names a processing service's setting; "
                                      "--source catalogue searches --catalogue-url")
         return cls(args.source, args.catalogue_url, args.max_cloud)
-
-
-PROCESSING_ONLY = SourceSettings(PROCESS, None, None)
 
 
 @dataclass(frozen=True)
