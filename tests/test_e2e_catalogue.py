@@ -273,6 +273,9 @@ def test_json_and_text_say_which_dates_were_skipped_for_clouds_and_why(cli, geod
     assert job["state"] == "FOUND" and job["phase"] == "finished"
     text = cli("download", "-l", LOG, "-w", "out", "--api-key-file", key_file)
     assert "Skipped for clouds" in text.stdout and "cloudier than asked" in text.stdout
+    page = Path("out", "series.html").read_text()
+    assert page.count('data-outcome="cloudy"') >= len(cloudy)
+    assert "over the 40 % asked (--max-cloud)" in page and "metadata only" in page
 
 
 def test_extraction_works_for_catalogue_products(cli, geodes, key_file):
