@@ -43,8 +43,11 @@ class ProductRef:
 
     @property
     def label(self) -> str:
-        """The name to show: the one given, else the URL's last segment (unchecked)."""
-        return self.name or unquote(urlsplit(self.url).path.rsplit("/", 1)[-1]) or self.url
+        """The name to show: the one given, else the URL's last segment (unchecked, cheap)."""
+        if self.name:
+            return self.name
+        segment = self.url.split("?", 1)[0].split("#", 1)[0].rsplit("/", 1)[-1]
+        return (unquote(segment) if "%" in segment else segment) or self.url
 
     @property
     def cloudy(self) -> bool:
