@@ -361,3 +361,20 @@ def test_auto_checks_the_processing_rules_before_recording_anything(cli, geodes,
                  "-f", "2023-03-01", "-l", LOG)
     assert_one_line_error(result, 2, "--split")
     assert not Path(LOG).exists() and processing.jobs == {}
+
+
+def test_a_product_on_disk_that_is_not_the_one_published_is_a_conflict_kept(cli, geodes,
+                                                                             key_file):
+    from emulators.geodes.items import Files
+    search(cli, geodes)
+    assert cli("download", "-l", LOG, "-w", "out", "--api-key-file", key_file).returncode == 0
+    before = {name: md5(Path("out", name)) for name in zips()}
+    assert geodes.files is not None
+    geodes.files = Files(geodes.files.store, 20 * 1024)  # the catalogue now lists other bytes
+    geodes.clear_requests()
+    result = cli("download", "-l", LOG, "-w", "out", "--api-key-file", key_file, "--refresh")
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "conflict: the product on disk is not the one" in result.stderr
+    assert "bytes published" in result.stderr
+    assert {name: md5(Path("out", name)) for name in zips()} == before
+    assert geodes.searches() and not [r for r in geodes.downloads()], "no HEAD, no GET"
