@@ -14,6 +14,8 @@ import pytest
 from conftest import API_KEY, PASSWORD, USER, assert_one_line_error
 
 from emulators.geodes import GeodesFault, GeodesServer
+from full_maja.download import transfer
+from full_maja.download.digest import read_prefix
 from full_maja.download.verified import RECORD_NAME
 from full_maja.products import acquisition_date
 
@@ -195,14 +197,19 @@ def test_a_kept_part_is_hashed_once_when_resumed_and_a_damage_the_zip_check_miss
         assert md5(out / plan.zip_name) == stored.md5
 
 
-def test_a_product_cut_short_is_resumed_and_still_matches_its_md5(cli, geodes, key_file):
+def test_a_product_cut_short_is_resumed_and_still_matches_its_md5(cli, geodes, key_file,
+                                                                  monkeypatch):
     search(cli, geodes)
     listed = published(geodes, "31TCJ", 51, date(2023, 1, 1), date(2023, 12, 31))
     plan = sorted((p for p in listed.values() if not p.metadata_only),
                   key=lambda p: p.zip_name)[0]
     geodes.add_fault(plan.zip_name, GeodesFault("truncate", 5000))
+    reread: list[int] = []
+    monkeypatch.setattr(transfer, "read_prefix",
+                        lambda path, count: reread.append(count) or read_prefix(path, count))
     result = cli("download", "-l", LOG, "-w", "out", "--api-key-file", key_file)
     assert result.returncode == 0, (result.stdout, result.stderr)
+    assert reread == [], "resumed within the run: the hash went on, nothing was read again"
     storage = [r for r in geodes.requests if r.server == "storage"
                and plan.zip_name[:-4] in r.path]
     assert [r.range for r in storage] == [None, "bytes=5000-"]
@@ -378,3 +385,33 @@ def test_a_product_on_disk_that_is_not_the_one_published_is_a_conflict_kept(cli,
     assert "bytes published" in result.stderr
     assert {name: md5(Path("out", name)) for name in zips()} == before
     assert geodes.searches() and not [r for r in geodes.downloads()], "no HEAD, no GET"
+
+
+def test_a_product_left_in_a_main_part_and_a_tail_is_assembled_and_matches_its_md5(
+        cli, geodes, key_file, monkeypatch):
+    search(cli, geodes)
+    listed = published(geodes, "31TCJ", 51, date(2023, 1, 1), date(2023, 12, 31))
+    plan = sorted((p for p in listed.values() if not p.metadata_only),
+                  key=lambda p: p.zip_name)[0]
+    whole = geodes.files.of(plan)[0]
+    assert whole.path is not None
+    data = whole.path.read_bytes()
+    out = Path("out")
+    out.mkdir()
+    (out / f"{plan.zip_name}.part").write_bytes(data[:3000])  # an earlier run's main part
+    (out / f"{plan.zip_name}.8000.part").write_bytes(data[8000:12000])  # and a tail of it
+    reread: list[int] = []
+
+    def counted(path: Path, count: int) -> Any:
+        reread.append(count)
+        return read_prefix(path, count)
+
+    monkeypatch.setattr(transfer, "read_prefix", counted)
+    result = cli("download", "-l", LOG, "-w", "out", "--api-key-file", key_file, "-j", "1")
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    assert reread == [3000], "the kept part is read once, nothing after it is read again"
+    ranges = sorted(r.range for r in geodes.requests if r.server == "storage"
+                    and plan.zip_name[:-4] in r.path)
+    assert ranges == ["bytes=12000-", "bytes=3000-7999"]
+    assert md5(out / plan.zip_name) == whole.md5
+    assert not list(out.glob(plan.zip_name + ".*"))
