@@ -23,6 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="job_status steps, comma-separated, e.g. PENDING,STALLED,FINISHED")
     parser.add_argument("--product-size", type=int, default=defaults.product_size,
                         metavar="BYTES", help="size of each product zip")
+    parser.add_argument("--all-bands", action="store_true",
+                        help="products hold every band and mask as real GeoTIFFs, not SRE_B4 "
+                             "alone")
     parser.add_argument("--bandwidth", type=int, default=None, metavar="BYTES_PER_S",
                         help="download rate limit per connection")
     parser.add_argument("--latency", type=_seconds, default=defaults.latency, metavar="SECONDS",
@@ -60,7 +63,8 @@ def config_from(args: argparse.Namespace) -> EmulatorConfig:
     """The emulator settings the options ask for."""
     return EmulatorConfig(user=args.user, password=args.password, host=args.host,
                           port=args.port, timeline=args.timeline,
-                          product_size=args.product_size, bandwidth=args.bandwidth,
+                          product_size=args.product_size, all_bands=args.all_bands,
+                          bandwidth=args.bandwidth,
                           latency=args.latency,
                           range_support=not args.no_range,
                           registration_polls=args.registration_polls,

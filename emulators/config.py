@@ -59,6 +59,7 @@ class EmulatorConfig:
     unprocessed_every: int = 7
     products: Optional[List[str]] = None
     product_size: int = 64 * 1024
+    all_bands: bool = False
     products_dir: Optional[Union[str, Path]] = None
     bandwidth: Optional[int] = None
     latency: float = 0.0

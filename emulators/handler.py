@@ -279,8 +279,9 @@ class Handler(BaseHTTPRequestHandler):
         if job is None or not job.downloadable(name):
             self._send(text_reply(404, f"404 Not Found: no product {name}"), fault)
             return
-        size = self.server.state.config.product_size
-        path = self.server.store.zip_path(name, size)
+        config = self.server.state.config
+        path = self.server.store.zip_path(name, config.product_size, job.params.get("orbit"),
+                                          config.all_bands)
         self._send(Reply(200, "application/zip", FileBody(path), ranged=True), fault)
 
     def _redirect(self, job_id: str, name: str) -> None:

@@ -1,10 +1,84 @@
-"""Crash-safe file writes: a reader sees the old content or the new, never half of it."""
+"""Crash-safe file writes, and the files full-maja keeps for itself in a shared folder.
+
+`atomic_write`: a reader sees the old content or the new, never half of it. `open_own`
+and `refuse_unless_own`: a file full-maja keeps in a write folder (part files, locks,
+the verified record, the page) is only ever opened as a regular file, never through a
+symbolic link, so that a link or a FIFO planted by whoever shares the folder is refused
+and the file it leads to is left untouched.
+"""
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
-from typing import Union
+from typing import BinaryIO, Union, cast
+
+from .capped import file_kind
+
+_NO_FOLLOW = (getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+              | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0))
+_MODES = {"rb": os.O_RDONLY, "r+b": os.O_RDWR,
+          "ab": os.O_WRONLY | os.O_APPEND | os.O_CREAT,
+          "xb": os.O_WRONLY | os.O_CREAT | os.O_EXCL}
+
+
+class NotOwnFile(OSError):
+    """Where full-maja keeps a file of its own, something else is: a link, a FIFO, a folder."""
+
+    def __init__(self, path: Union[str, Path], mode: int) -> None:
+        kind = "a symbolic link" if stat.S_ISLNK(mode) else file_kind(mode)
+        super().__init__(errno.EEXIST, f"{path} is {kind}, not a file full-maja made: "
+                         "refused and left alone, nothing is written through it; remove it "
+                         "and run again", str(path))
+
+
+def refuse_unless_own(path: Union[str, Path]) -> bool:
+    """True when `path` is a regular file, False when absent; NotOwnFile for anything else.
+
+    A symbolic link is not followed: it is refused, whatever it leads to.
+    """
+    try:
+        mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    if not stat.S_ISREG(mode):
+        raise NotOwnFile(path, mode)
+    return True
+
+
+def refuse_unless_own_folder(path: Union[str, Path]) -> bool:
+    """True when `path` is a real folder, False when absent; NotOwnFile for anything else."""
+    try:
+        mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    if not stat.S_ISDIR(mode):
+        raise NotOwnFile(path, mode)
+    return True
+
+
+def open_own_fd(path: Union[str, Path], flags: int) -> int:
+    """Open a file of full-maja's own with `flags`: never through a link, only a regular file."""
+    try:
+        fd = os.open(str(path), flags | _NO_FOLLOW, 0o666)
+    except OSError:
+        refuse_unless_own(path)  # a link (ELOOP) or a FIFO without reader (ENXIO) says so
+        raise
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotOwnFile(path, mode)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def open_own(path: Union[str, Path], mode: str = "rb") -> BinaryIO:
+    """`open_own_fd` as a file object; `mode`: "rb", "r+b", "ab" (created if absent), "xb"."""
+    return cast(BinaryIO, os.fdopen(open_own_fd(path, _MODES[mode]), mode.replace("x", "w")))
 
 
 def atomic_write(path: Union[str, Path], data: Union[bytes, str], *,
@@ -12,10 +86,13 @@ def atomic_write(path: Union[str, Path], data: Union[bytes, str], *,
     """Write `data` to a temporary file beside `path`, flush it to disk, rename it over.
 
     A symlink is followed (the user's log: its target is replaced, the link stays a
-    link) unless `follow_symlinks` is False (a file full-maja keeps for itself: a link
-    there is replaced, never the file it points to).
+    link) unless `follow_symlinks` is False (a file full-maja keeps for itself): then
+    anything but a regular file there (a link, a FIFO) is refused with NotOwnFile and
+    left alone, and so is the file a link points to.
     """
     target = Path(os.path.realpath(path)) if follow_symlinks else Path(path)
+    if not follow_symlinks:
+        refuse_unless_own(target)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                      dir=str(target.parent))

@@ -74,9 +74,11 @@ def own_file(path: Union[str, Path], what: str) -> Iterator[Optional[BinaryIO]]:
     """A file full-maja keeps for itself (a record, a page), open to read; None when unusable.
 
     Absent, or anything but a regular file (a FIFO, a device, a folder put there by
-    mistake): the caller goes on as if there were none, and the odd file is left alone.
+    mistake, a symbolic link, never followed): the caller goes on as if there were none,
+    and the odd file is left alone.
     """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) \
+        | getattr(os, "O_NOFOLLOW", 0)
     try:
         fd = os.open(path, flags)
     except OSError as exc:

@@ -13,6 +13,7 @@ from typing import Callable, Mapping, Optional, Sequence, Union
 from .auth import DEFAULT_API_KEY_HEADER, ApiKey, EndpointAuth, resolve_api_key
 from .credentials import Credentials, resolve_credentials
 from .download import DEFAULT_SPLIT_POLICY, Downloader, ProductResult, SplitPolicy
+from .download.facts import ProductFacts
 from .errors import (
     FullMajaError,
     JobLogError,
@@ -218,8 +219,11 @@ class Client:
         downloader = Downloader(self.session, Path(write_dir))
         settled = None if refresh else settled_by(downloader)
         states = self._check_jobs(job_log.active_jobs, JobMemory.load(job_log.path), settled)
-        return SeriesReport([build_series(state, _on_disk(downloader, state))
-                             for state in states])
+        facts = ProductFacts(downloader.record, Path(write_dir))
+        report = SeriesReport([build_series(state, _on_disk(downloader, state), facts.provenance)
+                               for state in states])
+        downloader.record.flush()
+        return report
 
     def download(self, log_path: PathLike, write_dir: PathLike = ".", *,
                  parallel: int = 2, on_progress: Optional[ProgressCallback] = None,
@@ -250,7 +254,10 @@ class Client:
             _write_dir(write_dir)
             results = downloader.fetch_all(
                 [ref for state in states for ref in products_to_fetch(state)])
-            report = SeriesReport([build_series(state, results) for state in states])
+            facts = ProductFacts(downloader.record, Path(write_dir))
+            report = SeriesReport([build_series(state, results, facts.provenance)
+                                   for state in states])
+            downloader.record.flush()
             return replace(report, problems=downloader.problems + remember(memory, report))
 
     def _check_jobs(self, jobs: list[JobRecord], memory: JobMemory,

@@ -1,4 +1,8 @@
-"""One run at a time per job log, with an OS lock that dies with its process."""
+"""One run at a time per job log, with an OS lock that dies with its process.
+
+A lock file is full-maja's own: it is opened with `atomic.open_own_fd`, never through a
+symbolic link, so a link planted where a lock goes is refused, never followed.
+"""
 from __future__ import annotations
 
 import os
@@ -6,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Union
 
+from .atomic import open_own_fd
 from .errors import BusyError, JobLogError
 
 try:
@@ -15,18 +20,23 @@ except ImportError:  # Windows
     import msvcrt
 
 
-def lock_path_for(log_path: Union[str, Path]) -> Path:
-    """The lock file that guards a job log: beside the real file, a symlink followed."""
-    path = Path(os.path.realpath(log_path))
+def lock_path_for(log_path: Union[str, Path], follow_symlinks: bool = True) -> Path:
+    """The lock file that guards a file: beside it (beside its target, a symlink followed).
+
+    A file full-maja keeps for itself (`follow_symlinks` False) has its lock beside its
+    own name: a link planted there never moves the lock out of its folder.
+    """
+    path = Path(os.path.realpath(log_path)) if follow_symlinks else Path(log_path)
     return path.with_name(path.name + ".lock")
 
 
 @contextmanager
-def hold_lock(log_path: Union[str, Path], *, wait: bool = False) -> Iterator[None]:
+def hold_lock(log_path: Union[str, Path], *, wait: bool = False,
+              follow_symlinks: bool = True) -> Iterator[None]:
     """Hold the lock of a file; if another run holds it, wait or raise BusyError at once."""
-    path = lock_path_for(log_path)
+    path = lock_path_for(log_path, follow_symlinks)
     try:
-        fd = os.open(str(path), os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_own_fd(path, os.O_RDWR | os.O_CREAT)
     except OSError as exc:
         raise JobLogError(f"cannot create the lock file {path}: {exc.strerror}") from None
     try:
@@ -76,12 +86,12 @@ def remove_stale_locks(folder: Path, suffix: str) -> None:
         try:
             with hold_file_lock(folder / name):
                 pass
-        except (BusyError, JobLogError):
+        except (BusyError, JobLogError, OSError):  # held, or not a lock of ours: left alone
             continue
 
 
 def _locked_file(target: Path) -> int:
-    fd = os.open(str(target), os.O_RDWR | os.O_CREAT, 0o644)
+    fd = open_own_fd(target, os.O_RDWR | os.O_CREAT)
     try:
         _acquire(fd, target, target, wait=False)
         if os.fstat(fd).st_ino != _inode(target):
@@ -94,6 +104,6 @@ def _locked_file(target: Path) -> int:
 
 def _inode(path: Path) -> int:
     try:
-        return os.stat(str(path)).st_ino
+        return os.lstat(str(path)).st_ino
     except FileNotFoundError:
         return -1

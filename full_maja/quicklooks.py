@@ -29,7 +29,7 @@ JPEG_MAGIC = b"\xff\xd8"
 QUICKLOOK_SUFFIX = "_QKL_ALL.JPG"
 METADATA_SUFFIX = "_MTD_ALL.XML"
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, KeyError,
+ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, KeyError,
                ValueError, NotImplementedError, RuntimeError, OSError)
 
 
@@ -81,7 +81,7 @@ class Previews:
                         name, quicklook.file_size, lambda: archive.read(quicklook))
                 if metadata is not None and metadata.file_size <= MAX_METADATA_BYTES:
                     cloud = cloud_percent(archive.read(metadata))
-        except _ZIP_ERRORS:
+        except ZIP_ERRORS:
             pass
         return image, cloud
 

@@ -1,32 +1,46 @@
 """The series report: per job and per acquisition date, what the user has and lacks."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from .download import ProductResult
 from .errors import ProductError
 from .products import ProductRef, acquisition_date
+from .provenance import Provenance
 from .service import JobState
 from .states import JobPhase, ProductOutcome
+
+ProvenanceOf = Callable[[str], Optional[Provenance]]
 
 
 @dataclass(frozen=True)
 class SeriesEntry:
-    """One product of a series: its name, acquisition date and outcome."""
+    """One product of a series: its name, acquisition date, outcome and, on disk, provenance."""
 
     name: str
     date: Optional[date]
     outcome: ProductOutcome
     size: Optional[int] = None
     message: str = ""
+    provenance: Optional[Provenance] = None
 
     def as_json(self) -> dict[str, Any]:
-        """The entry in the documented JSON schema."""
+        """The entry in the documented JSON schema (provenance fields for products on disk)."""
         return {"name": self.name, "date": self.date.isoformat() if self.date else None,
                 "outcome": self.outcome, "size": self.size,
-                **({"message": self.message} if self.message else {})}
+                **({"message": self.message} if self.message else {}),
+                **(provenance_json(self.provenance) if self.provenance else {})}
+
+
+def provenance_json(provenance: Provenance) -> dict[str, Any]:
+    """What `--json` tells of a product's provenance; null where the product does not say."""
+    produced = provenance.production_date
+    return {"product_version": provenance.product_version,
+            "production_date": produced.isoformat().replace("+00:00", "Z") if produced else None,
+            "cloud_cover": provenance.cloud_cover, "snow_cover": provenance.snow_cover,
+            "cams": provenance.cams, "processing_mode": provenance.processing_mode}
 
 
 @dataclass(frozen=True)
@@ -70,13 +84,15 @@ class JobSeries:
                 "logs": list(report.logs) if report else []}
 
 
-def build_series(state: JobState, results: Iterable[ProductResult]) -> JobSeries:
-    """Combine a job's report with what the downloads did."""
+def build_series(state: JobState, results: Iterable[ProductResult],
+                 provenance: Optional[ProvenanceOf] = None) -> JobSeries:
+    """Combine a job's report with what the downloads did (and the provenance on disk)."""
     report = state.report
     if report is None or state.phase != JobPhase.FINISHED:
         return JobSeries(state)
     by_url = {result.url: result for result in results}
-    entries = [_entry_for(ref, by_url.get(ref.url)) for ref in report.results]
+    entries = [_with_provenance(_entry_for(ref, by_url.get(ref.url)), provenance)
+               for ref in report.results]
     entries += [SeriesEntry(name, acquisition_date(name), ProductOutcome.MISSING)
                 for name in report.missing]
     return JobSeries(state, sorted(entries, key=_date_order))
@@ -102,6 +118,13 @@ def _entry_for(ref: ProductRef, result: Optional[ProductResult]) -> SeriesEntry:
                            message="not fetched")
     return SeriesEntry(result.name or name, acquisition_date(name), result.outcome,
                        size=result.size, message=result.message)
+
+
+def _with_provenance(entry: SeriesEntry, provenance: Optional[ProvenanceOf]) -> SeriesEntry:
+    """The entry with the provenance of its product, when the product is on disk."""
+    if provenance is None or not entry.outcome.on_disk:
+        return entry
+    return replace(entry, provenance=provenance(entry.name) or Provenance())
 
 
 def _date_order(entry: SeriesEntry) -> tuple[date, str]:

@@ -51,6 +51,8 @@ def series_lines(series: JobSeries) -> list[str]:
     for entry in series.entries:
         day = entry.date.isoformat() if entry.date else "(no date)"
         detail = entry.message if entry.outcome == ProductOutcome.FAILED else entry.name
+        if entry.outcome == ProductOutcome.READY and entry.message:
+            detail += f" ({entry.message})"
         lines.append(f"    {day}  {entry.outcome.word:<10}  {detail}")
     lines += _cloudy_lines(series) + _missing_lines(series)
     lines += [f"  Note: {note}" for note in series.state.notes]
@@ -71,7 +73,10 @@ def summary_line(report: SeriesReport) -> str:
         parts.append(f"{sum(job.unprocessed or 0 for job in report.jobs)} not processed")
     if outcomes[ProductOutcome.FAILED]:
         parts.append(f"{_count(outcomes[ProductOutcome.FAILED], 'product')} FAILED")
-    return "Summary: " + "; ".join(parts) + ". " + _verdict(report)
+    if outcomes[ProductOutcome.READY]:
+        parts.append(f"{_count(outcomes[ProductOutcome.READY], 'product')} being written by "
+                     "another run")
+    return "Summary: " + "; ".join(parts) + ". " + _verdict(report, outcomes)
 
 
 def status_table(report: SeriesReport) -> list[str]:
@@ -128,11 +133,14 @@ def _missing_lines(series: JobSeries) -> list[str]:
     return lines
 
 
-def _verdict(report: SeriesReport) -> str:
-    if report.failed or report.failed_products:
+def _verdict(report: SeriesReport, outcomes: Counter) -> str:
+    if report.failed or report.failed_products or report.problems:
         return "Something failed: see the messages above, then run again."
     if report.waiting:
         return "Not finished yet: run again later."
+    if outcomes[ProductOutcome.READY]:
+        return ("Another full-maja run is writing products of this series into the same "
+                "folder: the series is not complete yet; run again once it has finished.")
     return "The series is complete."
 
 

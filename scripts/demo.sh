@@ -33,7 +33,7 @@ step python full_maja_download.py --api-key-file "$out/geodes.key" -l "$out/31TC
 step python full_maja_download.py --api-key-file "$out/geodes.key" -l "$out/31TCJ.log" \
   -w "$out/31TCJ" -q
 
-python -m emulators --port 0 > "$out/emulator.txt" &
+python -m emulators --port 0 --all-bands > "$out/emulator.txt" &
 servers+=($!)
 url=""
 for _ in $(seq 100); do
@@ -55,6 +55,36 @@ step python full_maja_download.py -a "$out/peps.txt" -l "$out/36TWQ.log" -w "$ou
 step python full_maja_download.py -a "$out/peps.txt" -l "$out/36TWQ.log" -w "$out/36TWQ" -q
 
 echo
+echo "== each product's provenance, from --json:"
+python full_maja_download.py -a "$out/peps.txt" -l "$out/36TWQ.log" -w "$out/36TWQ" --json \
+  | python -c 'import json, sys
+for job in json.load(sys.stdin)["jobs"]:
+    for p in job["products"]:
+        if "cams" in p:
+            print(p["date"], "version", p["product_version"], "produced", p["production_date"],
+                  "CAMS", p["cams"], p["processing_mode"])'
+
+step python full_maja_download.py -a "$out/peps.txt" -l "$out/36TWQ.log" -w "$out/36TWQ" -x -q
+
+echo
 echo "== products on disk in $out/31TCJ: $(ls -1 "$out/31TCJ" | grep -c '\.zip$') zips"
 echo "== products on disk in $out/36TWQ:"
 ls -1 "$out/36TWQ"
+
+echo
+echo "== the folder as a data cube (README's three lines):"
+cd "$out"
+python - <<'PY'
+import pystac
+try:
+    import odc.stac
+except ImportError:
+    odc = None
+items = pystac.Catalog.from_file("36TWQ/catalog.json").get_items(recursive=True)
+if odc is None:
+    items = list(items)
+    print(f"{len(items)} STAC Items; pip install odc-stac to open them as a data cube")
+else:
+    cube = odc.stac.load(items, bands=["FRE_B4", "FRE_B8"], chunks={})
+    print(cube)
+PY

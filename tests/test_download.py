@@ -19,6 +19,7 @@ import requests
 from conftest import PASSWORD, SCRIPTS, USER, assert_one_line_error, product_requests, submit
 
 from emulators import Fault
+from full_maja.atomic import open_own
 from full_maja.client import Client
 from full_maja.credentials import Credentials
 from full_maja.lock import hold_lock
@@ -268,7 +269,7 @@ def test_a_short_poll_interval_is_refused_for_a_remote_server(run, auth_file):
 def test_a_full_disk_removes_the_partial_file_and_keeps_the_log(series, auth_file, tmp_path,
                                                                 monkeypatch):
     log_before = Path("job.log").read_bytes()
-    real_open = open
+    real_open = open_own
 
     class FullDisk:
         def __init__(self, handle):
@@ -287,12 +288,12 @@ def test_a_full_disk_removes_the_partial_file_and_keeps_the_log(series, auth_fil
             self.handle.write(chunk[:10])
             raise OSError(errno.ENOSPC, "No space left on device")
 
-    def fake_open(path, mode="r", *args, **kwargs):
-        handle = real_open(path, mode, *args, **kwargs)
+    def fake_open(path, mode="rb"):
+        handle = real_open(path, mode)
         return FullDisk(handle) if str(path).endswith(".part") else handle
 
     import full_maja.download.transfer as module
-    monkeypatch.setattr(module, "open", fake_open, raising=False)
+    monkeypatch.setattr(module, "open_own", fake_open)
     with Client(series.url, credentials=Credentials(USER, PASSWORD)) as client:
         report = client.download("job.log", "out", parallel=1)
     failed = report.failed_products

@@ -49,15 +49,15 @@ def test_a_crash_after_an_extraction_never_costs_a_product(cli, finished, auth_f
     submit(cli, emulator, auth_file)
     real_extract, real_save, calls = downloader_module.extract_product, VerifiedRecord._save, []
 
-    def crash_on_the_second(archive, write_dir):
+    def crash_on_the_second(archive, write_dir, **options):
         calls.append(archive)
         if len(calls) == 2:  # kill -9: the first product is extracted, its zip gone
             raise KeyboardInterrupt
-        return real_extract(archive, write_dir)
+        return real_extract(archive, write_dir, **options)
 
-    def save_until_the_crash(record):
+    def save_until_the_crash(record, **options):
         if len(calls) < 2:  # a killed process saves nothing more
-            real_save(record)
+            real_save(record, **options)
 
     with monkeypatch.context() as patch:
         patch.setattr(downloader_module, "extract_product", crash_on_the_second)

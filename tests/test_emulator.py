@@ -236,10 +236,11 @@ def test_a_product_is_a_real_deterministic_zip(emu: Emulator) -> None:
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     assert archive.testzip() is None
     stem = url.rsplit("/", 1)[1][:-4]
-    prefix = f"{stem}/{stem}_"
+    prefix = f"{stem}/"
     assert all(name.startswith(prefix) for name in archive.namelist())
-    members = {name[len(prefix):]: name for name in archive.namelist()}
-    assert set(members) == {"QKL_ALL.jpg", "MTD_ALL.xml", "SRE_B4.tif"}
+    members = {name[len(prefix):].replace(stem + "_", ""): name for name in archive.namelist()}
+    assert set(members) == {"QKL_ALL.jpg", "MTD_ALL.xml", "DATA/JPI_ALL.xml", "SRE_B4.tif"}
+    assert archive.read(members["SRE_B4.tif"]).startswith(b"II*\0")
     assert archive.read(members["QKL_ALL.jpg"]).startswith(b"\xff\xd8")
     metadata = ET.fromstring(archive.read(members["MTD_ALL.xml"]))
     cloud = metadata.find(".//QUALITY_INDEX[@name='CloudPercent']")
@@ -628,9 +629,9 @@ def test_a_job_may_deliver_thousands_of_small_products(make_emulator: MakeEmulat
         archive = zipfile.ZipFile(io.BytesIO(data))
         stem = url.rsplit("/", 1)[1][:-4]
         assert len(data) == 16 * 1024 and archive.testzip() is None
-        assert {name[len(stem) * 2 + 2:] for name in archive.namelist()} == {
-            "QKL_ALL.jpg", "MTD_ALL.xml", "SRE_B4.tif"}
-        assert all(name.startswith(f"{stem}/{stem}_") for name in archive.namelist())
+        assert {name.replace(f"{stem}_", "") for name in archive.namelist()} == {
+            f"{stem}/QKL_ALL.jpg", f"{stem}/MTD_ALL.xml", f"{stem}/DATA/JPI_ALL.xml",
+            f"{stem}/SRE_B4.tif"}
 
 
 def test_jobs_stay_processing_until_told_to_finish(make_emulator: MakeEmulator) -> None:

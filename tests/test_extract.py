@@ -1,14 +1,16 @@
 """Extraction: a product unpacks into the write folder and never outside it."""
 from __future__ import annotations
 
+import os
+import threading
 import zipfile
 from pathlib import Path
 
 import pytest
 from conftest import submit
 
-from full_maja.download.extract import extract_product
-from full_maja.errors import ProductError
+from full_maja.download.extract import extract_product, leftover_extractions, remove_leftover
+from full_maja.errors import Cancelled, ProductError
 
 FIRST = "SENTINEL2A_20190301-083751-427_L2A_T36TWQ_C_V2-2.zip"
 
@@ -106,5 +108,79 @@ def test_a_product_whose_folder_is_taken_fails_alone_and_keeps_its_zip(run, make
     assert [p.name for p in taken.iterdir()] == ["mine.txt"]
     assert [p.name for p in (tmp_path / "out").glob("*.zip")] == [FIRST]
     folders = [p for p in (tmp_path / "out").iterdir()
-               if p.is_dir() and p.name != "series-quicklooks"]
+               if p.is_dir() and p.name not in ("series-quicklooks", "stac-items")]
     assert len(folders) == 9
+
+
+def test_the_entries_are_told_before_they_take_their_names(tmp_path: Path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    archive = make_zip(folder / "P.zip", {"P/a.jpg": b"a", "Q/b": b"b"})
+    seen = []
+
+    def placing(tops):
+        seen.append((tops, [(folder / top).exists() for top in tops]))
+        [hidden] = [p for p in folder.iterdir() if p.name.startswith(".P.zip.")]
+        assert (hidden / "P" / "a.jpg").read_bytes() == b"a"
+
+    assert extract_product(archive, folder, before_placing=placing) == ["P", "Q"]
+    assert seen == [(["P", "Q"], [False, False])]
+
+
+def test_a_cancelled_extraction_places_nothing_and_leaves_nothing(tmp_path: Path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    archive = make_zip(folder / "P.zip", {"P/a": b"a", "P/b": b"b"})
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled, match="zip is kept"):
+        extract_product(archive, folder, cancel=cancel)
+    assert sorted(p.name for p in folder.iterdir()) == ["P.zip"]
+
+
+def test_an_entry_taken_while_placing_puts_back_those_already_placed(tmp_path: Path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    archive = make_zip(folder / "P.zip", {"A/a": b"a", "B/b": b"b"})
+
+    def someone_takes_b(tops):
+        (folder / "B").mkdir()
+
+    with pytest.raises(ProductError, match="'B' would replace"):
+        extract_product(archive, folder, before_placing=someone_takes_b)
+    assert sorted(p.name for p in folder.iterdir()) == ["B", "P.zip"]
+    assert list((folder / "B").iterdir()) == []
+
+
+@pytest.mark.parametrize("entry, kind, known, removed", [
+    (f".{FIRST}.full-maja-extract-abc_1234", "folder", False, True),
+    (f".{FIRST}.x8k2p0qz", "folder", True, True),
+    (f".{FIRST}.x8k2p0qz", "folder", False, False),
+    (f".{FIRST}.full-maja-extract-abc_1234", "link", True, False),
+    (f".{FIRST}.full-maja-extract-abc_1234", "file", True, False),
+    (f".{FIRST}.notes", "folder", True, False),
+    (f".{FIRST}.full-maja-extract-", "folder", True, False),
+    (f"{FIRST}.full-maja-extract-abc_1234", "folder", True, False),
+    (".a b.zip.full-maja-extract-abc_1234", "folder", True, False),
+])
+def test_only_what_an_extraction_left_counts_as_a_leftover(tmp_path: Path, entry, kind,
+                                                          known, removed):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "keep.txt").write_text("mine")
+    path = folder / entry
+    if kind == "folder":
+        path.mkdir()
+        (path / "inside").write_text("x")
+    elif kind == "link":
+        path.symlink_to(mine)
+    else:
+        path.write_text("x")
+    found = leftover_extractions(folder, lambda name: known and name == FIRST)
+    assert found == ([(FIRST, path)] if removed else [])
+    for _, leftover in found:
+        remove_leftover(leftover)
+    assert os.path.lexists(path) is not removed
+    assert (mine / "keep.txt").read_text() == "mine"

@@ -95,6 +95,30 @@ def test_a_conflict_is_still_a_conflict_on_the_next_run(cli, finished, auth_file
     assert "conflict" in again.stderr
 
 
+@pytest.mark.parametrize("extract", [["-x"], ["-x", "--keep-zip"]])
+def test_a_conflict_survives_extraction(cli, finished, auth_file, extract):
+    two_jobs_one_name_two_sizes(cli, finished, auth_file)
+    runs = [download(cli, auth_file, "-j", "4", *extract), download(cli, auth_file, *extract),
+            download(cli, auth_file, *extract, "--refresh")]
+    for result in runs:
+        assert result.returncode == 1, (result.stdout, result.stderr)
+        assert result.stderr.count("conflict") == len(NAMES), result.stderr
+        assert "The series is complete" not in result.stdout
+    assert all(Path("out", name[:-4]).is_dir() for name in NAMES)
+    assert sorted(path.name for path in Path("out").glob("*.zip")) == (
+        sorted(NAMES) if "--keep-zip" in extract else [])
+
+
+def test_a_conflict_found_before_extraction_survives_it(cli, finished, auth_file):
+    two_jobs_one_name_two_sizes(cli, finished, auth_file)
+    assert download(cli, auth_file).returncode == 1
+    for extract in (["-x"], ["-x", "--refresh"]):
+        result = download(cli, auth_file, *extract)
+        assert result.returncode == 1, (result.stdout, result.stderr)
+        assert result.stderr.count("conflict") == len(NAMES)
+        assert "The series is complete" not in result.stdout
+
+
 def test_two_logs_one_folder_different_sizes_is_a_conflict(cli, finished, auth_file):
     first = finished(products=NAMES)
     other = finished(products=NAMES, product_size=24 * 1024)

@@ -190,7 +190,7 @@ def test_a_rewrite_is_atomic_and_keeps_quicklooks_already_there(series, monkeypa
 
     monkeypatch.setattr(full_maja.atomic.os, "replace", broken_replace)
     with pytest.raises(OSError):
-        write_series_page(report, out, title="job.log", now=NOW + timedelta(hours=2))
+        write_series_page(report, out, title="third.log", now=NOW + timedelta(hours=2))
     assert (out / PAGE_NAME).read_text() == second
     assert no_temporary_files(out)
 

@@ -197,7 +197,8 @@ class Run:
         folder.mkdir(parents=True, exist_ok=True)
         for name in plan.results:
             if not is_cloudy(name):
-                write_product_zip(folder / name, name, int(self.settings["product_size"]))
+                write_product_zip(folder / name, name, int(self.settings["product_size"]),
+                                  orbit=params.get("orbit"))
         log_name = f"joblog-{self.job_id}.log"
         (folder / log_name).write_text(self._log_text(params, plan))
         report = self._report(params, plan, log_name)

@@ -168,7 +168,8 @@ class Centre:
                 if is_cloudy(name) or target.exists():
                     continue
                 part = folder / (name + ".part")
-                write_product_zip(part, name, int(self.settings["product_size"]))
+                write_product_zip(part, name, int(self.settings["product_size"]),
+                                  orbit=params.get("orbit"))
                 part.replace(target)
         return plan
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 from urllib.parse import urlsplit
 
+from ..atomic import NotOwnFile
 from ..auth import origin_of
 from ..client import Client, resolve_endpoint
 from ..console import Console
@@ -19,6 +20,7 @@ from ..page import PAGE_NAME, write_series_page
 from ..series import SeriesReport
 from ..service import JobState, needs_account
 from ..session import is_local_host
+from ..stac import CATALOG_NAME, write_catalogue
 from ..text import series_lines, state_lines, status_table, summary_line
 from .jobs import adopt, cancel, list_server_jobs
 from .options import (
@@ -70,6 +72,9 @@ def download_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--no-page", action="store_true",
                         help=f"do not write {PAGE_NAME}, the series at a glance, in the "
                              "write folder")
+    parser.add_argument("--no-catalogue", action="store_true",
+                        help=f"do not write {CATALOG_NAME}, the STAC catalogue of the products "
+                             "in the write folder")
     add_job_options(parser)
     parser.add_argument("--refresh", action="store_true",
                         help="ask the server about every job again, even those remembered "
@@ -129,6 +134,7 @@ class DownloadSettings(CommonSettings):
     extract: bool
     keep_zip: bool
     no_page: bool
+    no_catalogue: bool = False
     cancel: bool = False
     server_jobs: bool = False
     adopt: Optional[str] = None
@@ -148,7 +154,8 @@ class DownloadSettings(CommonSettings):
                    parallel=args.parallel, timeout=args.timeout, status=args.status,
                    json=args.json, wait=args.wait, poll_interval=args.poll_interval,
                    resubmit=args.resubmit, extract=args.extract, keep_zip=args.keep_zip,
-                   no_page=args.no_page, cancel=args.cancel, server_jobs=args.server_jobs,
+                   no_page=args.no_page, no_catalogue=args.no_catalogue, cancel=args.cancel,
+                   server_jobs=args.server_jobs,
                    adopt=args.adopt, append=args.append, refresh=args.refresh)
 
 
@@ -241,18 +248,37 @@ def _download_series(client: Client, settings: DownloadSettings,
     code = _print_report(report, settings, console)
     if not settings.no_page and not _write_page(report, settings, console):
         return ExitCode.FAILED
+    if not settings.no_catalogue and not _write_catalogue(settings, console):
+        return ExitCode.FAILED
     return code
+
+
+def _write_catalogue(settings: DownloadSettings, console: Console) -> bool:
+    """Write the STAC catalogue; False when the disk refused it (full), told in one line."""
+    try:
+        catalogue = write_catalogue(settings.write_dir)
+    except OSError as exc:
+        message = (f"could not write {CATALOG_NAME} in {settings.write_dir}: "
+                   f"{exc.strerror or exc}")
+        if exc.errno == errno.ENOSPC:
+            console.error(message)
+            return False
+        console.warning(message)
+        return True
+    if catalogue is not None and not settings.json:
+        console.info(f"STAC catalogue: {catalogue}")
+    return True
 
 
 def _write_page(report: SeriesReport, settings: DownloadSettings, console: Console) -> bool:
     """Write the series page; False when the disk refused it (full), told in one line."""
     try:
         page = write_series_page(report, Path(settings.write_dir),
-                                 title=Path(settings.log).name)
+                                 title=Path(settings.log).name, log=Path(settings.log))
     except OSError as exc:
         message = (f"could not write {PAGE_NAME} in {settings.write_dir}: "
                    f"{exc.strerror or exc}")
-        if exc.errno == errno.ENOSPC:
+        if exc.errno == errno.ENOSPC or isinstance(exc, NotOwnFile):
             console.error(message)
             return False
         console.warning(message)

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Callable, Generic, Optional, Sequence, TypeVar
 
@@ -31,6 +33,7 @@ def run(command: Command[SettingsT], argv: Optional[Sequence[str]]) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     console = Console(command.prog, quiet="-q" in arguments or "--quiet" in arguments)
     debug = "--debug" in arguments
+    restore_sigterm = _sigterm_like_ctrl_c()
     try:
         settings = command.settings(command.parser(command.prog).parse_args(arguments))
         console.quiet = settings.quiet
@@ -53,6 +56,22 @@ def run(command: Command[SettingsT], argv: Optional[Sequence[str]]) -> int:
         console.error(f"unexpected {exc.__class__.__name__}: {exc}; nothing was lost, run "
                       "again with --debug and report the traceback")
         return int(ExitCode.FAILED)
+    finally:
+        restore_sigterm()
+
+
+def _sigterm_like_ctrl_c() -> Callable[[], None]:
+    """Handle SIGTERM (timeout, systemd, a shutdown) as Ctrl-C; what puts the old handler back.
+
+    The run stops the same way, partial files kept, with the same message and exit 130.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+    return restore
 
 
 def _silence_stdout() -> None:

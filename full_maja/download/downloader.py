@@ -13,13 +13,13 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Optional, Union
 
-from ..atomic import fsync_directory
+from ..atomic import fsync_directory, refuse_unless_own
 from ..errors import BusyError, ProductError
 from ..lock import hold_file_lock, remove_stale_locks
 from ..products import ProductRef, target_path
 from ..session import PepsSession
 from ..states import ProductOutcome, Progress, ProgressCallback, ProgressKind
-from .extract import extract_product
+from .extract import extract_product, leftover_extractions, remove_leftover
 from .parts import PartFiles, file_size, remove_part_files, scan_part_files
 from .policy import DEFAULT_SPLIT_POLICY, SplitPolicy
 from .responses import BadBody, describe_disk_error
@@ -100,6 +100,7 @@ class Downloader:
         """
         self._parts = scan_part_files(self.write_dir)
         remove_stale_locks(self.write_dir, LOCK_SUFFIX)
+        self._remove_leftover_extractions()
         try:
             names = SameNames([as_ref(product) for product in products])
             settled = {ref.url: (ref, self._settled(ref, name))
@@ -110,6 +111,20 @@ class Downloader:
             return names.results(done, self._conflict)
         finally:
             self.record.flush()
+
+    def _remove_leftover_extractions(self) -> None:
+        """Remove what killed runs' extractions left, each under its product's lock.
+
+        A product whose lock is held is being extracted by a live run: its folder stays.
+        """
+        known = partial(_recorded, self.record)
+        for name, path in leftover_extractions(self.write_dir, known):
+            try:
+                final = self._target(name)
+                with hold_file_lock(final.with_name(final.name + LOCK_SUFFIX)):
+                    remove_leftover(path)
+            except (BusyError, ProductError, OSError):
+                continue
 
     def _fetch_many(self, refs: list[ProductRef]) -> list[ProductResult]:
         if self.parallel == 1 or not refs:
@@ -243,6 +258,7 @@ class Downloader:
                                                   product=name))
 
     def _fetch_held(self, ref: ProductRef, name: str, final: Path) -> ProductResult:
+        refuse_unless_own(self.write_dir / name)  # a link there would be written through
         try:
             if self.is_present(name, final):
                 remove_part_files(final, self._sides(final))
@@ -315,12 +331,21 @@ class Downloader:
             return
         entries = self._extracted_entries(name)
         if not entries:
-            entries = extract_product(final, self.write_dir)
-            self.record.remember(name, final, extracted=entries)
+            entries = extract_product(final, self.write_dir, cancel=self.cancel,
+                                      before_placing=partial(self._placing, name, final))
         if not self.keep_zip:
             self.record.remember_extracted(name, entries)
             if self.record.flush():
                 final.unlink()
+
+    def _placing(self, name: str, final: Path, entries: list[str]) -> None:
+        """Record the entries an extraction is about to place, before they take their names.
+
+        A run killed right after placing them leaves them known as this product's,
+        never mistaken for the user's by the next run.
+        """
+        self.record.remember(name, final, extracted=entries)
+        self.record.flush()
 
     def _download(self, ref: ProductRef, name: str, final: Path) -> int:
         for attempt in (1, 2):
@@ -365,6 +390,10 @@ def _published_conflict(name: str, ref: ProductRef, kept: int,
             else "the MD5 recorded differs from the one published")
     return (f"{name}: conflict: the product on disk is not the one {ref.url} gives ({what}); "
             "the one on disk is kept: move it away to fetch the published one")
+
+
+def _recorded(record: VerifiedRecord, name: str) -> bool:
+    return record.entry(name) is not None
 
 
 def _verify_while_syncing(path: Path, name: str, check: StreamingZipCheck) -> None:

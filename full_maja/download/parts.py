@@ -4,7 +4,9 @@
 several connections, each later stretch goes to `NAME.zip.<START>.part`, and
 the main part absorbs it once it has reached START. Every file only grows by
 appending, so its length says how much of its stretch is there, and an
-interrupted run leaves files the next run can resume as they are.
+interrupted run leaves files the next run can resume as they are. Part files are
+opened with `atomic.open_own`: one that is a link, a FIFO or a folder is refused
+(`NotOwnFile`), never followed.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator, Optional, overload
 
+from ..atomic import open_own, refuse_unless_own
 from ..errors import Cancelled
 
 PART_SUFFIX = ".part"
@@ -148,7 +151,7 @@ class PartFiles:
         the segment starts.
         """
         copied = 0
-        with open(self.main, "ab") as target:
+        with open_own(self.main, "ab") as target:
             behind = WriteBehind(target)
             for piece in _read_pieces(segment.path, segment.have):
                 if cancel.is_set():
@@ -170,6 +173,8 @@ class PartFiles:
         _remove(segment.path)
 
     def _discover(self, sides: dict[int, Path]) -> list[Segment]:
+        for path in (self.main, *sides.values()):
+            refuse_unless_own(path)
         segments = [Segment(0, self.main, have=file_size(self.main) or 0)]
         for start, path in sorted(sides.items()):
             segments.append(Segment(start, path, have=file_size(path) or 0))
@@ -259,7 +264,7 @@ def _read_pieces(path: Path, count: int) -> Iterator[bytes]:
     """The first `count` bytes of `path` (fewer if it is shorter or gone), piece by piece."""
     if count <= 0 or not path.exists():
         return
-    with open(path, "rb") as source:
+    with open_own(path, "rb") as source:
         while count > 0:
             piece = source.read(min(CHUNK, count))
             if not piece:
@@ -271,7 +276,7 @@ def _read_pieces(path: Path, count: int) -> Iterator[bytes]:
 def _clip(segment: Segment, end: int) -> None:
     """Cut a file that runs past `end`: the following segment holds those bytes."""
     keep = end - segment.start
-    with open(segment.path, "r+b") as handle:
+    with open_own(segment.path, "r+b") as handle:
         handle.truncate(keep)
     segment.have = keep
 

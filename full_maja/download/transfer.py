@@ -16,6 +16,7 @@ from typing import BinaryIO, Callable, Optional
 import requests
 import urllib3
 
+from ..atomic import open_own
 from ..errors import Cancelled, NetworkError, ProductError, RefusedElsewhere, UsageError
 from ..products import ProductRef
 from ..session import PepsSession
@@ -388,7 +389,7 @@ class ProductTransfer:
             if segment.abandoned or self.stopped:
                 return None
             segment.fetch_began, segment.fetched = time.monotonic(), 0
-            return open(segment.path, "ab" if segment.have else "wb")
+            return open_own(segment.path, "ab")
 
     def _write_pieces(self, response: requests.Response, segment: Segment, handle: BinaryIO,
                       feed: Optional[Callable[[bytes], None]]) -> None:

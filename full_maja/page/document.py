@@ -15,9 +15,9 @@ from .markup import counts_text, escape, mark_counts, plural
 STYLESHEET = "series.css"
 
 
-def document(title: str, report: SeriesReport, sections: list[str], moment: datetime,
+def document(title: str, summary: str, sections: list[str], moment: datetime,
              stamp: str = "") -> str:
-    """The whole page, its job sections given, written at `moment`; `stamp`: a head line."""
+    """The whole page, its summary and sections given, written at `moment`; `stamp`: a head line."""
     return "\n".join([
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -35,7 +35,7 @@ def document(title: str, report: SeriesReport, sections: list[str], moment: date
         f'<p class="meta">Last changed <time id="written" datetime="'
         f'{moment.strftime("%Y-%m-%dT%H:%M:%SZ")}">{escape(format_time(moment))}</time> by '
         f"full-maja {escape(__version__)}; each download run brings it up to date.</p>",
-        f'<p class="meta">{escape(_summary(report))}.</p>',
+        f'<p class="meta">{escape(summary)}.</p>',
         _legend(),
         "</header>",
         "<main>",
@@ -57,15 +57,20 @@ def stylesheet() -> str:
     return "".join(line.strip() for line in text.splitlines())
 
 
-def _summary(report: SeriesReport) -> str:
+def summary(phases: list[JobPhase], counts: dict[DateMark, int]) -> str:
     """`2 jobs: 1 queued, 1 finished; dates: 3 downloaded, 1 cloudy`."""
-    phases = [job.state.phase for job in report.jobs]
-    summary = f"{plural(len(report.jobs), 'job')}: " + ", ".join(
+    text = f"{plural(len(phases), 'job')}: " + ", ".join(
         f"{phases.count(phase)} {phase}" for phase in JobPhase if phase in phases)
-    counts = mark_counts(entry for job in report.jobs for entry in job.entries)
     if counts:
-        summary += "; dates: " + counts_text(counts)
-    return summary
+        text += "; dates: " + counts_text({mark: counts[mark] for mark in DateMark
+                                            if counts.get(mark)})
+    return text
+
+
+def report_counts(report: SeriesReport) -> tuple[list[JobPhase], dict[DateMark, int]]:
+    """Each job's phase, and how many dates show with each mark, for `summary`."""
+    return ([job.state.phase for job in report.jobs],
+            mark_counts(entry for job in report.jobs for entry in job.entries))
 
 
 def _legend() -> str:

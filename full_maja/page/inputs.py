@@ -18,10 +18,10 @@ from ..capped import own_file
 from ..estimate import estimate_text
 from ..products import product_stem
 from ..quicklooks import QUICKLOOK_DIR, quicklook_name
-from ..series import JobSeries, SeriesEntry, SeriesReport
+from ..series import JobSeries, SeriesEntry, SeriesReport, provenance_json
 from ..states import DateMark
 
-INPUTS_VERSION = 1
+INPUTS_VERSION = 2
 HEAD_BYTES = 4096
 _STAMP = re.compile(r'<meta name="full-maja-inputs" content="([0-9a-f]{64})">')
 
@@ -63,8 +63,10 @@ def _entry_inputs(entry: SeriesEntry, folder: Path) -> list[Any]:
     mark = entry.outcome.mark
     disk = _disk(folder, entry.name) if mark == DateMark.ON_DISK else None
     message = entry.message if mark in (DateMark.FAILED, DateMark.CLOUDY) else ""
+    provenance = provenance_json(entry.provenance) if entry.provenance else None
     return [entry.name, entry.date, str(mark), message, disk,
-            disk is not None and (folder / QUICKLOOK_DIR / quicklook_name(entry.name)).exists()]
+            disk is not None and (folder / QUICKLOOK_DIR / quicklook_name(entry.name)).exists(),
+            provenance]
 
 
 def _disk(folder: Path, name: str) -> Optional[list[int]]:

@@ -4,12 +4,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..estimate import estimate_text
+from ..provenance import Provenance
 from ..quicklooks import Preview, Previews
 from ..series import JobSeries, SeriesEntry
 from ..service import JobState
 from ..states import NO_MESSAGE, QUEUE_LIMIT, DateMark, JobPhase, ProductOutcome
 from .markup import counts_text, escape, mark_counts, plural
 from .timeline import period, timeline
+
+NOT_STATED = "not stated"
 
 
 def job_section(index: int, series: JobSeries, previews: Previews, moment: datetime) -> str:
@@ -110,6 +113,8 @@ def _card(index: int, number: int, entry: SeriesEntry, preview: Preview) -> str:
              _thumb(day, mark, preview)]
     if preview.cloud is not None:
         parts.append(f'<p class="cloud">Cloud {escape(_percent(preview.cloud))} %</p>')
+    if entry.provenance is not None:
+        parts.append(_provenance(entry.provenance))
     name = escape(entry.name)
     parts.append(f'<p class="name"><a href="{escape(preview.link)}">{name}</a></p>'
                  if preview.link else f'<p class="name">{name}</p>')
@@ -117,6 +122,18 @@ def _card(index: int, number: int, entry: SeriesEntry, preview: Preview) -> str:
         parts.append(f'<p class="message">{escape(entry.message)}</p>')
     parts.append("</li>")
     return "".join(parts)
+
+
+def _provenance(provenance: Provenance) -> str:
+    """What made the product, as its metadata says; absent values said to be absent."""
+    produced = provenance.production_date
+    snow = provenance.snow_cover
+    lines = [f"Version {provenance.product_version or NOT_STATED}, produced "
+             f"{produced.date().isoformat() if produced else NOT_STATED}",
+             f"CAMS {provenance.cams or NOT_STATED}, mode "
+             f"{provenance.processing_mode or NOT_STATED}",
+             f"Snow {_percent(snow) + ' %' if snow is not None else NOT_STATED}"]
+    return "".join(f'<p class="provenance">{escape(line)}</p>' for line in lines)
 
 
 def _thumb(day: str, mark: DateMark, preview: Preview) -> str:

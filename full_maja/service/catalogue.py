@@ -24,7 +24,7 @@ from ..states import JobPhase, Protocol
 from ..validation import JobRequest
 from .base import JobState, ServerJob, Service
 from .jobreport import JobReport
-from .stac import (
+from .stacapi import (
     PAGE_LIMIT,
     Item,
     is_last_page,
@@ -122,7 +122,7 @@ class CatalogueService(Service):
         return self.check(job).report or JobReport(FOUND)
 
     def search(self, request: JobRequest, job_id: Optional[str] = None) -> JobReport:
-        """Every page of the search, one product per acquisition (see `stac.products_of`)."""
+        """Every page of the search, one product per acquisition (see `stacapi.products_of`)."""
         items: dict[str, Item] = {}
         skipped: list[str] = []
         listed, matched = 0, None

@@ -7,7 +7,7 @@ from typing import Any, Optional
 import pytest
 
 from full_maja.products import ProductRef
-from full_maja.service.stac import (
+from full_maja.service.stacapi import (
     METADATA_ONLY,
     Page,
     asset_facts,

@@ -1,0 +1,131 @@
+"""The provenance of a MUSCATE product: one reader of `_MTD_ALL.xml` and `_JPI_ALL.xml`."""
+from __future__ import annotations
+
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from emulators.acquisitions import facts_from_name
+from emulators.products import (
+    cams_status,
+    cloud_percent,
+    jpi_xml,
+    metadata_xml,
+    processing_mode,
+    snow_percent,
+    write_product_zip,
+)
+from full_maja.provenance import (
+    DemStatistics,
+    Grid,
+    Provenance,
+    provenance_from_documents,
+    read_provenance,
+)
+
+NAME = "SENTINEL2B_20190306-083752-638_L2A_T36TWQ_C_V2-2.zip"
+STEM = NAME[:-4]
+UTC = timezone.utc
+
+
+def documents(name: str = NAME, orbit: int = 64) -> tuple[bytes, bytes]:
+    facts = facts_from_name(name)
+    return metadata_xml(name, facts, orbit), jpi_xml(name, facts)
+
+
+def test_every_fact_of_the_two_documents_is_read() -> None:
+    provenance = provenance_from_documents(*documents())
+    assert provenance.product_id == STEM
+    assert provenance.acquisition_date == datetime(2019, 3, 6, 8, 37, 52, tzinfo=UTC)
+    assert provenance.production_date == datetime(2019, 3, 8, 1, 41, 14, tzinfo=UTC)
+    assert (provenance.product_version, provenance.product_level) == ("2.2", "L2A")
+    assert (provenance.platform, provenance.tile, provenance.relative_orbit) == \
+        ("SENTINEL2B", "T36TWQ", 64)
+    assert provenance.cloud_cover == cloud_percent(NAME)
+    assert provenance.snow_cover == snow_percent(NAME)
+    assert provenance.cams == cams_status(NAME)
+    assert provenance.processing_mode == processing_mode(NAME)
+    assert (provenance.cirrus_correction, provenance.adjacency_slope_correction,
+            provenance.validity) == ("true", "true", "true")
+    assert provenance.dem is not None and provenance.dem.minimum is not None
+    assert provenance.epsg == 32636
+    assert provenance.grid("R1") == Grid("R1", 10980, 10980,
+                                         (10.0, 0.0, 499980.0, 0.0, -10.0, 5000040.0))
+    assert provenance.grid("R2") == Grid("R2", 5490, 5490,
+                                         (20.0, 0.0, 499980.0, 0.0, -20.0, 5000040.0))
+    assert len(provenance.corners) == 4
+    assert dict(provenance.band_groups)["B8A"] == "R2"
+
+
+def test_without_the_jpi_its_facts_are_absent_not_guessed() -> None:
+    provenance = provenance_from_documents(documents()[0], None)
+    assert provenance.product_version == "2.2"
+    assert (provenance.cams, provenance.processing_mode, provenance.dem) == (None, None, None)
+
+
+MINIMAL_JPI = b"""<?xml version="1.0"?>
+<JobProcessingInformations xmlns="http://example.org/jpi">
+  <Processing_Flags_And_Modes_List>
+    <Processing_Flags_And_Modes><Key>CAMS_Processing</Key><Value>Deactivated</Value>
+    </Processing_Flags_And_Modes>
+  </Processing_Flags_And_Modes_List>
+  <MNT_Statistics><Min>12.5</Min><Average>not a number</Average></MNT_Statistics>
+</JobProcessingInformations>"""
+
+
+@pytest.mark.parametrize("mtd, expected", [
+    (b"<Muscate_Metadata_Document/>", Provenance(cams="Deactivated",
+                                                 dem=DemStatistics(minimum=12.5))),
+    (b"not xml at all", Provenance(cams="Deactivated", dem=DemStatistics(minimum=12.5))),
+    (b"<M><Product_Characteristics><PRODUCT_VERSION> 3.1 </PRODUCT_VERSION>"
+     b"<ORBIT_NUMBER type='Orbit'>23456</ORBIT_NUMBER>"
+     b"<PRODUCTION_DATE>yesterday</PRODUCTION_DATE></Product_Characteristics>"
+     b"<QUALITY_INDEX name='CloudPercent'>120</QUALITY_INDEX></M>",
+     Provenance(product_version="3.1", cams="Deactivated", dem=DemStatistics(minimum=12.5))),
+])
+def test_any_element_may_be_absent_or_wrong_and_stays_absent(mtd: bytes,
+                                                             expected: Provenance) -> None:
+    assert provenance_from_documents(mtd, MINIMAL_JPI) == expected
+
+
+def test_entities_are_refused_and_read_as_absent() -> None:
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaaaaaaaa">]>'
+            b"<m><Product_Characteristics><PRODUCT_VERSION>&a;</PRODUCT_VERSION>"
+            b"</Product_Characteristics></m>")
+    assert provenance_from_documents(bomb) == Provenance()
+
+
+def test_a_zip_and_its_extracted_folder_tell_the_same(tmp_path: Path) -> None:
+    archive = tmp_path / NAME
+    write_product_zip(archive, NAME, 16 * 1024, orbit=64)
+    from_zip = read_provenance(archive)
+    with zipfile.ZipFile(archive) as zipped:
+        zipped.extractall(tmp_path / "x")
+    assert from_zip == read_provenance(tmp_path / "x" / STEM) == \
+        provenance_from_documents(*documents())
+
+
+@pytest.mark.parametrize("content", [b"not a zip", b""])
+def test_a_damaged_or_empty_product_has_no_provenance(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / NAME
+    path.write_bytes(content)
+    assert read_provenance(path) is None
+    assert read_provenance(tmp_path / "missing.zip") is None
+    assert read_provenance(tmp_path / "empty-folder") is None
+
+
+def test_a_zip_without_metadata_has_none(tmp_path: Path) -> None:
+    path = tmp_path / NAME
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(f"{STEM}/{STEM}_SRE_B4.tif", b"II*\0")
+    assert read_provenance(path) is None
+
+
+def test_the_record_form_reads_back_the_same() -> None:
+    provenance = provenance_from_documents(*documents())
+    assert Provenance.from_record(provenance.as_record()) == provenance
+    assert Provenance.from_record(Provenance().as_record()) == Provenance()
+    assert Provenance.from_record({"grids": [{"group": "R1"}]}) is None
+    assert Provenance.from_record("nonsense") is None
