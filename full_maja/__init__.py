@@ -1,4 +1,4 @@
-"""full-maja: submit, follow and download MAJA L2A time series of Sentinel-2 tiles.
+"""full-maja: get MAJA L2A time series of Sentinel-2 tiles, from a catalogue or processed.
 
 The command-line scripts are thin users of this API::
 
@@ -9,7 +9,14 @@ The command-line scripts are thin users of this API::
         report = client.download("36TWQ.log", "products")
 """
 from .__version__ import __version__
-from .client import DEFAULT_ENDPOINT, Client, open_log, resolve_endpoint
+from .client import (
+                     DEFAULT_CATALOGUE,
+                     DEFAULT_ENDPOINT,
+                     Client,
+                     open_log,
+                     resolve_catalogue,
+                     resolve_endpoint,
+)
 from .credentials import Credentials, resolve_credentials
 from .download import ProductResult
 from .errors import (
@@ -28,13 +35,15 @@ from .errors import (
 )
 from .joblog import JobLog
 from .jobrecord import JobRecord
+from .products import ProductRef
 from .series import JobSeries, SeriesEntry, SeriesReport
 from .service import JobState
 from .service.jobreport import JobReport
 from .states import JobPhase, ProductOutcome, Progress
-from .validation import JobRequest, split_period, validate_request
+from .validation import JobRequest, split_period, validate_request, validate_search
 
 __all__ = [
+                     "DEFAULT_CATALOGUE",
                      "DEFAULT_ENDPOINT",
                      "AuthenticationError",
                      "BusyError",
@@ -55,6 +64,7 @@ __all__ = [
                      "NotSupported",
                      "ProductError",
                      "ProductOutcome",
+                     "ProductRef",
                      "ProductResult",
                      "Progress",
                      "SeriesEntry",
@@ -64,8 +74,10 @@ __all__ = [
                      "ValidationError",
                      "__version__",
                      "open_log",
+                     "resolve_catalogue",
                      "resolve_credentials",
                      "resolve_endpoint",
                      "split_period",
                      "validate_request",
+                     "validate_search",
 ]

@@ -87,7 +87,8 @@ class EndpointAuth(AuthBase):
 
     Both go to the endpoint's origin (scheme, host, port) and nowhere else: every
     request, redirects included (the session re-applies it), is stripped of them
-    first, so a product server or a redirect elsewhere never sees the account.
+    first, so a product server or a redirect elsewhere never sees the account. A
+    catalogue the client also follows (`add_key_origin`) gets the API key alone.
     Each secret it may send is registered (`masking`): whatever a server echoes of
     it is hidden in all full-maja prints or writes.
     """
@@ -101,6 +102,7 @@ class EndpointAuth(AuthBase):
         self.origin = origin_of(endpoint)
         self.credentials = credentials
         self.api_key = api_key
+        self.key_origins: frozenset[Origin] = frozenset()
         self._basic = None if credentials is None else "Basic " + base64.b64encode(
             f"{credentials.user}:{credentials.password}".encode()).decode("ascii")
 
@@ -109,21 +111,36 @@ class EndpointAuth(AuthBase):
         request.headers.pop("Authorization", None)
         if self.api_key is not None:
             request.headers.pop(self.api_key.header, None)
-        if not self.applies_to(request.url or ""):
-            return request
-        if self._basic is not None:
-            request.headers["Authorization"] = self._basic
-        if self.api_key is not None:
+        url = request.url or ""
+        if self._on_origin(url):
+            if self._basic is not None:
+                request.headers["Authorization"] = self._basic
+            if self.api_key is not None:
+                request.headers[self.api_key.header] = self.api_key.key
+        elif self.api_key is not None and self._on_key_origin(url):
             request.headers[self.api_key.header] = self.api_key.key
         return request
+
+    def add_key_origin(self, url: str) -> None:
+        """Send the API key (never the e-mail and password) to `url`'s origin too."""
+        self.key_origins = self.key_origins | {origin_of(url)}
 
     def __repr__(self) -> str:
         return f"EndpointAuth(origin={self.origin!r}, account={self.describe()!r})"
 
     def applies_to(self, url: str) -> bool:
-        """True when `url` is on the endpoint's origin."""
+        """True when `url` is on an origin the account (or the API key) goes to."""
+        return self._on_origin(url) or self._on_key_origin(url)
+
+    def _on_origin(self, url: str) -> bool:
         try:
             return origin_of(url) == self.origin
+        except ValueError:
+            return False
+
+    def _on_key_origin(self, url: str) -> bool:
+        try:
+            return origin_of(url) in self.key_origins
         except ValueError:
             return False
 
@@ -143,13 +160,25 @@ class EndpointAuth(AuthBase):
                 f"the server {_host_port(url)}, which is not the endpoint, refused access "
                 f"(HTTP {status}); full-maja sends the account only to the endpoint "
                 f"{self.origin[0]}://{self.origin[1]}:{self.origin[2]}", status=status)
+        keyless = self.credentials is None or (bool(url) and not self._on_origin(url))
+        if self.api_key is None and keyless:
+            return AuthenticationError(
+                f"the server {self.server(url)} refused access without an API key "
+                f"(HTTP {status}): give the key with --api-key-file FILE or the environment "
+                f"variable {API_KEY_VARIABLE} "
+                f"(sent in the header {DEFAULT_API_KEY_HEADER} unless --api-key-header "
+                "names another)")
         advice = "check the key" if self.api_key is not None else "check the e-mail and password"
-        return AuthenticationError(f"the server {self.server()} refused {self.describe()} "
+        return AuthenticationError(f"the server {self.server(url)} refused {self.describe()} "
                                    f"(HTTP {status}): {advice}")
 
-    def server(self) -> str:
-        """The endpoint's origin as a user reads it: `https://host`, with a port if not usual."""
-        scheme, host, port = self.origin
+    def server(self, url: str = "") -> str:
+        """The origin of `url` (default: the endpoint) as a user reads it: `https://host`,
+        with a port if not the usual one."""
+        try:
+            scheme, host, port = origin_of(url) if url else self.origin
+        except ValueError:
+            scheme, host, port = self.origin
         shown = f"[{host}]" if ":" in host else host
         return f"{scheme}://{shown}" + ("" if port == _DEFAULT_PORTS.get(scheme) else f":{port}")
 

@@ -8,7 +8,7 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Optional, Sequence, Union
+from typing import Callable, Mapping, Optional, Sequence, Union
 
 from .auth import DEFAULT_API_KEY_HEADER, ApiKey, EndpointAuth, resolve_api_key
 from .credentials import Credentials, resolve_credentials
@@ -18,6 +18,7 @@ from .errors import (
     FullMajaError,
     JobLogError,
     NetworkError,
+    NoAccountError,
     ServiceError,
     UnrecordedJobError,
     UsageError,
@@ -35,8 +36,7 @@ from .jobmemory import JobMemory
 from .jobrecord import JobRecord, utc_now
 from .journal import adopt_from_journal, find_replacement, record_job
 from .lock import hold_lock
-from .products import product_name_from_url
-from .series import JobSeries, SeriesReport, build_series, product_urls_to_fetch
+from .series import JobSeries, SeriesReport, build_series, products_to_fetch
 from .service import (
     UNREACHABLE,
     JobState,
@@ -44,6 +44,7 @@ from .service import (
     ServerJobList,
     Service,
     detect_protocol,
+    needs_account,
     open_service,
     protocol_named,
 )
@@ -54,6 +55,8 @@ from .validation import JobRequest
 DEFAULT_ENDPOINT = "https://peps.cnes.fr/resto/wps"
 ENDPOINT_VARIABLE = "PEPS_WPS_URL"
 MAX_POLL_INTERVAL = 86400.0
+DEFAULT_CATALOGUE = "https://geodes-portal.cnes.fr/api/stac"
+CATALOGUE_VARIABLE = "FULL_MAJA_CATALOGUE_URL"
 PathLike = Union[str, "os.PathLike[str]"]
 _JOB_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 log = logging.getLogger(__name__)
@@ -66,17 +69,27 @@ def resolve_endpoint(url: Optional[str] = None,
     return url or env.get(ENDPOINT_VARIABLE) or DEFAULT_ENDPOINT
 
 
+def resolve_catalogue(url: Optional[str] = None,
+                      environ: Optional[Mapping[str, str]] = None) -> str:
+    """The catalogue: `url`, else $FULL_MAJA_CATALOGUE_URL, else GEODES's STAC API."""
+    env = os.environ if environ is None else environ
+    return url or env.get(CATALOGUE_VARIABLE) or DEFAULT_CATALOGUE
+
+
 def open_log(path: PathLike) -> JobLog:
     """Read a job log (full-maja's, or the raw XML log of the original client)."""
     return read_job_log(Path(path))
 
 
 class Client:
-    """A connection to one FULL_MAJA endpoint with one account (basic auth and/or API key).
+    """A connection to one source of products with one account (basic auth and/or API key).
 
-    `protocol` is "wps", "ogcapi", or None to detect it (one GET of `/conformance`)
-    the first time a new job needs it; jobs of a log use the protocol it records.
-    With an API key, basic auth is sent only when given (`credentials`, `auth_file`).
+    `protocol` is "wps", "ogcapi" (processing services), "catalogue" (a STAC catalogue of
+    existing products, GEODES), or None to detect a processing protocol (one GET of
+    `/conformance`) the first time a new job needs it; jobs of a log use the protocol
+    it records. With an API key, basic auth is sent only when given (`credentials`,
+    `auth_file`). A catalogue needs no account to search; its downloads get the API key,
+    and only on its own origin.
     """
 
     def __init__(self, endpoint: Optional[str] = None, *,
@@ -86,14 +99,20 @@ class Client:
                  api_key_header: str = DEFAULT_API_KEY_HEADER,
                  insecure_http: bool = False, timeout: float = READ_TIMEOUT,
                  retries: int = 5, backoff: float = 1.0, parallel: int = 2) -> None:
-        self.endpoint = resolve_endpoint(endpoint)
         self.protocol: Optional[Protocol] = protocol_named(protocol) if protocol else None
+        self.endpoint = resolve_catalogue(endpoint) if self.protocol == Protocol.CATALOGUE \
+            else resolve_endpoint(endpoint)
         check_transport(self.endpoint, insecure_http)
         warn_if_clear_text(self.endpoint)
         self.api_key: Optional[ApiKey] = resolve_api_key(api_key, api_key_file, api_key_header)
-        self.credentials = _account(credentials, auth_file, self.endpoint, self.api_key)
+        self._no_account: Optional[NoAccountError] = None
+        try:
+            self.credentials = _account(credentials, auth_file, self.endpoint, self.api_key)
+        except NoAccountError as exc:  # only a service that needs an account refuses
+            self.credentials, self._no_account = None, exc
+        self.account = EndpointAuth(self.endpoint, self.credentials, self.api_key)
         self.session: PepsSession = make_session(
-            EndpointAuth(self.endpoint, self.credentials, self.api_key),
+            self.account,
             insecure_http=insecure_http, read_timeout=timeout, retries=retries,
             backoff=backoff, pool_size=max(10, parallel + 2, CHECKS_AT_ONCE + 2))
         self._services: dict[tuple[str, Protocol], Service] = {}
@@ -104,8 +123,15 @@ class Client:
     def service(self) -> Service:
         """The service of the endpoint, its protocol detected on first use unless given."""
         if self.protocol is None:
+            self._require_account(None)
             self.protocol = detect_protocol(self.session, self.endpoint)
         return self._service_at(self.endpoint, self.protocol)
+
+    def _require_account(self, protocol: Optional[Protocol]) -> None:
+        """Raise the missing account's error for a service that needs one (None: any)."""
+        if self._no_account is not None and self.api_key is None \
+                and (protocol is None or needs_account(protocol)):
+            raise self._no_account
 
     def close(self) -> None:
         """Close the connections."""
@@ -138,9 +164,23 @@ class Client:
                     exc.accepted = list(accepted)
                     exc.remaining = list(requests[index:])
                     raise
-                log = _logged(log.with_job(record), record, accepted, requests[index + 1:])
+                if any(job.job_id == record.job_id for job in log.active_jobs):
+                    _say_already_logged(record, path)
+                else:
+                    log = _logged(log.with_job(record), record, accepted,
+                                  requests[index + 1:])
                 accepted.append(record)
             return accepted
+
+    def search(self, requests: Sequence[JobRequest]) -> list[JobState]:
+        """What a catalogue holds for each request, recording nothing (NotSupported elsewhere).
+
+        Each state is finished, with the products (and the dates skipped for clouds) as
+        its report; `submit` then records a search without asking the catalogue again.
+        """
+        service = self.service
+        service.check_searchable()
+        return [service.check(service.submit(request)) for request in requests]
 
     def check(self, log: Union[JobLog, PathLike]) -> list[JobState]:
         """Where every active job of the log stands, without downloading anything.
@@ -214,8 +254,8 @@ class Client:
             if all(state.server_state == UNREACHABLE for state in states):
                 return SeriesReport([build_series(state, []) for state in states])
             _write_dir(write_dir)
-            urls = [url for state in states for url in product_urls_to_fetch(state)]
-            results = downloader.fetch_all(_unique(urls))
+            results = downloader.fetch_all(
+                [ref for state in states for ref in products_to_fetch(state)])
             facts = ProductFacts(downloader.record, Path(write_dir))
             report = SeriesReport([build_series(state, results, facts.provenance)
                                    for state in states])
@@ -344,10 +384,18 @@ class Client:
 
     def _service_at(self, endpoint: str, protocol: Protocol) -> Service:
         key = (endpoint, protocol)
+        self._require_account(protocol)
+        if not needs_account(protocol):
+            self.account.add_key_origin(endpoint)
         with self._services_lock:
             if key not in self._services:
                 self._services[key] = open_service(self.session, endpoint, protocol)
             return self._services[key]
+
+
+def _say_already_logged(record: JobRecord, path: Path) -> None:
+    log.warning("job %s (%s) is already in %s; it is not recorded twice", record.job_id,
+                record.describe(), path)
 
 
 def _say_if_unreachable(state: JobState) -> None:
@@ -389,13 +437,13 @@ def _checked_id(job_id: str) -> str:
 
 def _on_disk(downloader: Downloader, state: JobState) -> list[ProductResult]:
     results = []
-    for url in product_urls_to_fetch(state):
+    for ref in products_to_fetch(state):
         try:
-            name = product_name_from_url(url)
+            name = ref.file_name()
         except FullMajaError:
             continue
-        outcome = ProductOutcome.PRESENT if downloader.holds(url) else ProductOutcome.READY
-        results.append(ProductResult(url, name, outcome))
+        outcome = ProductOutcome.PRESENT if downloader.holds(ref) else ProductOutcome.READY
+        results.append(ProductResult(ref.url, name, outcome))
     return results
 
 
@@ -410,12 +458,9 @@ def _write_dir(write_dir: PathLike) -> Path:
     return folder
 
 
-def _unique(items: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(items))
-
-
 def _ignore(_: object) -> None:
     return None
 
 
-__all__ = ["DEFAULT_ENDPOINT", "Client", "JobSeries", "open_log", "resolve_endpoint"]
+__all__ = ["DEFAULT_CATALOGUE", "DEFAULT_ENDPOINT", "Client", "JobSeries", "open_log",
+           "resolve_catalogue", "resolve_endpoint"]

@@ -11,7 +11,7 @@ from typing import Mapping, Optional
 from urllib.parse import urlsplit
 
 from .capped import read_user_file, reason
-from .errors import CredentialsError
+from .errors import CredentialsError, NoAccountError
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def resolve_credentials(auth_file: Optional[str], endpoint: str,
     found = _from_netrc(endpoint, env)
     if found:
         return found
-    raise CredentialsError(
+    raise NoAccountError(
         f"no account given for {urlsplit(endpoint).hostname}: use -a FILE (one line: "
         f"e-mail, space, password), or set {USER_VARIABLE} and {PASSWORD_VARIABLE}, or add a "
         f"~/.netrc entry for {urlsplit(endpoint).hostname}; or give an API key with "

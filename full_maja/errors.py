@@ -50,6 +50,10 @@ class CredentialsError(UsageError):
     """No usable credentials were found."""
 
 
+class NoAccountError(CredentialsError):
+    """No account was given anywhere: a service that needs one cannot be used."""
+
+
 class AuthenticationError(FullMajaError):
     """The server refused the credentials (HTTP 401)."""
 

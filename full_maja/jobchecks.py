@@ -8,7 +8,7 @@ from typing import Callable, Mapping, Optional
 from .download import Downloader
 from .jobmemory import JobMemory
 from .jobrecord import JobRecord
-from .series import SeriesReport, product_urls_to_fetch
+from .series import SeriesReport, products_to_fetch
 from .service import JobState
 
 CHECKS_AT_ONCE = 8
@@ -37,7 +37,7 @@ def check_side_by_side(check_job: Callable[[JobRecord, Optional[str]], JobState]
 def settled_by(downloader: Downloader) -> Settled:
     """Whether a remembered finished state may stand: every product it lists is on disk."""
     def settled(state: JobState) -> bool:
-        return all(downloader.holds(url) for url in product_urls_to_fetch(state))
+        return all(downloader.holds(ref) for ref in products_to_fetch(state))
     return settled
 
 

@@ -194,14 +194,25 @@ def _job_from_json(target: Path, index: int, item: Any,
                      replaces=_optional_str(where, item, "replaces"),
                      replaced_by=_optional_str(where, item, "replaced_by"),
                      protocol=_optional_protocol(where, item),
-                     cancelled=_optional_str(where, item, "cancelled"))
+                     cancelled=_optional_str(where, item, "cancelled"),
+                     max_cloud=_optional_percent(where, item, "max_cloud"))
 
 
 def _optional_protocol(where: str, item: dict) -> Optional[str]:
     value = _optional_str(where, item, "protocol")
     if value is not None and value not in {protocol.value for protocol in Protocol}:
-        raise JobLogError(f"{where}: protocol {value!r} is neither wps nor ogcapi")
+        raise JobLogError(f"{where}: protocol {value!r} is none of "
+                          f"{', '.join(protocol.value for protocol in Protocol)}")
     return value
+
+
+def _optional_percent(where: str, item: dict, key: str) -> Optional[float]:
+    value = item.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+        raise JobLogError(f"{where}: {key} is not a percentage")
+    return float(value)
 
 
 def _optional_str(where: str, item: dict, key: str) -> Optional[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional, Union
 
@@ -18,6 +19,7 @@ from .atomic import atomic_write
 from .capped import read_own_file
 from .errors import FullMajaError
 from .jobrecord import JobRecord
+from .products import product_ref_from_json
 from .service import UNREACHABLE, JobState
 from .service.jobreport import JobReport, report_from_document
 from .states import JobPhase
@@ -80,7 +82,8 @@ class JobMemory:
         entry: dict[str, Any] = {"status_url": job.status_url}
         if state.hint:
             entry["hint"] = state.hint
-        if complete and state.phase == JobPhase.FINISHED and state.report is not None:
+        if complete and state.phase == JobPhase.FINISHED and state.report is not None \
+                and not state.may_grow:
             entry["final"] = _state_to_json(state)
         if entry != self._entries.get(job.job_id):
             self._entries[job.job_id] = entry
@@ -116,7 +119,8 @@ def _state_to_json(state: JobState) -> dict[str, Any]:
     return {"phase": str(state.phase), "server_state": state.server_state,
             "progress": state.progress, "message": state.message,
             "report": {"job_status": report.state, "process": report.progress,
-                       "results": report.results, "unprocessed": report.unprocessed,
+                       "results": [ref.as_json() for ref in report.results],
+                       "unprocessed": report.unprocessed,
                        "missing": report.missing, "logs": report.logs,
                        "message": report.message}}
 
@@ -128,6 +132,13 @@ def _state_from_json(job: JobRecord, final: dict[str, Any]) -> JobState:
     if phase != JobPhase.FINISHED or not isinstance(server_state, str) \
             or not isinstance(message, str) or not isinstance(progress, (str, type(None))):
         raise ValueError("not a finished state")
-    report = report_from_document(final.get("report"), str(job.job_id))
+    document = final.get("report")
+    if not isinstance(document, dict):
+        raise ValueError("no report")
+    results = document.get("results") or []
+    if not isinstance(results, list):
+        raise ValueError("results is not a list")
+    report = report_from_document({**document, "results": []}, str(job.job_id))
+    report = replace(report, results=[product_ref_from_json(item) for item in results])
     return JobState(job, phase, server_state, report=report, progress=progress,
                     message=message)

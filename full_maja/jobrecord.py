@@ -24,12 +24,13 @@ class JobRecord:
     replaced_by: Optional[str] = None
     protocol: Optional[str] = None
     cancelled: Optional[str] = None
+    max_cloud: Optional[float] = None
 
     @property
     def request(self) -> Optional[JobRequest]:
         """The request this job was made of, when the log knows it."""
         if self.tile and self.start and self.end:
-            return JobRequest(self.tile, self.orbit, self.start, self.end)
+            return JobRequest(self.tile, self.orbit, self.start, self.end, self.max_cloud)
         return None
 
     def describe(self) -> str:
@@ -41,6 +42,8 @@ class JobRecord:
             parts.append(f"orbit {self.orbit}")
         if self.start and self.end:
             parts.append(f"{self.start.isoformat()} to {self.end.isoformat()}")
+        if self.max_cloud is not None:
+            parts.append(f"at most {self.max_cloud:g} % cloudy")
         return ", ".join(parts) or "parameters not recorded"
 
 
@@ -50,7 +53,7 @@ def new_record(request: JobRequest, job_id: str, status_url: str, endpoint: str,
     return JobRecord(job_id=job_id, status_url=status_url,
                      endpoint=endpoint, tile=request.tile, orbit=request.orbit,
                      start=request.start, end=request.end, submitted=utc_now(),
-                     protocol=protocol)
+                     protocol=protocol, max_cloud=request.max_cloud)
 
 
 def utc_now() -> str:

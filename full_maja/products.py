@@ -1,12 +1,13 @@
-"""Product names: which file a URL may become, its acquisition date, whether it is cloudy."""
+"""Products: the reference a job lists for each, which file it may become, its date, clouds."""
 from __future__ import annotations
 
 import os
 import posixpath
 import re
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional, Union
 from urllib.parse import unquote, urlsplit
 
 from .errors import ProductError
@@ -16,6 +17,84 @@ _DATE_IN_NAME = re.compile(r"(?:^|_)(\d{4})(\d{2})(\d{2})(?=[-T_.]|$)")
 CLOUDY_MARK = "NOVALD"
 # Most file systems allow 255 bytes per name; the temporary NAME.zip.part needs 5 more.
 MAX_NAME_LENGTH = 250
+_MD5 = re.compile(r"[0-9a-f]{32}")
+_REF_TEXT_KEYS = ("name", "md5", "mtd_url", "jpi_url", "skipped")
+
+
+@dataclass(frozen=True)
+class ProductRef:
+    """One product a job lists: where to fetch it, and what its source says of it.
+
+    A processing service gives the URL only: the name is then the URL's last segment.
+    A catalogue also gives the file name (an asset's title: its URLs end with no name),
+    the size and MD5 it publishes, whether the file is on tape (`online` False), the
+    URLs of the product's metadata files (`mtd_url`, `jpi_url`: read for provenance
+    before the zip is on disk), and, for a date skipped for clouds, why (`skipped`).
+    """
+
+    url: str
+    name: Optional[str] = None
+    size: Optional[int] = None
+    md5: Optional[str] = None
+    online: Optional[bool] = None
+    mtd_url: Optional[str] = None
+    jpi_url: Optional[str] = None
+    skipped: str = ""
+
+    @property
+    def label(self) -> str:
+        """The name to show: the one given, else the URL's last segment (unchecked, cheap)."""
+        if self.name:
+            return self.name
+        segment = self.url.split("?", 1)[0].split("#", 1)[0].rsplit("/", 1)[-1]
+        return (unquote(segment) if "%" in segment else segment) or self.url
+
+    @property
+    def cloudy(self) -> bool:
+        """True for a date skipped for clouds: nothing to download."""
+        return bool(self.skipped) or is_cloudy(self.label)
+
+    def file_name(self) -> str:
+        """The file this product becomes in the write folder, checked (ProductError if unsafe)."""
+        if self.name is None:
+            return product_name_from_url(self.url)
+        return checked_name(self.name, f"the product name {self.name!r}")
+
+    def as_json(self) -> Union[str, dict[str, Any]]:
+        """The reference as kept on disk: a bare URL when that is all it holds."""
+        fields = {key: value for key, value in vars(self).items()
+                  if value is not None and value != ""}
+        return self.url if list(fields) == ["url"] else fields
+
+
+def product_ref_from_json(value: Any) -> ProductRef:
+    """A reference kept by `as_json` (a URL, or an object); ValueError if it is neither."""
+    if isinstance(value, str) and value:
+        return ProductRef(value)
+    if not isinstance(value, dict) or not isinstance(value.get("url"), str):
+        raise ValueError("not a product reference")
+    size, online = value.get("size"), value.get("online")
+    texts = {key: value.get(key) for key in _REF_TEXT_KEYS}
+    if (size is not None and (not isinstance(size, int) or isinstance(size, bool))) \
+            or not isinstance(online, (bool, type(None))) \
+            or not all(isinstance(text, (str, type(None))) for text in texts.values()):
+        raise ValueError("not a product reference")
+    return ProductRef(value["url"], texts["name"], size, texts["md5"], online,
+                      texts["mtd_url"], texts["jpi_url"], texts["skipped"] or "")
+
+
+def is_md5(text: str) -> bool:
+    """True for an MD5 digest written as 32 lowercase hex digits."""
+    return bool(_MD5.fullmatch(text))
+
+
+def checked_name(name: str, what: str) -> str:
+    """`name` if it is a plain product file name (`what` names it in the refusal)."""
+    if not SAFE_NAME.fullmatch(name) or ".." in name or len(name) > MAX_NAME_LENGTH:
+        raise ProductError(f"refused {what}: it is not a plain product name (letters, "
+                           f"digits, _ - . ending in .zip, at most {MAX_NAME_LENGTH} "
+                           "characters)", product=name)
+    return name
 
 
 def product_name_from_url(url: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterable, Optional
 
 from .download import ProductResult
 from .errors import ProductError
-from .products import acquisition_date, is_cloudy, product_name_from_url
+from .products import ProductRef, acquisition_date
 from .provenance import Provenance
 from .service import JobState
 from .states import JobPhase, ProductOutcome
@@ -91,27 +91,28 @@ def build_series(state: JobState, results: Iterable[ProductResult],
     if report is None or state.phase != JobPhase.FINISHED:
         return JobSeries(state)
     by_url = {result.url: result for result in results}
-    entries = [_with_provenance(_entry_for(url, by_url.get(url)), provenance)
-               for url in report.results]
+    entries = [_with_provenance(_entry_for(ref, by_url.get(ref.url)), provenance)
+               for ref in report.results]
     entries += [SeriesEntry(name, acquisition_date(name), ProductOutcome.MISSING)
                 for name in report.missing]
     return JobSeries(state, sorted(entries, key=_date_order))
 
 
-def product_urls_to_fetch(state: JobState) -> list[str]:
-    """The URLs of a finished job's products that are worth downloading (not cloudy)."""
+def products_to_fetch(state: JobState) -> list[ProductRef]:
+    """The products of a finished job that are worth downloading (not cloudy)."""
     if state.phase != JobPhase.FINISHED or state.report is None:
         return []
-    return [url for url in state.report.results if not is_cloudy(url.rsplit("/", 1)[-1])]
+    return [ref for ref in state.report.results if not ref.cloudy]
 
 
-def _entry_for(url: str, result: Optional[ProductResult]) -> SeriesEntry:
+def _entry_for(ref: ProductRef, result: Optional[ProductResult]) -> SeriesEntry:
+    if ref.cloudy:
+        return SeriesEntry(ref.label, acquisition_date(ref.label), ProductOutcome.CLOUDY,
+                           message=ref.skipped)
     try:
-        name = product_name_from_url(url)
+        name = ref.file_name()
     except ProductError as exc:
-        name = exc.product or url
-    if is_cloudy(name):
-        return SeriesEntry(name, acquisition_date(name), ProductOutcome.CLOUDY)
+        name = exc.product or ref.url
     if result is None:
         return SeriesEntry(name, acquisition_date(name), ProductOutcome.FAILED,
                            message="not fetched")

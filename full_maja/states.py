@@ -56,10 +56,16 @@ class JobPhase(_Word):
 
 
 class Protocol(_Word):
-    """The protocols a FULL_MAJA server may speak."""
+    """The protocols a source of products may speak: two processing services, a catalogue."""
 
     WPS = "wps"
     OGCAPI = "ogcapi"
+    CATALOGUE = "catalogue"
+
+    @property
+    def processes(self) -> bool:
+        """True for a service that processes jobs (not a catalogue of existing products)."""
+        return self != Protocol.CATALOGUE
 
 
 class ProductOutcome(_Word):

@@ -134,7 +134,9 @@ def _cloudy_lines(series: JobSeries) -> list[str]:
     if not cloudy:
         return ["  Skipped for clouds: none."]
     days = ", ".join(_day(entry.date) for entry in cloudy)
-    return [f"  Skipped for clouds ({len(cloudy)}, {OVER_CLOUDY}): {days}"]
+    why = f"{OVER_CLOUDY}, or cloudier than asked" if any(entry.message for entry in cloudy) \
+        else OVER_CLOUDY
+    return [f"  Skipped for clouds ({len(cloudy)}, {why}): {days}"]
 
 
 def _missing_lines(series: JobSeries) -> list[str]:

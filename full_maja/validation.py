@@ -1,6 +1,7 @@
 """The rules FULL_MAJA puts on a request: MGRS tile, relative orbit and period."""
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -36,6 +37,8 @@ class JobRequest:
     orbit: Optional[int]
     start: date
     end: date
+    max_cloud: Optional[float] = None
+    """A catalogue search only: dates cloudier than this percentage are skipped."""
 
     def period_label(self) -> str:
         """The period as `START_END`, e.g. 2019-03-01_2019-09-01."""
@@ -111,6 +114,35 @@ def validate_request(tile: str, orbit: Optional[Union[str, int]],
         check_period(first, last)
         periods = [(first, last)]
     return [JobRequest(name, number, a, b) for a, b in periods]
+
+
+def validate_search(tile: str, orbit: Optional[Union[str, int]], start: Union[str, date],
+                    end: Union[str, date], max_cloud: Optional[Union[str, float]] = None, *,
+                    today: Optional[date] = None) -> JobRequest:
+    """Check a catalogue search: the tile and orbit rules, a period of any length
+    (the start before the end, and not after today) and the cloud limit (0 to 100 %)."""
+    name = normalize_tile(tile)
+    number = parse_orbit(orbit)
+    first = _as_date(start, "--start-date")
+    last = _as_date(end, "--end-date")
+    if last <= first:
+        raise ValidationError(f"--end-date: {last} is not after --start-date {first}")
+    check_started(first, last, today or date.today())
+    return JobRequest(name, number, first, last, parse_max_cloud(max_cloud))
+
+
+def parse_max_cloud(value: Optional[Union[str, float]]) -> Optional[float]:
+    """Check an optional cloud cover limit, a percentage from 0 to 100; None stays None."""
+    if value is None:
+        return None
+    try:
+        number = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        number = math.nan
+    if not 0 <= number <= 100:
+        raise ValidationError(f"--max-cloud: {_show(value)} is not a cloud cover: expected "
+                              "a percentage from 0 to 100")
+    return number
 
 
 def check_started(start: date, end: date, today: date, split: bool = False) -> None:

@@ -28,8 +28,12 @@ if str(ROOT) not in sys.path:
 
 from emulators import Emulator, EmulatorConfig, Fault  # noqa: E402
 from emulators.acquisitions import many_products  # noqa: E402
+from emulators.geodes import GeodesConfig, GeodesServer  # noqa: E402
 from emulators.products import ProductStore  # noqa: E402
+from full_maja import Client  # noqa: E402
 from full_maja.download import DEFAULT_SPLIT_POLICY  # noqa: E402
+from full_maja.products import ProductRef  # noqa: E402
+from full_maja.validation import validate_search  # noqa: E402
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
@@ -57,11 +61,16 @@ CRON_TILES = tuple(f"36T{column}{row}" for column in "WX" for row in "KLMNPQRSTU
 CAMPAIGN_COUNTS, CAMPAIGN_SIZE, CAMPAIGN_RERUNS, CAMPAIGN_PER_DAY = (960, 4800), 16 * 1024, 3, 80
 CAMPAIGN_LIMIT, CAMPAIGN_RERUN_BUDGET = 150.0, 10.0
 DISPLAY_CRON = "python full_maja_download.py -q -a peps.txt -l jobs.log -w DIR"
+CATALOGUE_TILE, CATALOGUE_START, CATALOGUE_END = "31TCJ", "2023-01-01", "2023-12-31"
+CATALOGUE_SIZE, CATALOGUE_ROUNDS, CATALOGUE_KEY = 256 * 1024, 3, "bench-api-key"
+DISPLAY_CATALOGUE = ("python full_maja_download.py --api-key-file key.txt -l cat.log -w DIR "
+                     "-j 4")
 
 TARGET_CRON_PROCESSING, TARGET_CRON_FINISHED = 3.0, 1.5
 TARGET_MS_PER_PRODUCT, TARGET_GROWTH, TARGET_CAMPAIGN_RERUN = 8.0, 1.25, 1.0
 TARGET_RATIO, TARGET_RSS_MIB, TARGET_RSS_GROWTH_MIB = 0.9, 60.0, 8.0
 TARGET_SPEEDUP, TARGET_RESUMED, TARGET_RERUN = 3.0, 0.65, 1.0
+TARGET_CATALOGUE = 1.3
 
 
 class BenchError(Exception):
@@ -980,6 +989,13 @@ METHOD = [
     "catalogue alone (`catalog.json` and `stac-items/` removed, the SHA-256 of every product "
     "removed from the verified record as before a first run, `--no-page`), then a no-op run; "
     "each output's cost is its run's time minus the no-op run's, its memory the run's peak RSS.",
+    "- Figure 8 serves a year of one tile from the GEODES-like catalogue (`emulators.geodes`, "
+    "in the bench process; products of 256 KiB built once into `.bench-cache/`): the search "
+    "is recorded with `full_maja_process.py --source catalogue` (not timed), then each "
+    "timed download run (best of 3, into an empty folder) searches every page and fetches "
+    "every product through the key-guarded redirect; curl fetches the same product URLs "
+    "four at a time (`xargs -P 4`, following the redirect) into an empty folder. The cron "
+    "re-run on the complete folder counts every request the catalogue and its storage see.",
 ]
 
 
@@ -999,6 +1015,133 @@ def big_figures(ws: Workspace) -> list[Figure]:
     return [throughput_figure(big), memory_figure(big.runs, bench_medium(ws))]
 
 
+# 8: a year of one tile from the catalogue ----------------------------------------------------
+
+@dataclass
+class CatalogueRuns:
+    """The timed runs of figure 8 and what the catalogue saw."""
+
+    script: list[float]
+    curl: list[float]
+    products: int
+    items: int
+    pages: int
+    searches: list[int]
+    rerun_seconds: float
+    rerun_requests: int
+
+
+def catalogue_refs(geodes: GeodesServer) -> list[ProductRef]:
+    """The products the catalogue lists for the year (searched from Python, not timed)."""
+    request = validate_search(CATALOGUE_TILE, None, CATALOGUE_START, CATALOGUE_END)
+    with Client(geodes.url, protocol="catalogue") as client:
+        [state] = client.search([request])
+    assert state.report is not None
+    return [ref for ref in state.report.results if not ref.cloudy]
+
+
+def catalogue_items(geodes: GeodesServer) -> int:
+    """How many items (versions included) the year of the tile holds: `context.matched`."""
+    return sum(1 for plan in geodes.plans() if plan.tile == CATALOGUE_TILE
+               and CATALOGUE_START <= plan.when.date().isoformat() <= CATALOGUE_END)
+
+
+def curl_catalogue(ws: Workspace, refs: list[ProductRef]) -> float:
+    """curl fetching the same product URLs four at a time (redirects followed), into a folder."""
+    out = ws.folder("curl-catalogue")
+    out.mkdir()
+    listing = ws.root / "curl-list.txt"
+    listing.write_text("".join(f"{ref.url} {out / (ref.name or 'x')}\n" for ref in refs))
+    settle()
+    command = ["xargs", "-a", str(listing), "-P", "4", "-n", "2", "sh", "-c",
+               f'curl -sfL -H "X-API-Key: {CATALOGUE_KEY}" -o "$1" "$0"']
+    run = checked(run_child(command, ws.root), "curl")
+    got = sum(1 for _ in out.glob("*.zip"))
+    if got != len(refs):
+        raise BenchError(f"curl fetched {got} products instead of {len(refs)}")
+    shutil.rmtree(out)
+    return run.seconds
+
+
+def catalogue_once(ws: Workspace, geodes: GeodesServer, log: Path, key: Path,
+                   count: int) -> tuple[float, int, Path]:
+    """One whole download run of the year into an empty folder: time, searches, folder."""
+    out = ws.folder("catalogue")
+    settle()
+    geodes.clear_requests()
+    command = [sys.executable, str(DOWNLOAD), "--api-key-file", str(key), "-l", str(log),
+               "-w", str(out), "-j", "4", "-q"]
+    run = checked(run_child(command, ws.root), "download of the catalogue's year")
+    got = sum(1 for _ in out.glob("*.zip"))
+    if got != count:
+        raise BenchError(f"the download left {got} products instead of {count}")
+    return run.seconds, len(geodes.searches()), out
+
+
+def bench_catalogue(ws: Workspace) -> Figure:
+    """A year of one tile searched and downloaded at -j 4, vs curl; then the cron re-run."""
+    CACHE.mkdir(exist_ok=True)
+    (CACHE / ".gitignore").write_text("*\n")
+    config = GeodesConfig(api_key=CATALOGUE_KEY, products_dir=CACHE,
+                          product_size=CATALOGUE_SIZE, tiles=(CATALOGUE_TILE,))
+    with GeodesServer(config) as geodes:
+        key = ws.root / "key.txt"
+        key.write_text(CATALOGUE_KEY + "\n")
+        key.chmod(0o600)
+        log = ws.root / "cat.log"
+        checked(run_child([sys.executable, str(PROCESS), "--source", "catalogue",
+                           "--catalogue-url", geodes.url, "-t", CATALOGUE_TILE, "-d",
+                           CATALOGUE_START, "-f", CATALOGUE_END, "-l", str(log)], ws.root),
+                "full_maja_process.py --source catalogue")
+        refs = catalogue_refs(geodes)
+        items = catalogue_items(geodes)
+        script, searches, curl = [], [], []
+        out = ws.root
+        for _ in range(CATALOGUE_ROUNDS):
+            seconds, asked, out = catalogue_once(ws, geodes, log, key, len(refs))
+            script.append(seconds)
+            searches.append(asked)
+            curl.append(curl_catalogue(ws, refs))
+        geodes.clear_requests()
+        rerun = checked(run_child([sys.executable, str(DOWNLOAD), "--api-key-file", str(key),
+                                   "-l", str(log), "-w", str(out), "-q"], ws.root),
+                        "cron re-run")
+        runs = CatalogueRuns(script, curl, len(refs), items, -(-items // 80), searches,
+                             rerun.seconds, len(geodes.requests))
+    say(f"  script {seconds_list(script)} s, curl {seconds_list(curl)} s")
+    return catalogue_figure(runs)
+
+
+def catalogue_figure(runs: CatalogueRuns) -> Figure:
+    """Figure 8: the catalogue's year at -j 4 against curl, and its cron re-run."""
+    ratio = min(runs.script) / min(runs.curl)
+    per_page = max(runs.searches) / runs.pages
+    passed = ratio <= TARGET_CATALOGUE and per_page == 1.0 and runs.rerun_requests == 0
+    notes = [
+        f"the GEODES emulator (`emulators.geodes`) lists {runs.items} items for tile "
+        f"{CATALOGUE_TILE} over {CATALOGUE_START}..{CATALOGUE_END} (two orbits, some dates "
+        f"in two versions, some with metadata only): {runs.pages} search pages of at most "
+        f"80; {runs.products} products of {CATALOGUE_SIZE // 1024} KiB to download",
+        f"search requests per run: {', '.join(map(str, runs.searches))} for {runs.pages} "
+        f"pages: **{per_page:.2f} request(s) per page** (paged by number, no `next` link "
+        "followed, no page asked twice)",
+        f"whole download run (search, {runs.products} downloads through the key-guarded "
+        f"redirect, MD5 and CRC checks, fsync, rename), best of {CATALOGUE_ROUNDS}: "
+        f"{min(runs.script):.2f} s (runs {seconds_list(runs.script)}); curl fetching the same "
+        f"URLs four at a time (`xargs -P 4 curl -L`): {min(runs.curl):.2f} s (runs "
+        f"{seconds_list(runs.curl)}): **{ratio:.2f} x curl**",
+        f"cron re-run on the complete folder (the period is over): {runs.rerun_seconds:.2f} s, "
+        f"**{runs.rerun_requests} request(s)**",
+        f"timed: `{DISPLAY_CATALOGUE}` into an empty folder (the search was recorded "
+        "beforehand with `full_maja_process.py --source catalogue`, not timed)",
+    ]
+    value = (f"{ratio:.2f} x curl; {per_page:.2f} request/page; re-run "
+             f"{runs.rerun_requests} requests")
+    target = f"<= {TARGET_CATALOGUE} x curl; 1 request/page; re-run 0 requests"
+    return Figure("8. a year of one tile from the catalogue, -j 4, vs curl", value, target,
+                  passed, notes)
+
+
 SCENARIOS: dict[str, tuple[str, Callable[[Workspace], list[Figure]]]] = {
     "big": ("1-2. one 1 GiB product (and a 256 MiB one)", big_figures),
     "series": ("3, 5. six products, -j 1 / -j 4, re-run", lambda ws: list(bench_series(ws))),
@@ -1006,6 +1149,7 @@ SCENARIOS: dict[str, tuple[str, Callable[[Workspace], list[Figure]]]] = {
     "cron": ("6. cron runs over 1 and 20 jobs, 0.2 s away", lambda ws: [bench_cron(ws)]),
     "campaign": ("7. one job of 960 and 4,800 small products",
                  lambda ws: [bench_campaign(ws)]),
+    "catalogue": ("8. a year of one tile from the catalogue", lambda ws: [bench_catalogue(ws)]),
 }
 
 

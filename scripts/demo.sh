@@ -1,13 +1,40 @@
 #!/usr/bin/env bash
-# A whole FULL_MAJA time series against the local emulator: submit, follow, download.
+# Two MAJA L2A time series against the local test servers: one from the GEODES-like
+# catalogue (search, download with the API key, cron re-run), then one processed by the
+# PEPS emulator (submit, follow, download).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=demo-output
 rm -rf "$out" && mkdir -p "$out"
+servers=()
+trap 'kill "${servers[@]}" 2>/dev/null || true' EXIT
+
+step() { echo; echo "== \$ $*"; "$@" || echo "(exit code $?)"; }
+
+python -m emulators.geodes --port 0 > "$out/geodes.txt" &
+servers+=($!)
+catalogue=""
+for _ in $(seq 100); do
+  catalogue=$(grep -o 'http://[^ ]*/api/stac' "$out/geodes.txt" || true)
+  [ -n "$catalogue" ] && break
+  sleep 0.1
+done
+[ -n "$catalogue" ] || { echo "the catalogue did not start" >&2; exit 1; }
+echo "== $(cat "$out/geodes.txt")"
+
+echo "demo-api-key" > "$out/geodes.key"
+chmod 600 "$out/geodes.key"
+
+step full-maja submit --source catalogue --catalogue-url "$catalogue" \
+  -t 31TCJ -o 51 -d 2023-01-01 -f 2023-12-31 --max-cloud 60 -l "$out/31TCJ.log"
+step full-maja download -l "$out/31TCJ.log" -w "$out/31TCJ"
+step full-maja download --api-key-file "$out/geodes.key" -l "$out/31TCJ.log" \
+  -w "$out/31TCJ" -j 4
+step full-maja download --api-key-file "$out/geodes.key" -l "$out/31TCJ.log" \
+  -w "$out/31TCJ" -q
 
 python -m emulators --port 0 --all-bands > "$out/emulator.txt" &
-emulator=$!
-trap 'kill "$emulator" 2>/dev/null || true' EXIT
+servers+=($!)
 url=""
 for _ in $(seq 100); do
   url=$(grep -o 'http://[^ ]*' "$out/emulator.txt" || true)
@@ -20,8 +47,6 @@ echo "== $(cat "$out/emulator.txt")"
 echo "demo@example.com demo-password" > "$out/peps.txt"
 chmod 600 "$out/peps.txt"
 
-step() { echo; echo "== \$ $*"; "$@" || echo "(exit code $?)"; }
-
 step full-maja submit -a "$out/peps.txt" --url "$url" \
   -t 36TWQ -o 64 -d 2019-03-01 -f 2019-09-01 -l "$out/36TWQ.log"
 step full-maja download -a "$out/peps.txt" -l "$out/36TWQ.log" -w "$out/36TWQ"
@@ -31,7 +56,7 @@ step full-maja download -a "$out/peps.txt" -l "$out/36TWQ.log" -w "$out/36TWQ" -
 
 echo
 echo "== each product's provenance, from --json:"
-python full_maja_download.py -a "$out/peps.txt" -l "$out/36TWQ.log" -w "$out/36TWQ" --json \
+full-maja download -a "$out/peps.txt" -l "$out/36TWQ.log" -w "$out/36TWQ" --json \
   | python -c 'import json, sys
 for job in json.load(sys.stdin)["jobs"]:
     for p in job["products"]:
@@ -39,9 +64,10 @@ for job in json.load(sys.stdin)["jobs"]:
             print(p["date"], "version", p["product_version"], "produced", p["production_date"],
                   "CAMS", p["cams"], p["processing_mode"])'
 
-step python full_maja_download.py -a "$out/peps.txt" -l "$out/36TWQ.log" -w "$out/36TWQ" -x -q
+step full-maja download -a "$out/peps.txt" -l "$out/36TWQ.log" -w "$out/36TWQ" -x -q
 
 echo
+echo "== products on disk in $out/31TCJ: $(ls -1 "$out/31TCJ" | grep -c '\.zip$') zips"
 echo "== products on disk in $out/36TWQ:"
 ls -1 "$out/36TWQ"
 

@@ -25,7 +25,8 @@ SCRIPTS = {"process": ROOT / "full_maja_process.py", "download": ROOT / "full_ma
            "full-maja": ROOT / "full_maja" / "__main__.py"}
 MAINS = {"process": process_main, "download": download_main, "full-maja": main}
 CLEARED_VARIABLES = ("PEPS_USER", "PEPS_PASSWORD", "PEPS_WPS_URL", "NETRC", "FULL_MAJA_API_KEY",
-                     "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY")
+                     "FULL_MAJA_CATALOGUE_URL", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy",
+                     "https_proxy", "ALL_PROXY")
 
 
 @pytest.fixture(autouse=True)
@@ -109,6 +110,24 @@ def make_pywps() -> Iterator[Callable[..., Any]]:
         settings.setdefault("register_seconds", 0.4)
         settings.setdefault("run_seconds", 0.6)
         server = PyWpsServer(PyWpsConfig(**settings)).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def make_geodes(product_cache: Path) -> Iterator[Callable[..., Any]]:
+    """Start GEODES-like catalogues (small products, built once per module); all stop after."""
+    from emulators.geodes import GeodesConfig, GeodesServer
+    started: list[GeodesServer] = []
+
+    def start(**settings: Any) -> GeodesServer:
+        settings.setdefault("api_key", API_KEY)
+        settings.setdefault("products_dir", product_cache)
+        server = GeodesServer(GeodesConfig(**settings)).start()
         started.append(server)
         return server
 

@@ -73,7 +73,7 @@ def test_each_report_form_gives_the_same_products(make_ogcapi, tmp_path: Path, f
         [state] = follow(client, log)
     assert state.phase == JobPhase.FINISHED and state.report is not None
     assert state.report.results and all(url.startswith(server.products_url)
-                                        for url in state.report.results)
+                                        for url in state.report.urls)
     assert state.report.unprocessed
 
 

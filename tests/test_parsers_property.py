@@ -230,7 +230,7 @@ def check_report(report: object) -> None:
     if report is not None:
         assert isinstance(report, JobReport)
         assert isinstance(report.state, str) and report.state
-        assert all(isinstance(url, str) for url in report.results + report.logs)
+        assert all(isinstance(url, str) for url in report.urls + report.logs)
         assert report.unprocessed is None or report.unprocessed >= 0
 
 

@@ -1,13 +1,21 @@
-"""Product names from URLs: safe names only, their dates, cloudy results."""
+"""Product references and names: safe names only (from URLs or titles), dates, clouds."""
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from full_maja.errors import ProductError
-from full_maja.products import acquisition_date, is_cloudy, product_name_from_url, target_path
+from full_maja.products import (
+    ProductRef,
+    acquisition_date,
+    is_cloudy,
+    product_name_from_url,
+    product_ref_from_json,
+    target_path,
+)
 
 NAME = "SENTINEL2A_20190305-083752-456_L2A_T36TWQ_C_V2-2.zip"
 
@@ -61,3 +69,46 @@ def test_cloudy_results_are_marked_novald(name, cloudy):
 def test_dot_segments_in_a_product_url_are_refused(url):
     with pytest.raises(ProductError, match="segment"):
         product_name_from_url(url)
+
+
+MD5 = "0123456789abcdef0123456789abcdef"
+RICH = ProductRef("https://geodes.example/api/download/URN:x/files/" + MD5, name=NAME,
+                  size=764210185, md5=MD5, online=False, mtd_url="https://g/m.xml",
+                  jpi_url="https://g/j.xml")
+
+
+def test_a_reference_of_a_url_alone_is_kept_as_that_url_and_read_back():
+    plain = ProductRef(f"https://h/a/{NAME}")
+    assert plain.as_json() == f"https://h/a/{NAME}"
+    assert product_ref_from_json(plain.as_json()) == plain
+    assert plain.file_name() == NAME and plain.label == NAME
+
+
+def test_a_catalogue_reference_is_kept_whole_and_named_from_its_title():
+    kept = RICH.as_json()
+    assert isinstance(kept, dict) and kept["md5"] == MD5 and "skipped" not in kept
+    assert product_ref_from_json(json.loads(json.dumps(kept))) == RICH
+    assert RICH.file_name() == NAME and not RICH.cloudy
+
+
+@pytest.mark.parametrize("value", [
+    None, "", 3, {"name": NAME}, {"url": 1}, {"url": "u", "size": "12"},
+    {"url": "u", "size": True}, {"url": "u", "online": "no"}, {"url": "u", "md5": 5}])
+def test_anything_else_is_not_a_reference(value):
+    with pytest.raises(ValueError):
+        product_ref_from_json(value)
+
+
+@pytest.mark.parametrize("title", ["../x.zip", "a/b.zip", "x.tar", ".hidden.zip", "a\nb.zip"])
+def test_an_unsafe_title_is_refused_like_an_unsafe_url(title):
+    with pytest.raises(ProductError, match="not a plain product name"):
+        ProductRef("https://g/files/" + MD5, name=title).file_name()
+
+
+@pytest.mark.parametrize("ref, cloudy", [
+    (ProductRef(f"https://h/{NAME[:-4]}_NOVALD.zip"), True),
+    (ProductRef("https://h/x%5FNOVALD.zip?a=b"), True),
+    (ProductRef("https://h/files/" + MD5, name=NAME, skipped="85 % cloudy"), True),
+    (RICH, False)])
+def test_a_date_is_skipped_for_clouds_by_name_or_by_reason(ref, cloudy):
+    assert ref.cloudy is cloudy

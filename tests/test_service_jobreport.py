@@ -18,14 +18,14 @@ def test_a_full_report_is_read():
                                  missing=["S2A_MSIL1C_20190310T083751_N0207"],
                                  logs=["l"], message=""))
     assert result.state == "FINISHED"
-    assert result.results == ["u1", "u2"]
+    assert result.urls == ["u1", "u2"]
     assert (result.unprocessed, result.missing, result.logs) == (2, result.missing, ["l"])
     assert result.progress_percent == 100.0
 
 
 def test_absent_fields_are_empty():
     result = parse_report(report())
-    assert (result.results, result.unprocessed, result.missing, result.progress) == \
+    assert (result.urls, result.unprocessed, result.missing, result.progress) == \
         ([], None, [], None)
 
 

@@ -173,7 +173,7 @@ def test_the_report_is_read_in_every_inline_form(document):
     report = report_source(document, "the results")
     assert isinstance(report, JobReport)
     assert report.state == "FINISHED" and report.unprocessed == 1
-    assert report.results == REPORT["results"] and report.missing == ["S2B_MSIL1C_20190311"]
+    assert report.urls == REPORT["results"] and report.missing == ["S2B_MSIL1C_20190311"]
 
 
 def test_a_report_by_reference_is_a_url_to_fetch():
@@ -246,7 +246,7 @@ def test_a_log_with_an_unknown_protocol_is_refused(tmp_path: Path):
     path = tmp_path / "a.log"
     path.write_text(json.dumps({"format": "full-maja job log", "version": 1, "jobs": [
         {"job_id": "a", "status_url": JOB, "protocol": "soap"}]}))
-    with pytest.raises(Exception, match="neither wps nor ogcapi"):
+    with pytest.raises(Exception, match="none of wps, ogcapi, catalogue"):
         read_job_log(path)
 
 

@@ -14,6 +14,7 @@ from ..auth import origin_of
 from ..client import DEFAULT_ENDPOINT, ENDPOINT_VARIABLE
 from ..errors import FullMajaError, NetworkError, UsageError
 from ..joblog import JobLog, JobRecord, log_holds_jobs, read_job_log
+from ..service import needs_account
 from ..states import Protocol, is_peps
 
 PEPS_CLOSED = "PEPS, the former default service, closed on 2026-03-25"
@@ -34,8 +35,15 @@ def given_service(url: Optional[str], missing: Optional[str] = None) -> str:
 
 
 def recorded_job(jobs: list[JobRecord]) -> Optional[JobRecord]:
-    """The first job of a log that records its endpoint (none in the original client's logs)."""
-    return next((job for job in jobs if job.endpoint), None)
+    """The job whose endpoint the log's account is for: the first processing job that
+    records its endpoint, else the first job that does (none in the original client's logs).
+
+    Catalogue searches need no account (the API key goes to the catalogue's own origin
+    only), so a log holding searches and processing jobs is the processing service's.
+    """
+    recorded = [job for job in jobs if job.endpoint]
+    return next((job for job in recorded if needs_account(job.protocol)),
+                recorded[0] if recorded else None)
 
 
 def submission_service(url: Optional[str], protocol: Optional[str], log_path: Path,

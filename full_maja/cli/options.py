@@ -118,7 +118,7 @@ OPTIONS: dict[str, Option] = {
                         f"landing page (default: the endpoint the log records, else "
                         f"${ENDPOINT_VARIABLE}; PEPS, the former default, closed on "
                         "2026-03-25)"),
-    "protocol": _option("--protocol", choices=[p.value for p in Protocol],
+    "protocol": _option("--protocol", choices=[p.value for p in Protocol if p.processes],
                         help="the protocol the service speaks (default: detected from --url "
                              "with one request; the jobs of a log use the protocol it "
                              "records)"),

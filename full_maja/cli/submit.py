@@ -34,10 +34,20 @@ from .options import (
 )
 from .recovery import interrupted_submission, report_unrecorded
 from .runner import Command, run
+from .sources import (
+    AUTO,
+    PROCESSING,
+    SourceSettings,
+    Submission,
+    add_source_options,
+    search_requests,
+    submit_from_source,
+)
 from .status import ExitCode
 
-DESCRIPTION = ("Submit a FULL_MAJA time series to a WPS 1.0.0 service or an OGC API - "
-               "Processes service, and record the job(s) in a log file.")
+DESCRIPTION = ("Get a MAJA L2A time series: search the GEODES catalogue for the products it "
+               "holds (--source catalogue), or submit a FULL_MAJA job to a WPS 1.0.0 service "
+               "or an OGC API - Processes service; record the search or job in a log file.")
 
 
 def add_submit_options(parser: argparse._ActionsContainer) -> None:
@@ -54,7 +64,8 @@ def add_submit_options(parser: argparse._ActionsContainer) -> None:
     parser.add_argument("-d", "--start-date", metavar="YYYY-MM-DD", required=True,
                         help="first day of the period")
     parser.add_argument("-e", "-f", "--end-date", metavar="YYYY-MM-DD", required=True,
-                        help="last day of the period (2 to 12 months after the first)")
+                        help="last day of the period (processing: 2 to 12 months after "
+                             "the first)")
     parser.add_argument("-l", "-g", "--log", metavar="FILE",
                         help="the job log to write (default: named after tile, orbit, period)")
     add_options(parser, "append")
@@ -64,6 +75,7 @@ def add_submit_options(parser: argparse._ActionsContainer) -> None:
                         help="validate and print the document that would be POSTed: the "
                              "WPS Execute document unless --protocol ogcapi (the protocol is "
                              "not detected: nothing is sent, nothing written)")
+    add_source_options(parser)
 
 
 def process_parser(prog: str) -> argparse.ArgumentParser:
@@ -87,17 +99,30 @@ class SubmitSettings(CommonSettings):
     append: bool
     split: bool
     dry_run: bool
+    source: str = PROCESSING
+    catalogue_url: Optional[str] = None
+    max_cloud: Optional[str] = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> SubmitSettings:
         """The settings of parsed options."""
+        sources = SourceSettings.from_args(args)
         return cls(**cls.common(args), tiles=tuple(args.tile), tiles_file=args.tiles_file,
                    orbit=args.orbit, start_date=args.start_date, end_date=args.end_date,
-                   log=args.log, append=args.append, split=args.split, dry_run=args.dry_run)
+                   log=args.log, append=args.append, split=args.split, dry_run=args.dry_run,
+                   source=sources.source, catalogue_url=sources.catalogue_url,
+                   max_cloud=sources.max_cloud)
+
+    @property
+    def sources(self) -> SourceSettings:
+        """The source options together."""
+        return SourceSettings(self.source, self.catalogue_url, self.max_cloud)
 
 
 def submit(settings: SubmitSettings, console: Console) -> ExitCode:
     """Validate, then submit one job per tile and period piece, and record them."""
+    if settings.sources.searches:
+        return _submit_from_source(settings, console)
     requests = _requests_from(settings)
     log_path = Path(settings.log or _default_log(requests))
     check_log_is_free(log_path, settings.append)
@@ -130,12 +155,42 @@ def submit(settings: SubmitSettings, console: Console) -> ExitCode:
     return ExitCode.OK
 
 
-def _requests_from(settings: SubmitSettings) -> list[JobRequest]:
+def _submit_from_source(settings: SubmitSettings, console: Console) -> ExitCode:
+    """`--source catalogue` or `--source auto`: the searches, then processing where needed."""
+    requests = search_requests(_tiles(settings), settings.orbit, settings.start_date,
+                               settings.end_date, settings.max_cloud)
+    log_path = Path(settings.log or _default_log(requests))
+    endpoint, protocol = ("", None)
+    if settings.source == AUTO:
+        endpoint, protocol = submission_service(settings.url, settings.protocol, log_path,
+                                                settings.append, settings.dry_run)
+        check_transport(endpoint, settings.insecure_http)
+    processing = replace(settings, protocol=protocol)
+    job = Submission(
+        settings.sources,
+        log_path=lambda found: log_path,
+        open_processing=lambda: open_client(processing, endpoint),
+        download_command=lambda path, tiles: _download_command(settings, path,
+                                                               _log_tiles(path, [])),
+        processing_requests=lambda tile: validate_request(
+            tile, settings.orbit, settings.start_date, settings.end_date,
+            split=settings.split))
+    return submit_from_source(job, requests, append=settings.append,
+                              dry_run=settings.dry_run,
+                              insecure_http=settings.insecure_http, console=console)
+
+
+def _tiles(settings: SubmitSettings) -> list[str]:
     tiles = list(settings.tiles)
     if settings.tiles_file:
         tiles += read_tiles_file(settings.tiles_file)
     if not tiles:
         raise UsageError("give at least one tile with -t/--tile or --tiles-file")
+    return tiles
+
+
+def _requests_from(settings: SubmitSettings) -> list[JobRequest]:
+    tiles = _tiles(settings)
     requests: list[JobRequest] = []
     for tile in dict.fromkeys(tiles):
         requests += validate_request(tile, settings.orbit, settings.start_date,

@@ -11,12 +11,12 @@ from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Optional, Union
 
 from ..atomic import fsync_directory, refuse_unless_own
 from ..errors import BusyError, ProductError
 from ..lock import hold_file_lock, remove_stale_locks
-from ..products import product_name_from_url, target_path
+from ..products import ProductRef, target_path
 from ..session import PepsSession
 from ..states import ProductOutcome, Progress, ProgressCallback, ProgressKind
 from .extract import extract_product, leftover_extractions, remove_leftover
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.2
 LOCK_SUFFIX = ".part.lock"
+KEY_REFUSALS = (401, 403)
+Product = Union[ProductRef, str]
 
 
 @dataclass(frozen=True)
@@ -73,10 +75,10 @@ class Downloader:
         """What went wrong outside any one product (the record could not be written)."""
         return list(self.record.problems)
 
-    def holds(self, url: str) -> bool:
-        """True when the product of `url` is on disk and verified (kept for this run)."""
+    def holds(self, product: Product) -> bool:
+        """True when `product` is on disk and verified (kept for this run)."""
         try:
-            name = product_name_from_url(url)
+            name = as_ref(product).file_name()
             present = self.is_present(name, self._target(name))
         except ProductError:
             return False
@@ -89,8 +91,9 @@ class Downloader:
             self._base = self.write_dir.resolve()
         return target_path(self.write_dir, name, self._base)
 
-    def fetch_all(self, urls: Iterable[str]) -> list[ProductResult]:
-        """Fetch every URL, in parallel; one failure never stops the others.
+    def fetch_all(self, products: Iterable[Product]) -> list[ProductResult]:
+        """Fetch every product (a reference, or a bare URL), in parallel; one failure never
+        stops the others. Results come one per URL, in order.
 
         A product name given by several URLs is fetched once (see `samenames`);
         products already verified on disk are answered without the scheduler.
@@ -99,11 +102,12 @@ class Downloader:
         remove_stale_locks(self.write_dir, LOCK_SUFFIX)
         self._remove_leftover_extractions()
         try:
-            names = SameNames(list(urls))
-            settled = {url: self._settled(url, name) for url, name in names.first_urls()}
-            waiting = [url for url, result in settled.items() if result is None]
-            fetched = dict(zip(waiting, self._fetch_many(waiting)))
-            done = {url: result or fetched[url] for url, result in settled.items()}
+            names = SameNames([as_ref(product) for product in products])
+            settled = {ref.url: (ref, self._settled(ref, name))
+                       for ref, name in names.first_refs()}
+            waiting = [ref for ref, result in settled.values() if result is None]
+            fetched = {result.url: result for result in self._fetch_many(waiting)}
+            done = {url: result or fetched[url] for url, (_, result) in settled.items()}
             return names.results(done, self._conflict)
         finally:
             self.record.flush()
@@ -122,12 +126,12 @@ class Downloader:
             except (BusyError, ProductError, OSError):
                 continue
 
-    def _fetch_many(self, urls: list[str]) -> list[ProductResult]:
-        if self.parallel == 1 or not urls:
-            return [self.fetch(url) for url in urls]
+    def _fetch_many(self, refs: list[ProductRef]) -> list[ProductResult]:
+        if self.parallel == 1 or not refs:
+            return [self.fetch(ref) for ref in refs]
         pool = ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="full-maja")
         try:
-            results = self._fetch_with(pool, urls)
+            results = self._fetch_with(pool, refs)
         except BaseException:
             self.cancel.set()
             pool.shutdown(wait=True, cancel_futures=True)
@@ -135,7 +139,7 @@ class Downloader:
         pool.shutdown(wait=True)
         return results
 
-    def _settled(self, url: str, name: Optional[str]) -> Optional[ProductResult]:
+    def _settled(self, ref: ProductRef, name: Optional[str]) -> Optional[ProductResult]:
         """The result of a product that needs no work (on disk, nothing to tidy); else None."""
         try:
             final = self._target(name) if name is not None else None
@@ -147,28 +151,31 @@ class Downloader:
                 or not (name in self._held or self.is_present(name, final)) \
                 or self._extraction_pending(name, final):
             return None
-        problem = self._disagrees(name, url)
+        problem = self._disagrees(name, ref)
         if problem is not None:
-            return self._failed(url, ProductError(problem, product=name))
-        return self._finished(url, name, ProductOutcome.PRESENT, file_size(final))
+            return self._failed(ref.url, ProductError(problem, product=name))
+        return self._finished(ref.url, name, ProductOutcome.PRESENT, file_size(final))
 
     def _extraction_pending(self, name: str, final: Path) -> bool:
         if not self.extract or not final.exists():
             return False
         return not self.keep_zip or not self._extracted_entries(name)
 
-    def _conflict(self, first: ProductResult, url: str) -> Optional[str]:
-        """Why `url` does not give the product `first` put on disk, when their sizes tell."""
-        return self._disagrees(first.name, url) if first.outcome.on_disk else None
+    def _conflict(self, first: ProductResult, ref: ProductRef) -> Optional[str]:
+        """Why `ref` does not give the product `first` put on disk, when their sizes tell."""
+        return self._disagrees(first.name, ref) if first.outcome.on_disk else None
 
-    def _disagrees(self, name: str, url: str) -> Optional[str]:
-        """Why `url` does not give the product on disk, which another URL gave; else None.
+    def _disagrees(self, name: str, ref: ProductRef) -> Optional[str]:
+        """Why `ref` does not give the product on disk, which another URL gave; else None.
 
-        The other URL's size is asked once (HEAD) and recorded: a conflict is told by
-        every run, a URL that agrees costs nothing more.
+        A size (and MD5) the source publishes is compared with the record at once;
+        otherwise the other URL's size is asked once (HEAD) and recorded: a conflict is
+        told by every run, a URL that agrees costs nothing more.
         """
         entry = self.record.entry(name) or {}
-        source, kept = entry.get("source"), entry.get("size")
+        source, kept, url = entry.get("source"), entry.get("size"), ref.url
+        if ref.size is not None and isinstance(kept, int):
+            return _published_conflict(name, ref, kept, entry.get("md5"))
         if not isinstance(source, str) or source == url or not isinstance(kept, int):
             return None
         others = entry.get("others")
@@ -184,19 +191,20 @@ class Downloader:
                 f"({kept} bytes kept, {size} bytes at {url}); the one on disk is "
                 "the one first downloaded")
 
-    def _fetch_with(self, pool: ThreadPoolExecutor, urls: list[str]) -> list[ProductResult]:
+    def _fetch_with(self, pool: ThreadPoolExecutor,
+                    refs: list[ProductRef]) -> list[ProductResult]:
         """Keep every connection busy: products first, then tails of the slowest ones.
 
         A finished product's future is let go at once: a long series keeps its results only.
         """
-        waiting = deque(enumerate(urls))
-        results: list[Optional[ProductResult]] = [None] * len(urls)
+        waiting = deque(enumerate(refs))
+        results: list[Optional[ProductResult]] = [None] * len(refs)
         products: dict[Future, int] = {}
         running: set[Future] = set()
         while waiting or running:
             while waiting and len(running) < self.parallel:
-                index, url = waiting.popleft()
-                future = pool.submit(self.fetch, url)
+                index, ref = waiting.popleft()
+                future = pool.submit(self.fetch, ref)
                 products[future] = index
                 running.add(future)
             if not waiting and len(running) < self.parallel:
@@ -224,21 +232,23 @@ class Downloader:
         segment = transfer.take_work(now)
         return None if segment is None else partial(transfer.fetch_side, segment)
 
-    def fetch(self, url: str) -> ProductResult:
+    def fetch(self, product: Product) -> ProductResult:
         """Make sure one product is complete and verified in the write folder.
 
         The product's lock file is held meanwhile: a product another run is writing
         is left to it this run (READY).
         """
+        ref = as_ref(product)
+        url = ref.url
         try:
-            name = product_name_from_url(url)
+            name = ref.file_name()
             final = self._target(name)
         except ProductError as exc:
             log.error("%s", exc)
             return ProductResult(url, exc.product or url, ProductOutcome.FAILED, message=str(exc))
         try:
             with hold_file_lock(final.with_name(final.name + LOCK_SUFFIX)):
-                return self._fetch_held(url, name, final)
+                return self._fetch_held(ref, name, final)
         except BusyError:
             message = "another full-maja run is writing it; left to that run"
             log.warning("%s: %s", name, message)
@@ -247,18 +257,29 @@ class Downloader:
             return self._failed(url, ProductError(describe_disk_error(name, exc, removed=False),
                                                   product=name))
 
-    def _fetch_held(self, url: str, name: str, final: Path) -> ProductResult:
+    def _fetch_held(self, ref: ProductRef, name: str, final: Path) -> ProductResult:
         refuse_unless_own(self.write_dir / name)  # a link there would be written through
         try:
             if self.is_present(name, final):
                 remove_part_files(final, self._sides(final))
                 self._extract_if_asked(name, final)
-                return self._finished(url, name, ProductOutcome.PRESENT, file_size(final))
-            size = self._download(url, name, final)
+                return self._finished(ref.url, name, ProductOutcome.PRESENT, file_size(final))
+            size = self._download(ref, name, final)
             self._extract_if_asked(name, final)
         except ProductError as exc:
-            return self._failed(url, exc)
-        return self._finished(url, name, ProductOutcome.DOWNLOADED, size)
+            if ref.online is False and exc.status not in (None, *KEY_REFUSALS):
+                return self._on_tape(ref, name, exc)
+            return self._failed(ref.url, exc)
+        return self._finished(ref.url, name, ProductOutcome.DOWNLOADED, size)
+
+    def _on_tape(self, ref: ProductRef, name: str, exc: ProductError) -> ProductResult:
+        """A product on tape that the server does not give yet: for a later run, not failed."""
+        message = (f"on tape at the source, not ready yet (HTTP {exc.status}); "
+                   "a later run fetches it")
+        log.warning("%s: %s", name, message)
+        self.on_progress(Progress(ProgressKind.FINISH, name, outcome=ProductOutcome.READY))
+        return ProductResult(ref.url, name, ProductOutcome.READY, message=message,
+                             status=exc.status)
 
     def _failed(self, url: str, exc: ProductError) -> ProductResult:
         name = exc.product or url
@@ -326,15 +347,16 @@ class Downloader:
         self.record.remember(name, final, extracted=entries)
         self.record.flush()
 
-    def _download(self, url: str, name: str, final: Path) -> int:
+    def _download(self, ref: ProductRef, name: str, final: Path) -> int:
         for attempt in (1, 2):
             parts = PartFiles(final, self._sides(final))
-            transfer = ProductTransfer(self.session, url, name, parts, cancel=self.cancel,
+            transfer = ProductTransfer(self.session, ref, name, parts, cancel=self.cancel,
                                        on_progress=self.on_progress, policy=self.split_policy)
             with self._lock:
                 self._transfers.add(transfer)
             try:
                 size, check = transfer.run()
+                transfer.check_published(size)
                 _verify_while_syncing(parts.main, name, check)
             except BadBody as exc:
                 parts.remove_all()
@@ -348,9 +370,26 @@ class Downloader:
                     self._transfers.discard(transfer)
             os.replace(parts.main, final)
             fsync_directory(final.parent)
-            self.record.remember(name, final, source=url)
+            self.record.remember(name, final, source=ref.url,
+                                 **({"md5": ref.md5} if ref.md5 else {}))
             return size
         raise AssertionError("unreachable")
+
+
+def as_ref(product: Product) -> ProductRef:
+    """A product reference; a bare URL becomes one that holds only its URL."""
+    return product if isinstance(product, ProductRef) else ProductRef(product)
+
+
+def _published_conflict(name: str, ref: ProductRef, kept: int,
+                        kept_md5: object) -> Optional[str]:
+    """Why the product on disk is not the one the source publishes (size, MD5); else None."""
+    if ref.size == kept and (ref.md5 is None or kept_md5 in (None, ref.md5)):
+        return None
+    what = (f"{kept} bytes kept, {ref.size} bytes published" if ref.size != kept
+            else "the MD5 recorded differs from the one published")
+    return (f"{name}: conflict: the product on disk is not the one {ref.url} gives ({what}); "
+            "the one on disk is kept: move it away to fetch the published one")
 
 
 def _recorded(record: VerifiedRecord, name: str) -> bool:

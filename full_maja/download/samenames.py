@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Iterator, Optional
 
 from ..errors import FullMajaError, ProductError
-from ..products import product_name_from_url
+from ..products import ProductRef
 from ..session import PepsSession
 from ..states import ProductOutcome
 
@@ -22,25 +22,28 @@ if TYPE_CHECKING:
     from .downloader import ProductResult
 
 log = logging.getLogger(__name__)
-Conflict = Callable[["ProductResult", str], Optional[str]]
+Conflict = Callable[["ProductResult", ProductRef], Optional[str]]
 
 
 class SameNames:
-    """The URLs of a run grouped by the name of the product they give, in their order."""
+    """The products of a run grouped by the name they are given, in their order (one per URL)."""
 
-    def __init__(self, urls: list[str]) -> None:
-        self.urls = list(dict.fromkeys(urls))
-        self.names: dict[str, Optional[str]] = {url: _name(url) for url in self.urls}
+    def __init__(self, refs: list[ProductRef]) -> None:
+        self.refs: dict[str, ProductRef] = {}
+        for ref in refs:
+            self.refs.setdefault(ref.url, ref)
+        self.urls = list(self.refs)
+        self.names: dict[str, Optional[str]] = {url: _name(ref) for url, ref in self.refs.items()}
         self.first: dict[str, str] = {}
         for url, name in self.names.items():
             if name is not None:
                 self.first.setdefault(name, url)
 
-    def first_urls(self) -> Iterator[tuple[str, Optional[str]]]:
-        """Each URL to fetch: the first of its name, or one whose name cannot be read."""
+    def first_refs(self) -> Iterator[tuple[ProductRef, Optional[str]]]:
+        """Each product to fetch: the first of its name, or one whose name cannot be read."""
         for url, name in self.names.items():
             if name is None or self.first[name] == url:
-                yield url, name
+                yield self.refs[url], name
 
     def results(self, done: dict[str, ProductResult], conflict: Conflict) -> list[ProductResult]:
         """One result per URL, in order; a URL sharing a name gets the first URL's result."""
@@ -52,7 +55,7 @@ class SameNames:
         name = self.names[url]
         assert name is not None
         first = done[self.first[name]]
-        problem = conflict(first, url)
+        problem = conflict(first, self.refs[url])
         if problem is None:
             return replace(first, url=url)
         log.error("%s", problem)
@@ -72,8 +75,8 @@ def announced_size(session: PepsSession, url: str) -> Optional[int]:
     return int(length) if ok and length and length.isdigit() else None
 
 
-def _name(url: str) -> Optional[str]:
+def _name(ref: ProductRef) -> Optional[str]:
     try:
-        return product_name_from_url(url)
+        return ref.file_name()
     except ProductError:
         return None

@@ -18,8 +18,10 @@ import urllib3
 
 from ..atomic import open_own
 from ..errors import Cancelled, NetworkError, ProductError, RefusedElsewhere, UsageError
+from ..products import ProductRef
 from ..session import PepsSession
 from ..states import Progress, ProgressCallback, ProgressKind
+from .digest import StreamDigest, read_prefix
 from .parts import PartFiles, Segment, WriteBehind, file_size
 from .policy import DEFAULT_SPLIT_POLICY, SplitPolicy
 from .responses import (
@@ -35,12 +37,13 @@ from .responses import (
     range_headers,
     unsatisfied_size,
 )
-from .zipcheck import CorruptZip, StreamingZipCheck, check_of_prefix
+from .zipcheck import CorruptZip, StreamingZipCheck
 
 log = logging.getLogger(__name__)
 
 RESUME_ATTEMPTS = 5
 WAIT_STEP = 0.2
+FORBIDDEN = 403
 
 
 class Interrupted(Exception):
@@ -50,10 +53,11 @@ class Interrupted(Exception):
 class ProductTransfer:
     """One product coming in: its main connection, and helpers on its tail."""
 
-    def __init__(self, session: PepsSession, url: str, name: str, parts: PartFiles, *,
+    def __init__(self, session: PepsSession, ref: ProductRef, name: str, parts: PartFiles, *,
                  cancel: threading.Event, on_progress: ProgressCallback,
                  policy: SplitPolicy = DEFAULT_SPLIT_POLICY) -> None:
-        self.session, self.url, self.name, self.parts = session, url, name, parts
+        self.session, self.ref, self.name, self.parts = session, ref, name, parts
+        self.url = ref.url
         self.policy = policy
         self.cancel = cancel
         self.on_progress = on_progress
@@ -65,6 +69,7 @@ class ProductTransfer:
         self.stopped = False
         self.until_eof = False
         self.check = StreamingZipCheck()
+        self.digest = self._new_digest()
         self.checked = 0
 
     def run(self) -> tuple[int, StreamingZipCheck]:
@@ -75,6 +80,7 @@ class ProductTransfer:
                 self._raise_if_cancelled()
                 self._absorb_ready_segments()
                 if self._complete():
+                    self._checks_of_whole_part()
                     return self.parts.head.have, self.check
                 try:
                     self._advance()
@@ -87,6 +93,14 @@ class ProductTransfer:
                     log.warning("%s: %s; resuming", self.name, exc)
         finally:
             self.stop()
+
+    def check_published(self, size: int) -> None:
+        """Raise BadBody unless the whole product has the size and MD5 its source publishes."""
+        if self.ref.size is not None and size != self.ref.size:
+            raise BadBody(f"it has {size} bytes, its source publishes {self.ref.size}")
+        problem = self.digest.mismatch() if self.digest is not None else None
+        if problem is not None:
+            raise BadBody(problem)
 
     def stop(self) -> None:
         """Let no helper write any more: the product is done, failed or being dropped."""
@@ -170,7 +184,7 @@ class ProductTransfer:
                     return
                 following.busy = True
             try:
-                self._bring_check_up_to_date()
+                self._bring_checks_up_to_date()
                 copied = self.parts.append_to_head(following, self._feed_check, self.cancel)
             except BaseException as exc:
                 with self.lock:
@@ -202,6 +216,7 @@ class ProductTransfer:
 
     def _take_head_answer(self, response: requests.Response, offset: int) -> Optional[int]:
         """Check the main connection's answer and learn from it; the product's size."""
+        self._raise_if_key_refused(response)
         check_status(response, self.name)
         span = body_span(response, offset)
         if span is None:
@@ -211,8 +226,21 @@ class ProductTransfer:
         if start != offset:
             log.warning("%s: the server cannot resume, fetching it from the start", self.name)
             self._start_over()
+        if self.ref.size is not None and total is not None and total != self.ref.size:
+            raise BadBody(f"the server sends {total} bytes, its source publishes "
+                          f"{self.ref.size}")
         self._learn(response, total)
         return total
+
+    def _raise_if_key_refused(self, response: requests.Response) -> None:
+        """A 403 from the endpoint's origin to a key (or to no account) is a refused key."""
+        account = self.session.account
+        if response.status_code != FORBIDDEN or account is None:
+            return
+        where = response.url or self.url
+        if account.applies_to(where) and (account.api_key is not None
+                                          or account.credentials is None):
+            raise account.refusal(FORBIDDEN, where)
 
     def _take_refused_range(self, response: requests.Response) -> None:
         """Accept a 416 for a product already whole; else start over."""
@@ -224,7 +252,7 @@ class ProductTransfer:
     def _resume_check(self) -> None:
         """Bring the streaming check up to date; start over if the kept part is damaged."""
         try:
-            self._bring_check_up_to_date()
+            self._bring_checks_up_to_date()
         except CorruptZip:
             self._start_over()
             raise Interrupted("the part kept from an earlier run is damaged; "
@@ -284,19 +312,40 @@ class ProductTransfer:
             self.total = None
             self.until_eof = False
             self.check = StreamingZipCheck()
+            self.digest = self._new_digest()
             self.checked = 0
 
-    def _bring_check_up_to_date(self) -> None:
-        """Have the streaming check see the main part's bytes kept on disk, if it has not."""
+    def _checks_of_whole_part(self) -> None:
+        """Make sure the checks saw every byte (a part found whole needs one read of it)."""
+        try:
+            self._bring_checks_up_to_date()
+        except CorruptZip as exc:
+            raise BadBody(str(exc)) from None
+
+    def _new_digest(self) -> Optional[StreamDigest]:
+        return StreamDigest(self.ref.md5) if self.ref.md5 else None
+
+    def _bring_checks_up_to_date(self) -> None:
+        """Have the zip check and the MD5 see the main part's bytes kept on disk, if they have not.
+
+        One read of the kept part serves both; without an MD5 to compute it stops where
+        the zip check gives up, as it always did.
+        """
         head = self.parts.head
         if self.checked == head.have:
             return
-        self.check = check_of_prefix(self.parts.main, head.have)
+        self.check, self.digest, self.checked = StreamingZipCheck(), self._new_digest(), 0
+        for piece in read_prefix(self.parts.main, head.have):
+            self._feed_check(piece)
+            if self.check.unsure and self.digest is None:
+                break
         self.checked = head.have
 
     def _feed_check(self, piece: bytes) -> None:
-        """Have the streaming check see the next bytes of the main part."""
+        """Have the streaming check and the MD5 see the next bytes of the main part."""
         self.check.feed(piece)
+        if self.digest is not None:
+            self.digest.feed(piece)
         self.checked += len(piece)
 
     def _receive(self, response: requests.Response, segment: Segment,

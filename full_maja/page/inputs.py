@@ -62,7 +62,7 @@ def _job_inputs(series: JobSeries, folder: Path, moment: datetime) -> dict[str, 
 def _entry_inputs(entry: SeriesEntry, folder: Path) -> list[Any]:
     mark = entry.outcome.mark
     disk = _disk(folder, entry.name) if mark == DateMark.ON_DISK else None
-    message = entry.message if mark == DateMark.FAILED else ""
+    message = entry.message if mark in (DateMark.FAILED, DateMark.CLOUDY) else ""
     provenance = provenance_json(entry.provenance) if entry.provenance else None
     return [entry.name, entry.date, str(mark), message, disk,
             disk is not None and (folder / QUICKLOOK_DIR / quicklook_name(entry.name)).exists(),

@@ -119,7 +119,7 @@ def _card(index: int, number: int, entry: SeriesEntry, preview: Preview) -> str:
     name = escape(entry.name)
     parts.append(f'<p class="name"><a href="{escape(preview.link)}">{name}</a></p>'
                  if preview.link else f'<p class="name">{name}</p>')
-    if entry.message and mark == DateMark.FAILED:
+    if entry.message and mark in (DateMark.FAILED, DateMark.CLOUDY):
         parts.append(f'<p class="message">{escape(entry.message)}</p>')
     parts.append("</li>")
     return "".join(parts)

@@ -8,15 +8,17 @@ from ..session import PepsSession
 from ..states import Protocol
 from ..validation import JobRequest
 from .base import UNREACHABLE, JobState, ServerJob, ServerJobList, Service
+from .catalogue import CatalogueService, search_url
 from .ogcapi import OgcApiService, execute_text, execution_url, speaks_ogcapi
 from .peps import WpsService, submission_document
 
-__all__ = ["UNREACHABLE", "JobState", "OgcApiService", "Protocol", "ServerJob", "ServerJobList",
-           "Service", "WpsService", "detect_protocol", "open_service", "protocol_named",
-           "submission_preview"]
+__all__ = ["UNREACHABLE", "CatalogueService", "JobState", "OgcApiService", "Protocol",
+           "ServerJob", "ServerJobList", "Service", "WpsService", "detect_protocol",
+           "needs_account", "open_service", "protocol_named", "submission_preview"]
 
 _SERVICES: dict[Protocol, type[Service]] = {Protocol.WPS: WpsService,
-                                            Protocol.OGCAPI: OgcApiService}
+                                            Protocol.OGCAPI: OgcApiService,
+                                            Protocol.CATALOGUE: CatalogueService}
 
 
 def open_service(session: PepsSession, endpoint: str,
@@ -41,9 +43,17 @@ def protocol_named(name: Union[Protocol, str, None]) -> Protocol:
         raise UsageError(f"--protocol: {name!r} is not a protocol; use wps or ogcapi") from None
 
 
+def needs_account(protocol: Union[Protocol, str, None]) -> bool:
+    """True when the service of `protocol` wants an account (a catalogue searches without)."""
+    return _SERVICES[protocol_named(protocol)].needs_account
+
+
 def submission_preview(endpoint: str, protocol: Union[Protocol, str, None],
                        request: JobRequest) -> tuple[str, str]:
     """Where a submission would be POSTed and the document, sending nothing (None: WPS)."""
-    if protocol_named(protocol) == Protocol.OGCAPI:
+    chosen = protocol_named(protocol)
+    if chosen == Protocol.CATALOGUE:
+        return search_url(endpoint), CatalogueService.submission_text_of(request)
+    if chosen == Protocol.OGCAPI:
         return execution_url(endpoint), execute_text(request)
     return endpoint, submission_document(request).decode("utf-8")

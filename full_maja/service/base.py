@@ -37,6 +37,9 @@ class JobState:
     notes: list[str] = field(default_factory=list)
     hint: Optional[str] = None
     """Where the service may look first next time (opaque above the seam; None: nowhere)."""
+    may_grow: bool = False
+    """True while a finished job's results may still grow (a catalogue period not over yet):
+    it is then asked again by every run, never remembered as final."""
 
     @property
     def ended(self) -> bool:
@@ -86,6 +89,9 @@ class Service(ABC):
     """One FULL_MAJA server: submit, check, read results, cancel and list jobs."""
 
     protocol: str = ""
+    needs_account: bool = True
+    """False for a service that answers without an account (a catalogue: its downloads
+    alone need the API key, sent to its origin only)."""
 
     def __init__(self, session: PepsSession, endpoint: str) -> None:
         self.session = session
@@ -135,6 +141,11 @@ class Service(ABC):
     def check_cancellable(self) -> None:
         """Raise NotSupported when this protocol offers no way to stop a job."""
         return None
+
+    def check_searchable(self) -> None:
+        """Raise NotSupported unless this service is a catalogue that can be searched."""
+        raise NotSupported(f"this {self.protocol} service processes jobs; only a catalogue "
+                           "can be searched (--source catalogue)")
 
     @abstractmethod
     def list_jobs(self) -> ServerJobList:

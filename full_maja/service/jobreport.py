@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ..errors import ServiceError
+from ..products import ProductRef
 
 PENDING, STALLED, FINISHED, ERROR, CANCELED = "PENDING", "STALLED", "FINISHED", "ERROR", "CANCELED"
 ENDED_STATES = frozenset({FINISHED, ERROR, CANCELED})
@@ -17,15 +18,20 @@ _PERCENT = re.compile(r"\d+(?:\.\d+)?")
 
 @dataclass(frozen=True)
 class JobReport:
-    """What the report says of a job."""
+    """What the report says of a job: `results` are its products (cloudy dates included)."""
 
     state: str
     progress: Optional[str] = None
-    results: list[str] = field(default_factory=list)
+    results: list[ProductRef] = field(default_factory=list)
     unprocessed: Optional[int] = None
     missing: list[str] = field(default_factory=list)
     logs: list[str] = field(default_factory=list)
     message: str = ""
+
+    @property
+    def urls(self) -> list[str]:
+        """The URLs of the results, in order."""
+        return [ref.url for ref in self.results]
 
     @property
     def progress_percent(self) -> Optional[float]:
@@ -61,7 +67,7 @@ def _report_from_info(url: str, info: dict[str, Any]) -> JobReport:
     missing = _missing_list(url, info)
     return JobReport(state=state.strip().upper(),
                      progress=_progress(url, info.get("process")),
-                     results=_string_list(url, info, "results"),
+                     results=[ProductRef(item) for item in _string_list(url, info, "results")],
                      unprocessed=_unprocessed(url, info.get("unprocessed"), missing),
                      missing=missing,
                      logs=_string_list(url, info, "logs"),
