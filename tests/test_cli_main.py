@@ -29,7 +29,7 @@ OWN_OPTIONS = {
     "jobs": {"protocol", "timeout", "json"},
     "adopt": {"protocol", "adopt", "log", "write_dir", "append", "timeout"},
     "submit": {"protocol", "tile", "tiles_file", "orbit", "start_date", "end_date", "log",
-               "append", "split", "dry_run"},
+               "append", "split", "dry_run", "source", "catalogue_url", "max_cloud"},
 }
 MODES = {"download": {}, "status": {"status": True}, "wait": {"wait": True},
          "resubmit": {"resubmit": True}, "cancel": {"cancel": True},

@@ -23,7 +23,13 @@ from hypothesis import strategies as st
 from full_maja.errors import FullMajaError
 from full_maja.joblog import JobLog, read_job_log
 from full_maja.jobrecord import JobRecord
-from full_maja.products import SAFE_NAME, acquisition_date, product_name_from_url, target_path
+from full_maja.products import (
+    SAFE_NAME,
+    ProductRef,
+    acquisition_date,
+    product_name_from_url,
+    target_path,
+)
 from full_maja.series import SeriesReport, build_series
 from full_maja.service import JobState
 from full_maja.service.jobreport import JobReport, parse_report
@@ -326,7 +332,7 @@ def test_any_date_a_report_gives_is_shown_as_it_is_in_date_order(stamps, cloudy)
              for stamp, dark in zip(stamps, cloudy)]
     job = JobRecord(job_id="1", status_url="http://h/wps/outputs/pywps-1.xml", tile="36TWQ",
                     orbit=64, start=date(2019, 3, 1), end=date(2019, 5, 1))
-    report = JobReport("FINISHED", results=[f"http://h/p/{name}" for name in names],
+    report = JobReport("FINISHED", results=[ProductRef(f"http://h/p/{name}") for name in names],
                        missing=[f"S2A_MSIL1C_{stamp}T083751_N0207_R064_T36TWQ_X"
                                 for stamp in stamps])
     series = build_series(JobState(job, JobPhase.FINISHED, "FINISHED", report=report), [])
