@@ -1,12 +1,14 @@
-# full-maja: `make demo` runs a whole time series against the local emulator (runtime
-# dependencies only), `make demo-ogcapi` the same against a real pygeoapi (OGC API -
-# Processes) server, `make test` runs the linters and the test suite, `make bench` the
-# benchmarks. Each sets itself up in .venv.
+# full-maja: `make demo` gets two time series from the local test servers (it installs
+# the runtime dependencies and odc-stac, which opens the series as a data cube), `make
+# demo-ogcapi` a processed one from a real pygeoapi (OGC API - Processes) server, `make
+# test` runs the linters and the test suite, `make bench` the benchmarks. Each sets
+# itself up in .venv.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 RUNTIME := $(VENV)/.runtime-installed
+DEMO := $(VENV)/.demo-installed
 STAMP := $(VENV)/.installed
 LINTED := full_maja emulators tests scripts full_maja_process.py full_maja_download.py
 
@@ -18,11 +20,15 @@ $(RUNTIME): pyproject.toml
 	$(PIP) -e .
 	touch $(RUNTIME)
 
+$(DEMO): $(RUNTIME)
+	$(PIP) -e '.[cube]'
+	touch $(DEMO)
+
 $(STAMP): $(RUNTIME) requirements-test.txt
-	$(PIP) -e . -r requirements-test.txt
+	$(PIP) -e ".[cube]" -r requirements-test.txt
 	touch $(STAMP)
 
-demo: $(RUNTIME)
+demo: $(DEMO)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash scripts/demo.sh
 
 demo-ogcapi: $(STAMP)
