@@ -25,7 +25,14 @@ from .faults import Replacement
 from .jobs import Job
 from .replies import Reply, exception_reply, text_reply, xml_reply
 from .state import ANY_PRODUCT, RequestRecord
-from .streaming import BytesBody, FileBody, RangeNotSatisfiable, parse_range, send_body
+from .streaming import (
+    BytesBody,
+    FileBody,
+    Hold,
+    RangeNotSatisfiable,
+    parse_range,
+    send_body,
+)
 
 if TYPE_CHECKING:
     from .server import EmulatorHTTPServer
@@ -94,6 +101,7 @@ class Handler(BaseHTTPRequestHandler):
         self.query = dict(parse_qsl(url.query, keep_blank_values=True))
         self.record = self.server.state.record(self._new_record(url.path))
         self.last_write: Optional[float] = None
+        self.hold: Optional[Hold] = None
         try:
             refusal = self._read_body(method)
             self._wait_latency()
@@ -281,6 +289,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         size = self.server.state.config.product_size
         path = self.server.store.zip_path(name, size)
+        self.hold = self.server.state.hold_for(name, ANY_PRODUCT)
         self._send(Reply(200, "application/zip", FileBody(path), ranged=True), fault)
 
     def _redirect(self, job_id: str, name: str) -> None:
@@ -344,6 +353,7 @@ class Handler(BaseHTTPRequestHandler):
         delivery = faults.delivery(fault)
         if reply.ranged:
             delivery.bandwidth = self.server.state.config.bandwidth
+            delivery.hold = self.hold
         return send_body(self.wfile, reply.body, start, end, delivery,
                          self.server.state.stopping, self._count_sent, self._mark_sent)
 

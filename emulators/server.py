@@ -19,6 +19,7 @@ from .jobs import Job
 from .products import ProductStore
 from .serving import url_host
 from .state import EmulatorState, RecordFilter, RequestRecord
+from .streaming import Hold
 
 STOP_JOIN_SECONDS = 5.0
 POLL_SECONDS = 0.05
@@ -131,6 +132,11 @@ class Emulator:
     def add_fault(self, target: str, fault: Fault) -> None:
         """Queue a fault for a product name, "*", "status", "report", "refresh", "submit"."""
         self.state.add_fault(target, fault)
+
+    def hold(self, target: str, after: int) -> Hold:
+        """Hold every answer for a product name (or "*") after `after` bytes of its body,
+        until the returned Hold is released: the test decides when the rest comes."""
+        return self.state.add_hold(target, Hold(after))
 
     def clear_requests(self) -> None:
         """Forget the requests recorded so far."""

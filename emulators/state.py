@@ -12,6 +12,7 @@ from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Tuple
 from .acquisitions import ProductPlan, acquisitions, plan_products
 from .config import EmulatorConfig, Fault
 from .jobs import Job, JobIds
+from .streaming import Hold
 
 ANY_PRODUCT = "*"
 
@@ -61,6 +62,7 @@ class EmulatorState:
         self.stopping = threading.Event()
         self.lock = threading.RLock()
         self._faults: Dict[str, Deque[Fault]] = {}
+        self._holds: Dict[str, Hold] = {}
         self._ids = JobIds()
 
     def record(self, record: RequestRecord) -> RequestRecord:
@@ -92,6 +94,21 @@ class EmulatorState:
                 queue = self._faults.get(target)
                 if queue:
                     return queue.popleft()
+        return None
+
+    def add_hold(self, target: str, hold: Hold) -> Hold:
+        """Hold the answers for a product name (or "*": every product) as `hold` says."""
+        with self.lock:
+            self._holds[target] = hold
+        return hold
+
+    def hold_for(self, *targets: str) -> Optional[Hold]:
+        """The hold of the first target that has one not released yet."""
+        with self.lock:
+            for target in targets:
+                hold = self._holds.get(target)
+                if hold is not None and not hold.released:
+                    return hold
         return None
 
     def create_job(self, params: Dict[str, Any]) -> Job:

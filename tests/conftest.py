@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -267,6 +268,26 @@ def submit(run: Script, emulator: Emulator, auth: Path, *extra: object,
                  "-f", "2019-05-01", "--url", emulator.url, "-l", log, *extra)
     assert result.returncode == 0, result.stderr
     return result
+
+
+def wait_until(condition: Callable[[], object], what: str, seconds: float = 120) -> None:
+    """Poll until `condition()` holds: the way to wait for a condition made to happen.
+
+    The deadline only keeps a broken test from hanging; no outcome depends on it.
+    """
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened within {seconds:.0f} s: {what}")
+        time.sleep(0.01)
+
+
+def file_size(path: Path) -> int:
+    """The size of a file, 0 while it does not exist."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 def product_requests(emulator: Emulator) -> list:
