@@ -150,6 +150,10 @@ class Emulator:
         """Keep the named jobs (every job when none is named) at job_status from now on."""
         self.state.set_job_status(job_status, job_ids)
 
+    def forget_job(self, job_id: str) -> None:
+        """Purge a job: its status document, report, log and products answer 404 from now."""
+        self.state.forget_job(job_id)
+
     def start(self) -> Emulator:
         """Listen and serve in daemon threads; returns self."""
         if self._server is not None:

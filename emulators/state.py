@@ -136,6 +136,11 @@ class EmulatorState:
         with self.lock:
             return self.jobs.get(job_id)
 
+    def forget_job(self, job_id: str) -> None:
+        """Purge a job, as the computing centre does with old ones: it answers 404 from now."""
+        with self.lock:
+            del self.jobs[job_id]
+
     def count_status_get(self, job: Job) -> None:
         """Note one GET of the job's status document."""
         with self.lock:

@@ -226,8 +226,9 @@ class Client:
              sleep: Callable[[float], None] = time.sleep) -> list[JobState]:
         """Check the jobs every `poll_interval` seconds until each has ended.
 
-        A server that cannot be reached, or a job that cannot be checked, is tried
-        again at the next poll: a follow meant to last a day must outlive a hiccup.
+        A job the server no longer knows (GONE) has ended. A server that cannot be
+        reached, or a job that cannot be checked, is tried again at the next poll: a
+        follow meant to last a day must outlive a hiccup.
         """
         while True:
             try:
@@ -243,9 +244,10 @@ class Client:
             sleep(poll_interval)
 
     def resubmit(self, log_path: PathLike) -> list[JobRecord]:
-        """Submit again each job of the log that failed or was cancelled on the server.
+        """Submit again each job of the log that failed, was cancelled or is gone on the server.
 
-        A replacement already in the journal (accepted by an earlier run whose log
+        A job that could not be checked (UNREACHABLE) is never submitted again: it may
+        be running still. A replacement already in the journal (accepted by an earlier run whose log
         could not be written) is recorded instead of submitting the job once more.
         """
         path = Path(log_path)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 from conftest import product_requests
@@ -33,12 +34,19 @@ def zips() -> list[str]:
 
 def test_jobs_are_checked_side_by_side_and_reported_in_log_order(cli, make_emulator,
                                                                   auth_file):
-    emulator = make_emulator(registration_polls=0, timeline=["STALLED"], latency=0.2)
+    emulator = make_emulator(registration_polls=0, timeline=["STALLED"])
     ids = submit(cli, emulator, auth_file, *TILES)
+    together = threading.Barrier(len(TILES), timeout=60)  # broken if checked one by one
+
+    def all_at_once(job, xml):
+        together.wait()
+        return xml
+
+    emulator.config.status_override = all_at_once
     emulator.clear_requests()
     result = download(cli, auth_file)
     assert result.returncode == 75, result.stderr
-    assert emulator.max_concurrency() > 1
+    assert emulator.max_concurrency() == len(TILES) and not together.broken
     said = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("Job ")]
     assert said == ids
 

@@ -595,7 +595,7 @@ def test_a_bad_report_fails_the_job_in_one_line(cli, finished, auth_file, kind):
 
 @pytest.mark.parametrize("target, fault, code, words", [
     ("status", Fault("html"), 1, "not a valid XML"),
-    ("status", Fault("status", 404), 1, "HTTP 404"),
+    ("status", Fault("status", 400), 1, "HTTP 400"),
     ("status", Fault("status", 401), 3, "401"),
     ("report", Fault("json"), 1, "job_status"),
     ("status", Fault("truncate", 20), 1, "127.0.0.1"),

@@ -37,13 +37,18 @@ def submit(run: Any, server: PyWpsServer, auth_file: Path, *period: str,
 
 
 def until_ended(cli: Any, *args: object) -> tuple[Any, set[int]]:
-    """Run the download command like cron until it stops answering 75; all codes seen."""
+    """Run the download command like cron until the job has ended; all codes seen.
+
+    PyWPS rewrites a status document in place (truncate, then write): a run that reads
+    it in between finds it empty or cut short and says the job could not be checked
+    (UNREACHABLE, exit 1), as it would on PEPS; cron's next run checks it again.
+    """
     codes: set[int] = set()
     end = time.monotonic() + DEADLINE
     while time.monotonic() < end:
         result = cli("download", *args)
         codes.add(result.returncode)
-        if result.returncode != 75:
+        if result.returncode != 75 and "(UNREACHABLE)" not in result.stdout:
             return result, codes
         time.sleep(0.2)
     raise AssertionError(f"still 75 after {DEADLINE} s: {result.stdout} {result.stderr}")

@@ -7,11 +7,11 @@ from ..errors import UsageError
 from ..session import PepsSession
 from ..states import Protocol
 from ..validation import JobRequest
-from .base import UNREACHABLE, JobState, ServerJob, Service
+from .base import GONE, UNREACHABLE, JobState, ServerJob, Service
 from .ogcapi import OgcApiService, execute_text, execution_url, speaks_ogcapi
 from .peps import WpsService, submission_document
 
-__all__ = ["UNREACHABLE", "JobState", "OgcApiService", "Protocol", "ServerJob", "Service",
+__all__ = ["GONE", "UNREACHABLE", "JobState", "OgcApiService", "Protocol", "ServerJob", "Service",
            "WpsService", "detect_protocol", "open_service", "protocol_named", "submission_preview"]
 
 _SERVICES: dict[Protocol, type[Service]] = {Protocol.WPS: WpsService,

@@ -12,7 +12,7 @@ from ..jobrecord import JobRecord, new_record
 from ..session import Document, PepsSession
 from ..states import JobPhase, Protocol
 from ..validation import JobRequest
-from .base import DISMISSED_MESSAGE, MAY_EXIST, JobState, ServerJob, Service
+from .base import DISMISSED_MESSAGE, GONE_STATUSES, MAY_EXIST, JobState, ServerJob, Service
 from .jobreport import JobReport, report_from_document
 from .processes import (
     FULL_MAJA,
@@ -87,12 +87,23 @@ class OgcApiService(Service):
                           self.protocol)
 
     def check(self, job: JobRecord, hint: Optional[str] = None) -> JobState:
-        """Read the job's statusInfo; once successful, its results (no hint is used)."""
-        info = self.status_info(job)
+        """Read the job's statusInfo; once successful, its results (no hint is used).
+
+        A job the server no longer knows (its statusInfo or results answer 404 or
+        410, as pygeoapi does once a job is dismissed) has ended: it is GONE.
+        """
+        try:
+            info = self.status_info(job)
+            results = self._results(job, info.results_url) \
+                if info.status == JobStatus.SUCCESSFUL else None
+        except ServiceError as exc:
+            if exc.status in GONE_STATUSES:
+                return JobState.gone(job, exc)
+            raise
         phase = _PHASES[info.status]
         progress = f"{info.progress}%" if info.progress is not None else None
-        if info.status == JobStatus.SUCCESSFUL:
-            report = self._report(job, info.results_url)
+        if results is not None:
+            report = self._report(job, results)
             return JobState(job, phase, str(info.status), report=report,
                             progress=report.progress or progress, message=report.message)
         message = DISMISSED_MESSAGE if info.status == JobStatus.DISMISSED else info.message
@@ -100,7 +111,7 @@ class OgcApiService(Service):
 
     def results(self, job: JobRecord) -> JobReport:
         """The report of a successful job."""
-        return self._report(job, None)
+        return self._report(job, self._results(job, None))
 
     def cancel(self, job: JobRecord) -> None:
         """DELETE the job; a job already gone (404) counts as dismissed."""
@@ -155,12 +166,16 @@ class OgcApiService(Service):
                            "(no Location header) to follow it; the job cannot be followed "
                            "from here")
 
-    def _report(self, job: JobRecord, results_url: Optional[str]) -> JobReport:
+    def _results(self, job: JobRecord, results_url: Optional[str]) -> Any:
+        """The job's results document, from the statusInfo's link or `{job}/results`."""
         what = f"the results of job {job.job_id}"
         url = results_url or _join(job.status_url, "results")
         self.session.check_server_url(url, what)
-        source = report_source(self._get_json(url, what, job_id=job.job_id,
-                                              params=_json_format_unless_set(url)), what)
+        return self._get_json(url, what, job_id=job.job_id, params=_json_format_unless_set(url))
+
+    def _report(self, job: JobRecord, results: Any) -> JobReport:
+        """The report a results document holds, or the one it refers to, fetched."""
+        source = report_source(results, f"the results of job {job.job_id}")
         if isinstance(source, ReportReference):
             what = f"the report of job {job.job_id}"
             self.session.check_server_url(source.href, what)
