@@ -197,6 +197,20 @@ def auth_file(tmp_path: Path) -> Path:
     return path
 
 
+# Start a script as a terminal does: Ctrl-C (SIGINT) interrupts it even when this test run
+# ignores SIGINT, as any command started in the background (`make test &`, nohup) does and
+# hands down to the processes it starts.
+_INTERRUPTIBLE = ("import os, runpy, signal, sys; "
+                  "signal.signal(signal.SIGINT, signal.default_int_handler); sys.argv.pop(0); "
+                  "sys.path[0] = os.path.dirname(sys.argv[0]); "
+                  "runpy.run_path(sys.argv[0], run_name='__main__')")
+
+
+def interruptible(name: str, *args: object) -> list[str]:
+    """The command line of a script started as from a terminal, for tests that press Ctrl-C."""
+    return [sys.executable, "-c", _INTERRUPTIBLE, str(SCRIPTS[name]), *map(str, args)]
+
+
 class Script:
     """Runs a real command-line script as a user would."""
 

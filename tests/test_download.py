@@ -21,6 +21,7 @@ from conftest import (
     USER,
     assert_one_line_error,
     file_size,
+    interruptible,
     product_requests,
     submit,
     wait_until,
@@ -204,8 +205,8 @@ def test_ctrl_c_keeps_the_partial_file_and_the_next_run_resumes(run, make_emulat
                              product_size=4 * 1024 * 1024)
     submit(run, emulator, auth_file)
     hold = emulator.hold(FIRST, after=HELD)
-    process = subprocess.Popen([sys.executable, str(SCRIPTS["download"]), "-a", str(auth_file),
-                                "-l", "job.log", "-w", "out", "-j", "1"],
+    process = subprocess.Popen(interruptible("download", "-a", auth_file, "-l", "job.log",
+                                             "-w", "out", "-j", "1"),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     part = Path("out", FIRST + ".part")
     wait_until(lambda: file_size(part) >= ON_DISK, "the part file holds the bytes sent")

@@ -4,7 +4,6 @@ from __future__ import annotations
 import errno
 import signal
 import subprocess
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -12,7 +11,15 @@ from typing import Callable, Optional
 
 import pytest
 import requests
-from conftest import PASSWORD, SCRIPTS, USER, file_size, product_requests, submit, wait_until
+from conftest import (
+    PASSWORD,
+    USER,
+    file_size,
+    interruptible,
+    product_requests,
+    submit,
+    wait_until,
+)
 
 import full_maja.download.parts as parts
 import full_maja.download.transfer as transfer
@@ -197,8 +204,7 @@ def test_ctrl_c_during_a_split_download_then_the_next_run_fetches_only_what_is_m
         run, make_emulator, auth_file):
     emulator, content = start_series(run, make_emulator, auth_file, 12 * MIB, None)
     hold = emulator.hold(NAME, after=HELD)  # the main part, then its tail, wait there
-    command = [sys.executable, str(SCRIPTS["download"]), "-a", str(auth_file), "-l", "job.log",
-               "-w", "out", "-q"]
+    command = interruptible("download", "-a", auth_file, "-l", "job.log", "-w", "out", "-q")
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     wait_until(lambda: len(part_files()) == 2 and all(
         file_size(path) >= HELD - 64 * KIB for path in part_files()), "two parts on disk")
