@@ -345,6 +345,9 @@ class Handler(BaseHTTPRequestHandler):
         span = parse_range(self.headers.get("Range"), size)
         if span is None:
             return 0, size, headers, reply.status
+        wrong = faults.wrong_start(fault)
+        if wrong is not None:
+            span = (min(wrong, size - 1), span[1])
         headers["Content-Range"] = f"bytes {span[0]}-{span[1] - 1}/{size}"
         return span[0], span[1], headers, 206
 

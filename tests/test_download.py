@@ -93,6 +93,19 @@ def test_a_damaged_partial_file_is_fetched_again_from_the_start(run, series, aut
     assert [r.range for r in requests_for(series)] == ["bytes=100000-", None]
 
 
+def test_a_resume_answered_from_another_byte_starts_the_product_over(run, series, auth_file):
+    content = real_bytes(series)
+    Path("out").mkdir()
+    Path("out", FIRST + ".part").write_bytes(content[:100_000])
+    series.add_fault(FIRST, Fault("wrong-range", 99_000))  # 206, but from byte 99000
+    result = download(run, auth_file)
+    assert result.returncode == 0, result.stderr
+    assert f"{FIRST}: the server's Content-Range does not match; starting over" in result.stderr
+    assert "corrupt" not in result.stderr and "damaged" not in result.stderr
+    assert Path("out", FIRST).read_bytes() == content
+    assert [r.range for r in requests_for(series)] == ["bytes=100000-", None]
+
+
 def test_a_server_ignoring_range_makes_the_product_start_over(run, make_emulator, auth_file):
     emulator = make_emulator(registration_polls=0, timeline=["FINISHED"], product_size=SIZE,
                              range_support=False)
@@ -183,6 +196,23 @@ def test_a_verified_product_deleted_or_changed_is_fetched_again(run, series, aut
     assert sorted(r.path.rsplit("/", 1)[1] for r in product_requests(series)) == \
         sorted([FIRST, other])
     assert Path("out", other).read_bytes() == good
+
+
+def test_a_product_changed_on_disk_at_the_same_size_is_not_counted_as_on_disk(run, series,
+                                                                             auth_file):
+    assert download(run, auth_file).returncode == 0
+    path = Path("out", FIRST)
+    good, stat = path.read_bytes(), path.stat()
+    path.write_bytes(good[:1000] + bytes(len(good) - 1000))  # same size, other bytes
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    series.clear_requests()
+    status = download(run, auth_file, "--status", "--json")
+    assert status.returncode == 75, status.stderr
+    [job] = json.loads(status.stdout)["jobs"]
+    outcomes = {product["name"]: product["outcome"] for product in job["products"]}
+    assert outcomes.pop(FIRST) == "ready" and set(outcomes.values()) == {"already present",
+                                                                         "cloudy"}
+    assert product_requests(series) == [] and path.stat().st_size == len(good)
 
 
 def test_a_verified_product_is_trusted_without_reading_it(run, series, auth_file):

@@ -268,6 +268,24 @@ def test_range_requests(make_emulator: MakeEmulator, range_support: bool, status
     assert emu.requests[-1 if not range_support else -2].range == "bytes=1000-"
 
 
+def test_a_wrong_range_fault_answers_from_another_byte_and_says_so(emu: Emulator) -> None:
+    url = first_product(emu)
+    whole = session(emu).get(url).content
+    emu.add_fault("*", Fault("wrong-range", 500))
+    response = session(emu).get(url, headers={"Range": "bytes=1000-"})
+    assert response.status_code == 206 and response.content == whole[500:]
+    assert response.headers["Content-Range"] == f"bytes 500-{len(whole) - 1}/{len(whole)}"
+    assert session(emu).get(url, headers={"Range": "bytes=1000-"}).content == whole[1000:]
+
+
+def test_an_exception_fault_answers_with_its_text(emu: Emulator) -> None:
+    job_id = submitted_id(emu)
+    emu.add_fault("refresh", Fault("exception", text="the tape robot is overloaded"))
+    response = submit(emu, "kvp", {"wps_id": job_id}, identifier="PROCESSING_STATUS")
+    assert b"ExceptionReport" in response.content
+    assert b"the tape robot is overloaded" in response.content
+
+
 @pytest.mark.parametrize("target", ["name", "*"])
 def test_a_status_fault_is_used_once(emu: Emulator, target: str) -> None:
     url = first_product(emu)
