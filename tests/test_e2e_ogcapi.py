@@ -84,15 +84,18 @@ def posts(server: OgcApiServer) -> list:
 
 def test_a_series_submitted_followed_downloaded_and_rerun_by_the_real_scripts(
         run, make_ogcapi, auth_file, tmp_path):
-    server = make_ogcapi(queue_seconds=1.0, run_seconds=3.0)
+    server = make_ogcapi(hold="queued")  # queued until released
     submitted = run("process", "-a", auth_file, *PERIOD, "--url", server.url, "-l", "job.log")
     assert submitted.returncode == 0, submitted.stderr
     [job] = json.loads(Path(tmp_path, "job.log").read_text())["jobs"]
     assert job["protocol"] == "ogcapi" and job["status_url"] == f"{server.url}/jobs/{job['job_id']}"
     assert f"Submitted job {job['job_id']}" in submitted.stdout
     assert "full_maja_download.py -a" in submitted.stdout
-    result, codes = until_ended(run, "-a", auth_file, "-l", "job.log", "-w", "out")
-    assert result.returncode == 0 and 75 in codes, (result.stdout, result.stderr, codes)
+    queued = run("download", "-a", auth_file, "-l", "job.log", "-w", "out")
+    assert queued.returncode == 75 and "queued" in queued.stdout, (queued.stdout, queued.stderr)
+    server.configure(hold=None)
+    result, _ = until_ended(run, "-a", auth_file, "-l", "job.log", "-w", "out")
+    assert result.returncode == 0, (result.stdout, result.stderr)
     assert "Skipped for clouds" in result.stdout and "Not processed: " in result.stdout
     assert zips() and not any("NOVALD" in name for name in zips())
     assert "The series is complete." in result.stdout
@@ -383,7 +386,7 @@ def test_a_remembered_series_missing_a_product_asks_the_server_again(cli, server
     [job_id] = job_ids()
     status = cli("download", "-a", auth_file, "-l", "job.log", "-w", "out", "--status")
     assert status.returncode == 75, (status.stdout, status.stderr)
-    assert f"/jobs/{job_id}" in [r.path for r in server.requests]  # asked again
+    assert any(r.path.endswith(f"/jobs/{job_id}") for r in server.requests)  # asked again
     fetched = cli("download", "-a", auth_file, "-l", "job.log", "-w", "out")
     assert fetched.returncode == 0, (fetched.stdout, fetched.stderr)
     assert [r.path.rsplit("/", 1)[1] for r in server.product_requests] == [lost]

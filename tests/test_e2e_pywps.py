@@ -74,7 +74,7 @@ def refreshes(server: PyWpsServer) -> list[dict]:
 
 def test_a_series_submitted_followed_downloaded_and_rerun_by_the_real_scripts(
         run, make_pywps: Callable[..., PyWpsServer], auth_file, tmp_path):
-    server = make_pywps(queue_seconds=0.5, run_seconds=1.5)
+    server = make_pywps(queue_seconds=3600)  # PENDING until the test says otherwise
     submitted = run("process", "-a", auth_file, *PERIOD, "--url", server.url, "-l", "job.log")
     assert submitted.returncode == 0, submitted.stderr
     # PyWPS accepted the POSTed XML Execute, asynchronously.
@@ -87,8 +87,11 @@ def test_a_series_submitted_followed_downloaded_and_rerun_by_the_real_scripts(
     assert (server.outputs_dir / f"{job['job_id']}.xml").is_file()
     assert f"Submitted job {job['job_id']}" in submitted.stdout
     # Followed like cron: 75 until done, then the products.
-    result, codes = until_ended(run, "-a", auth_file, "-l", "job.log", "-w", "out")
-    assert result.returncode == 0 and 75 in codes, (result.stdout, result.stderr, codes)
+    waiting = run("download", "-a", auth_file, "-l", "job.log", "-w", "out")
+    assert waiting.returncode == 75, (waiting.stdout, waiting.stderr)
+    server.configure(queue_seconds=0.0, run_seconds=0.0)
+    result, _ = until_ended(run, "-a", auth_file, "-l", "job.log", "-w", "out")
+    assert result.returncode == 0, (result.stdout, result.stderr)
     report = report_of(server, job["job_id"])
     assert report["job_status"] == "FINISHED"
     clear = sorted(url.rsplit("/", 1)[1] for url in report["results"] if "NOVALD" not in url)
@@ -130,12 +133,13 @@ def test_the_report_only_changes_when_processing_status_refreshes_it(
 
 def test_a_job_still_registering_is_followed_from_its_status_document(
         cli, run, make_pywps: Callable[..., PyWpsServer], auth_file):
-    server = make_pywps(register_seconds=3.0, register_steps=3)
+    server = make_pywps(hold_registration=True)  # registering until released
     submit(run, server, auth_file)
     early = cli("download", "-a", auth_file, "-l", "job.log", "-w", "out")
     assert early.returncode == 75, (early.stdout, early.stderr)
     assert "another full-maja run" not in early.stderr
     assert not refreshes(server) and zips() == []
+    server.configure(hold_registration=False)
 
 
 def test_a_failed_job_exits_1_with_the_servers_message(
@@ -215,10 +219,11 @@ def test_a_refresh_pywps_refuses_as_busy_is_noted_and_the_report_used(
         assert time.monotonic() < deadline
         time.sleep(0.05)
     stored = (server.outputs_dir / job.job_id / "report.json").read_bytes()
-    server.configure(register_seconds=3.0)
+    server.configure(hold_registration=True)  # job b keeps PyWPS's one slot until released
     submit(run, server, auth_file, "-t", "31TCJ", "-d", "2019-03-01", "-f", "2019-05-01",
            log="b.log")
     busy = cli("download", "-a", auth_file, "-l", "a.log", "-w", "out")
+    server.configure(hold_registration=False)
     assert busy.returncode == 75, (busy.stdout, busy.stderr)
     assert "could not ask the server to refresh the report" in busy.stderr
     assert "ServerBusy" in busy.stderr
