@@ -89,21 +89,20 @@ class OgcApiService(Service):
     def check(self, job: JobRecord, hint: Optional[str] = None) -> JobState:
         """Read the job's statusInfo; once successful, its results (no hint is used).
 
-        A job the server no longer knows (its statusInfo or results answer 404 or
-        410, as pygeoapi does once a job is dismissed) has ended: it is GONE.
+        A job the server no longer knows (its statusInfo answers 404 or 410, as
+        pygeoapi does once a job is dismissed) has ended: it is GONE. Results that
+        cannot be read are an error of this check only: the job may be there still.
         """
         try:
             info = self.status_info(job)
-            results = self._results(job, info.results_url) \
-                if info.status == JobStatus.SUCCESSFUL else None
         except ServiceError as exc:
             if exc.status in GONE_STATUSES:
                 return JobState.gone(job, exc)
             raise
         phase = _PHASES[info.status]
         progress = f"{info.progress}%" if info.progress is not None else None
-        if results is not None:
-            report = self._report(job, results)
+        if info.status == JobStatus.SUCCESSFUL:
+            report = self._report(job, self._results(job, info.results_url))
             return JobState(job, phase, str(info.status), report=report,
                             progress=report.progress or progress, message=report.message)
         message = DISMISSED_MESSAGE if info.status == JobStatus.DISMISSED else info.message
