@@ -247,8 +247,8 @@ class Client:
         """Submit again each job of the log that failed, was cancelled or is gone on the server.
 
         A job that could not be checked (UNREACHABLE) is never submitted again: it may
-        be running still. A replacement already in the journal (accepted by an earlier run whose log
-        could not be written) is recorded instead of submitting the job once more.
+        be running still. A replacement already in the journal (accepted by an earlier
+        run whose log could not be written) is recorded instead of submitting it once more.
         """
         path = Path(log_path)
         with hold_lock(path):

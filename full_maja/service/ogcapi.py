@@ -102,7 +102,7 @@ class OgcApiService(Service):
         phase = _PHASES[info.status]
         progress = f"{info.progress}%" if info.progress is not None else None
         if info.status == JobStatus.SUCCESSFUL:
-            report = self._report(job, self._results(job, info.results_url))
+            report = self._report(job, info.results_url)
             return JobState(job, phase, str(info.status), report=report,
                             progress=report.progress or progress, message=report.message)
         message = DISMISSED_MESSAGE if info.status == JobStatus.DISMISSED else info.message
@@ -110,7 +110,7 @@ class OgcApiService(Service):
 
     def results(self, job: JobRecord) -> JobReport:
         """The report of a successful job."""
-        return self._report(job, self._results(job, None))
+        return self._report(job, None)
 
     def cancel(self, job: JobRecord) -> None:
         """DELETE the job; a job already gone (404) counts as dismissed."""
@@ -165,16 +165,12 @@ class OgcApiService(Service):
                            "(no Location header) to follow it; the job cannot be followed "
                            "from here")
 
-    def _results(self, job: JobRecord, results_url: Optional[str]) -> Any:
-        """The job's results document, from the statusInfo's link or `{job}/results`."""
+    def _report(self, job: JobRecord, results_url: Optional[str]) -> JobReport:
         what = f"the results of job {job.job_id}"
         url = results_url or _join(job.status_url, "results")
         self.session.check_server_url(url, what)
-        return self._get_json(url, what, job_id=job.job_id, params=_json_format_unless_set(url))
-
-    def _report(self, job: JobRecord, results: Any) -> JobReport:
-        """The report a results document holds, or the one it refers to, fetched."""
-        source = report_source(results, f"the results of job {job.job_id}")
+        source = report_source(self._get_json(url, what, job_id=job.job_id,
+                                              params=_json_format_unless_set(url)), what)
         if isinstance(source, ReportReference):
             what = f"the report of job {job.job_id}"
             self.session.check_server_url(source.href, what)
