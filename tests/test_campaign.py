@@ -115,15 +115,20 @@ def test_the_remembered_state_survives_a_crash_while_it_is_written(cli, make_emu
 
 
 def test_one_failing_check_leaves_the_others_results_intact(cli, finished, auth_file):
-    emulator = finished(latency=0.1)
+    emulator = finished()
     ids = submit(cli, emulator, auth_file, *TILES)
     bad = ids[1]
-    emulator.config.status_override = (
-        lambda job, xml: "<not-xml" if job.id == bad else xml)
+    together = threading.Barrier(len(TILES), timeout=60)  # broken if checked one by one
+
+    def one_broken(job, xml):
+        together.wait()
+        return "<not-xml" if job.id == bad else xml
+
+    emulator.config.status_override = one_broken
     emulator.clear_requests()
     result = download(cli, auth_file)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert emulator.max_concurrency() > 1
+    assert emulator.max_concurrency() > 1 and not together.broken
     assert bad in result.stderr and result.stderr.count(": error: ") == 1
     remembered = json.loads(Path("job.log.state.json").read_text())["jobs"]
     assert sorted(job for job, entry in remembered.items() if "final" in entry) == \
