@@ -30,7 +30,8 @@ class RequestRecord:
     host: str
     bytes_sent: int = 0
     # time.monotonic() when the request was read, and when the last write of its whole
-    # answer began (or when the answer was given up); None while the request is in flight
+    # answer began (or when the answer was given up); None while the request is in flight,
+    # which lasts a moment after the client has the whole answer: wait for it to be set
     started: float = field(default_factory=time.monotonic)
     finished: Optional[float] = None
 

@@ -234,14 +234,23 @@ def send_body(out: Sink, body: Body, start: int, end: int, delivery: Delivery,
                 pace = Pace(hold.rate or delivery.bandwidth)
             piece, chunk = _split(chunk, pace.piece_size(), delivery.next_stop(total))
             writing()
-            out.write(piece)
+            _write_counted(out, piece, sent)
             total += len(piece)
-            sent(len(piece))
             if not pace.keep(len(piece), stopping):
                 return False
     if delivery.cut_after is not None and end > start and total >= delivery.cut_after:
         return _stop_short(out, delivery, stopping)
     return offset >= end
+
+
+def _write_counted(out: Sink, piece: bytes, sent: Callable[[int], None]) -> None:
+    """Write a piece, counted as sent before it goes: whoever has read it sees it counted."""
+    sent(len(piece))
+    try:
+        out.write(piece)
+    except BaseException:
+        sent(-len(piece))
+        raise
 
 
 def _split(chunk: bytes, largest: int, until_stop: Optional[int]) -> Tuple[bytes, bytes]:

@@ -46,7 +46,7 @@ def test_jobs_are_checked_side_by_side_and_reported_in_log_order(cli, make_emula
     emulator.clear_requests()
     result = download(cli, auth_file)
     assert result.returncode == 75, result.stderr
-    assert emulator.max_concurrency() == len(TILES) and not together.broken
+    assert emulator.max_concurrency() >= len(TILES) and not together.broken
     said = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("Job ")]
     assert said == ids
 

@@ -594,6 +594,7 @@ def test_latency_holds_each_answer_back(make_emulator: MakeEmulator) -> None:
     assert submit(emu).status_code == 200
     assert time.monotonic() - began >= 0.3
     record = emu.requests[-1]
+    wait_until(lambda: record.finished is not None, "the handler has finished")
     assert record.finished is not None and record.finished - record.started >= 0.3
 
 
@@ -603,6 +604,7 @@ def test_latency_does_not_serialize_connections(make_emulator: MakeEmulator) -> 
     emu.clear_requests()
     for _ in range(2):
         session(emu).get(status_url(emu, job_id), timeout=10)
+    wait_until(lambda: all(record.finished for record in emu.requests), "handlers finished")
     assert emu.max_concurrency() == 1
     emu.config.latency = 3600  # every answer is held back until stop()
     emu.clear_requests()
@@ -646,6 +648,7 @@ def test_a_record_is_in_flight_until_its_answer_is_given_up(emu: Emulator) -> No
     emu.stop()  # the stall is given up
     worker.join(60)
     record = emu.requests[-1]
+    wait_until(lambda: record.finished is not None, "the handler has finished")
     assert record.finished is not None and record.finished >= given_up
 
 
