@@ -115,6 +115,10 @@ def test_a_job_gone_from_the_server_has_ended_everywhere(
     assert (as_json["state"], as_json["phase"]) == ("GONE", "failed")
     assert GONE_WORDS in as_json["message"]
     assert GONE_WORDS in Path("out", "series.html").read_text()
+    deletes = [r for r in server.requests if r.method == "DELETE"]
+    cancelled = cli("download", "-a", auth_file, "-l", "job.log", "--cancel")
+    assert cancelled.returncode == 0 and "nothing to cancel" in cancelled.stdout
+    assert [r for r in server.requests if r.method == "DELETE"] == deletes  # it has ended
     server.configure(queue_seconds=0.0)
     revived = download(cli, auth_file, "--resubmit")
     assert f"Resubmitted job {job_id} as job" in revived.stdout, revived.stderr
