@@ -5,5 +5,6 @@ from .config import EmulatorConfig, Fault
 from .jobs import Job
 from .server import Emulator
 from .state import RequestRecord
+from .streaming import Hold
 
-__all__ = ["Emulator", "EmulatorConfig", "Fault", "Job", "RequestRecord"]
+__all__ = ["Emulator", "EmulatorConfig", "Fault", "Hold", "Job", "RequestRecord"]

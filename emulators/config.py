@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Callable, List, Optional, Union
 
 FAULT_KINDS = ("none", "status", "truncate", "stall", "html", "json", "corrupt", "no-range",
-               "drop")
+               "wrong-range", "drop", "exception")
 SUBMIT_FAULTS = (None, "exception", "http500", "drop", "html")
 REFRESH_FAULTS = (None, "http500", "exception")
 JOB_ID_STYLES = ("digits", "uuid")
@@ -26,13 +26,17 @@ class Fault:
     """One injected misbehaviour, used up by one request.
 
     Kind "none" lets its request through untouched: queue it first to fault
-    the second request to a target rather than the first.
+    the second request to a target rather than the first. "wrong-range" answers a
+    Range request with 206 from byte `value` (default 0) instead of the byte asked,
+    its Content-Range saying so. "exception" answers a WPS request with an OWS
+    ExceptionReport whose text is `text`.
     """
 
     kind: str
     value: Optional[int] = None
     retry_after: Optional[int] = None
     stall_seconds: float = 120.0
+    text: Optional[str] = None
 
     def __post_init__(self) -> None:
         """Refuse unknown kinds and missing values early."""

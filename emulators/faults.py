@@ -28,6 +28,9 @@ def wps_fault(state: EmulatorState, target: str,
               configured: Optional[str]) -> Tuple[Optional[Fault], Optional[Replacement]]:
     """The fault a WPS request meets (queued first, else standing) and its replacement."""
     fault = state.take_fault(target)
+    if fault is not None and fault.kind == "exception":
+        text = fault.text or UNREACHABLE
+        return fault, Replacement(exception_reply(WpsError("NoApplicableCode", text)))
     if fault is None and configured == "exception":
         return None, Replacement(exception_reply(WpsError("NoApplicableCode", UNREACHABLE)))
     if fault is None and configured in CONFIG_FAULTS:
@@ -72,6 +75,13 @@ def _phrase(code: int) -> str:
 def refuses_range(fault: Optional[Fault]) -> bool:
     """Whether the fault makes this answer ignore a Range header."""
     return fault is not None and fault.kind == "no-range"
+
+
+def wrong_start(fault: Optional[Fault]) -> Optional[int]:
+    """The byte a "wrong-range" fault answers a Range request from, or None."""
+    if fault is None or fault.kind != "wrong-range":
+        return None
+    return int(fault.value or 0)
 
 
 def delivery(fault: Optional[Fault]) -> Delivery:

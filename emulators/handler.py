@@ -25,7 +25,14 @@ from .faults import Replacement
 from .jobs import Job
 from .replies import Reply, exception_reply, text_reply, xml_reply
 from .state import ANY_PRODUCT, RequestRecord
-from .streaming import BytesBody, FileBody, RangeNotSatisfiable, parse_range, send_body
+from .streaming import (
+    BytesBody,
+    FileBody,
+    Hold,
+    RangeNotSatisfiable,
+    parse_range,
+    send_body,
+)
 
 if TYPE_CHECKING:
     from .server import EmulatorHTTPServer
@@ -94,6 +101,7 @@ class Handler(BaseHTTPRequestHandler):
         self.query = dict(parse_qsl(url.query, keep_blank_values=True))
         self.record = self.server.state.record(self._new_record(url.path))
         self.last_write: Optional[float] = None
+        self.hold: Optional[Hold] = None
         try:
             refusal = self._read_body(method)
             self._wait_latency()
@@ -282,6 +290,7 @@ class Handler(BaseHTTPRequestHandler):
         config = self.server.state.config
         path = self.server.store.zip_path(name, config.product_size, job.params.get("orbit"),
                                           config.all_bands)
+        self.hold = self.server.state.hold_for(name, ANY_PRODUCT)
         self._send(Reply(200, "application/zip", FileBody(path), ranged=True), fault)
 
     def _redirect(self, job_id: str, name: str) -> None:
@@ -337,6 +346,9 @@ class Handler(BaseHTTPRequestHandler):
         span = parse_range(self.headers.get("Range"), size)
         if span is None:
             return 0, size, headers, reply.status
+        wrong = faults.wrong_start(fault)
+        if wrong is not None:
+            span = (min(wrong, size - 1), span[1])
         headers["Content-Range"] = f"bytes {span[0]}-{span[1] - 1}/{size}"
         return span[0], span[1], headers, 206
 
@@ -345,6 +357,7 @@ class Handler(BaseHTTPRequestHandler):
         delivery = faults.delivery(fault)
         if reply.ranged:
             delivery.bandwidth = self.server.state.config.bandwidth
+            delivery.hold = self.hold
         return send_body(self.wfile, reply.body, start, end, delivery,
                          self.server.state.stopping, self._count_sent, self._mark_sent)
 

@@ -19,6 +19,7 @@ from .jobs import Job
 from .products import ProductStore
 from .serving import url_host
 from .state import EmulatorState, RecordFilter, RequestRecord
+from .streaming import Hold
 
 STOP_JOIN_SECONDS = 5.0
 POLL_SECONDS = 0.05
@@ -132,6 +133,11 @@ class Emulator:
         """Queue a fault for a product name, "*", "status", "report", "refresh", "submit"."""
         self.state.add_fault(target, fault)
 
+    def hold(self, target: str, after: int) -> Hold:
+        """Hold every answer for a product name (or "*") after `after` bytes of its body,
+        until the returned Hold is released: the test decides when the rest comes."""
+        return self.state.add_hold(target, Hold(after))
+
     def clear_requests(self) -> None:
         """Forget the requests recorded so far."""
         self.state.clear_requests()
@@ -143,6 +149,10 @@ class Emulator:
     def set_job_status(self, job_status: str, *job_ids: str) -> None:
         """Keep the named jobs (every job when none is named) at job_status from now on."""
         self.state.set_job_status(job_status, job_ids)
+
+    def forget_job(self, job_id: str) -> None:
+        """Purge a job: its status document, report, log and products answer 404 from now."""
+        self.state.forget_job(job_id)
 
     def start(self) -> Emulator:
         """Listen and serve in daemon threads; returns self."""

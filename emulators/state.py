@@ -12,6 +12,7 @@ from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Tuple
 from .acquisitions import ProductPlan, acquisitions, plan_products
 from .config import EmulatorConfig, Fault
 from .jobs import Job, JobIds
+from .streaming import Hold
 
 ANY_PRODUCT = "*"
 
@@ -29,7 +30,8 @@ class RequestRecord:
     host: str
     bytes_sent: int = 0
     # time.monotonic() when the request was read, and when the last write of its whole
-    # answer began (or when the answer was given up); None while the request is in flight
+    # answer began (or when the answer was given up); None while the request is in flight,
+    # which lasts a moment after the client has the whole answer: wait for it to be set
     started: float = field(default_factory=time.monotonic)
     finished: Optional[float] = None
 
@@ -61,6 +63,7 @@ class EmulatorState:
         self.stopping = threading.Event()
         self.lock = threading.RLock()
         self._faults: Dict[str, Deque[Fault]] = {}
+        self._holds: Dict[str, Hold] = {}
         self._ids = JobIds()
 
     def record(self, record: RequestRecord) -> RequestRecord:
@@ -94,6 +97,21 @@ class EmulatorState:
                     return queue.popleft()
         return None
 
+    def add_hold(self, target: str, hold: Hold) -> Hold:
+        """Hold the answers for a product name (or "*": every product) as `hold` says."""
+        with self.lock:
+            self._holds[target] = hold
+        return hold
+
+    def hold_for(self, *targets: str) -> Optional[Hold]:
+        """The hold of the first target that has one not released yet."""
+        with self.lock:
+            for target in targets:
+                hold = self._holds.get(target)
+                if hold is not None and not hold.released:
+                    return hold
+        return None
+
     def create_job(self, params: Dict[str, Any]) -> Job:
         """Register a new job for checked FULL_MAJA inputs."""
         config = self.config
@@ -118,6 +136,11 @@ class EmulatorState:
         """A job by id, or None."""
         with self.lock:
             return self.jobs.get(job_id)
+
+    def forget_job(self, job_id: str) -> None:
+        """Purge a job, as the computing centre does with old ones: it answers 404 from now."""
+        with self.lock:
+            del self.jobs[job_id]
 
     def count_status_get(self, job: Job) -> None:
         """Note one GET of the job's status document."""

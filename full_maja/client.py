@@ -275,8 +275,9 @@ class Client:
              sleep: Callable[[float], None] = time.sleep) -> list[JobState]:
         """Check the jobs every `poll_interval` seconds until each has ended.
 
-        A server that cannot be reached, or a job that cannot be checked, is tried
-        again at the next poll: a follow meant to last a day must outlive a hiccup.
+        A job the server no longer knows (GONE) has ended. A server that cannot be
+        reached, or a job that cannot be checked, is tried again at the next poll: a
+        follow meant to last a day must outlive a hiccup.
         `poll_interval` is more than 0 and at most a day (UsageError otherwise).
         """
         if not 0 < poll_interval <= MAX_POLL_INTERVAL:
@@ -296,10 +297,11 @@ class Client:
             sleep(poll_interval)
 
     def resubmit(self, log_path: PathLike) -> list[JobRecord]:
-        """Submit again each job of the log that failed or was cancelled on the server.
+        """Submit again each job of the log that failed, was cancelled or is gone on the server.
 
-        A replacement already in the journal (accepted by an earlier run whose log
-        could not be written) is recorded instead of submitting the job once more.
+        A job that could not be checked (UNREACHABLE) is never submitted again: it may
+        be running still. A replacement already in the journal (accepted by an earlier
+        run whose log could not be written) is recorded instead of submitting it once more.
         """
         path = Path(log_path)
         with hold_lock(path):

@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -225,6 +226,20 @@ def auth_file(tmp_path: Path) -> Path:
     return path
 
 
+# Start a script as a terminal does: Ctrl-C (SIGINT) interrupts it even when this test run
+# ignores SIGINT, as any command started in the background (`make test &`, nohup) does and
+# hands down to the processes it starts.
+_INTERRUPTIBLE = ("import os, runpy, signal, sys; "
+                  "signal.signal(signal.SIGINT, signal.default_int_handler); sys.argv.pop(0); "
+                  "sys.path[0] = os.path.dirname(sys.argv[0]); "
+                  "runpy.run_path(sys.argv[0], run_name='__main__')")
+
+
+def interruptible(name: str, *args: object) -> list[str]:
+    """The command line of a script started as from a terminal, for tests that press Ctrl-C."""
+    return [sys.executable, "-c", _INTERRUPTIBLE, str(SCRIPTS[name]), *map(str, args)]
+
+
 class Script:
     """Runs a real command-line script as a user would."""
 
@@ -297,6 +312,26 @@ def submit(run: Script, emulator: Emulator, auth: Path, *extra: object,
                  "-f", "2019-05-01", "--url", emulator.url, "-l", log, *extra)
     assert result.returncode == 0, result.stderr
     return result
+
+
+def wait_until(condition: Callable[[], object], what: str, seconds: float = 120) -> None:
+    """Poll until `condition()` holds: the way to wait for a condition made to happen.
+
+    The deadline only keeps a broken test from hanging; no outcome depends on it.
+    """
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened within {seconds:.0f} s: {what}")
+        time.sleep(0.01)
+
+
+def file_size(path: Path) -> int:
+    """The size of a file, 0 while it does not exist."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 def product_requests(emulator: Emulator) -> list:

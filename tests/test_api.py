@@ -117,12 +117,14 @@ def test_errors_carry_what_a_caller_needs(client, make_emulator):
 
 def test_cancel_stops_the_downloads_and_keeps_partial_files(make_emulator):
     emulator = make_emulator(registration_polls=0, timeline=["FINISHED"],
-                             product_size=2 * 1024 * 1024, bandwidth=1024 * 1024)
+                             product_size=2 * 1024 * 1024)
+    hold = emulator.hold("*", after=300_000)  # no product can be whole before the cancel
     cancel = threading.Event()
 
     def on_progress(event):
         if event.kind == "advance" and event.done > 200_000:
             cancel.set()
+            hold.release()
 
     with Client(emulator.url, credentials=Credentials(USER, PASSWORD)) as api:
         api.submit(validate_request("36TWQ", 64, "2019-03-01", "2019-05-01"), "a.log")

@@ -41,11 +41,12 @@ def follow(client: Client, log: Path) -> list:
 
 
 def test_a_series_is_submitted_followed_and_downloaded(make_ogcapi, tmp_path: Path):
-    server = make_ogcapi(run_seconds=1.5, queue_seconds=0.3)
+    server = make_ogcapi(hold="queued")  # queued until released
     log = tmp_path / "36TWQ.log"
     with Client(server.url, api_key=API_KEY) as client:
         [job] = client.submit(request_36twq(), log)
         seen = {state.phase for state in [client.check_job(job)]}
+        server.configure(hold=None)
         seen |= {state.phase for state in follow(client, log)}
         report = client.download(log, tmp_path / "out")
     assert isinstance(client.service, OgcApiService)

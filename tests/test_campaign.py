@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 from conftest import product_requests
@@ -33,12 +34,19 @@ def zips() -> list[str]:
 
 def test_jobs_are_checked_side_by_side_and_reported_in_log_order(cli, make_emulator,
                                                                   auth_file):
-    emulator = make_emulator(registration_polls=0, timeline=["STALLED"], latency=0.2)
+    emulator = make_emulator(registration_polls=0, timeline=["STALLED"])
     ids = submit(cli, emulator, auth_file, *TILES)
+    together = threading.Barrier(len(TILES), timeout=60)  # broken if checked one by one
+
+    def all_at_once(job, xml):
+        together.wait()
+        return xml
+
+    emulator.config.status_override = all_at_once
     emulator.clear_requests()
     result = download(cli, auth_file)
     assert result.returncode == 75, result.stderr
-    assert emulator.max_concurrency() > 1
+    assert emulator.max_concurrency() >= len(TILES) and not together.broken
     said = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("Job ")]
     assert said == ids
 
@@ -107,15 +115,20 @@ def test_the_remembered_state_survives_a_crash_while_it_is_written(cli, make_emu
 
 
 def test_one_failing_check_leaves_the_others_results_intact(cli, finished, auth_file):
-    emulator = finished(latency=0.1)
+    emulator = finished()
     ids = submit(cli, emulator, auth_file, *TILES)
     bad = ids[1]
-    emulator.config.status_override = (
-        lambda job, xml: "<not-xml" if job.id == bad else xml)
+    together = threading.Barrier(len(TILES), timeout=60)  # broken if checked one by one
+
+    def one_broken(job, xml):
+        together.wait()
+        return "<not-xml" if job.id == bad else xml
+
+    emulator.config.status_override = one_broken
     emulator.clear_requests()
     result = download(cli, auth_file)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert emulator.max_concurrency() > 1
+    assert emulator.max_concurrency() > 1 and not together.broken
     assert bad in result.stderr and result.stderr.count(": error: ") == 1
     remembered = json.loads(Path("job.log.state.json").read_text())["jobs"]
     assert sorted(job for job, entry in remembered.items() if "final" in entry) == \

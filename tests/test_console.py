@@ -6,6 +6,7 @@ import io
 import pytest
 from conftest import submit
 
+from emulators import Fault
 from full_maja.console import Console, printable
 
 ANSI = "\x1b[2J\x1b[31mpwned\x1b[0m"
@@ -68,3 +69,18 @@ def test_json_mode_keeps_stdout_for_the_document():
     console.document('{"complete": true}')
     assert out.getvalue() == '{"complete": true}\n'
     assert err.getvalue() == "Resubmitted job 1 as job 2.\nSummary: ...\n"
+
+
+def test_a_warning_carrying_escape_sequences_from_the_server_is_shown_escaped(
+        run, make_emulator, auth_file):
+    """XML 1.0 cannot carry ESC itself: a WPS server's text can carry C1 controls (CSI)."""
+    emulator = make_emulator(registration_polls=0, timeline=["FINISHED"],
+                             product_size=16 * 1024)
+    submit(run, emulator, auth_file)
+    emulator.add_fault("refresh", Fault("exception", text="busy \x9b2J\x9b31mpwned\u202e"))
+    result = run("download", "-a", auth_file, "-l", "job.log", "-w", "out")
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if ": warning: " in line]
+    assert len(warnings) == 1 and "refresh" in warnings[0]
+    assert "busy \\x9b2J\\x9b31mpwned\\u202e" in warnings[0]
+    assert not {"\x9b", "\u202e"} & set(result.stdout + result.stderr)

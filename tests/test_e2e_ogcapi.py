@@ -84,15 +84,18 @@ def posts(server: OgcApiServer) -> list:
 
 def test_a_series_submitted_followed_downloaded_and_rerun_by_the_real_scripts(
         run, make_ogcapi, auth_file, tmp_path):
-    server = make_ogcapi(queue_seconds=1.0, run_seconds=3.0)
+    server = make_ogcapi(hold="queued")  # queued until released
     submitted = run("process", "-a", auth_file, *PERIOD, "--url", server.url, "-l", "job.log")
     assert submitted.returncode == 0, submitted.stderr
     [job] = json.loads(Path(tmp_path, "job.log").read_text())["jobs"]
     assert job["protocol"] == "ogcapi" and job["status_url"] == f"{server.url}/jobs/{job['job_id']}"
     assert f"Submitted job {job['job_id']}" in submitted.stdout
     assert "full_maja_download.py -a" in submitted.stdout
-    result, codes = until_ended(run, "-a", auth_file, "-l", "job.log", "-w", "out")
-    assert result.returncode == 0 and 75 in codes, (result.stdout, result.stderr, codes)
+    queued = run("download", "-a", auth_file, "-l", "job.log", "-w", "out")
+    assert queued.returncode == 75 and "queued" in queued.stdout, (queued.stdout, queued.stderr)
+    server.configure(hold=None)
+    result, _ = until_ended(run, "-a", auth_file, "-l", "job.log", "-w", "out")
+    assert result.returncode == 0, (result.stdout, result.stderr)
     assert "Skipped for clouds" in result.stdout and "Not processed: " in result.stdout
     assert zips() and not any("NOVALD" in name for name in zips())
     assert "The series is complete." in result.stdout
@@ -347,3 +350,46 @@ def test_a_key_file_that_is_not_a_regular_file_is_refused(cli, server, tmp_path,
                  "-l", "job.log", timeout=10)
     assert_one_line_error(result, 2, "--api-key-file")
     assert server.requests == []
+
+
+def complete_then_one_product_lost(cli, server: OgcApiServer, auth_file) -> str:
+    """A series downloaded whole, then one of its products deleted; that product's name."""
+    submit(cli, server, "-a", auth_file)
+    result, _ = until_ended(cli, "-a", auth_file, "-l", "job.log", "-w", "out")
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    lost = zips()[0]
+    Path("out", lost).unlink()
+    server.clear_requests()
+    return lost
+
+
+def test_status_never_calls_complete_a_series_whose_product_is_not_on_disk(cli, server,
+                                                                          auth_file):
+    lost = complete_then_one_product_lost(cli, server, auth_file)
+    table = cli("download", "-a", auth_file, "-l", "job.log", "-w", "out", "--status")
+    assert table.returncode == 75, (table.stdout, table.stderr)
+    header, row = table.stdout.splitlines()[:2]
+    ready, on_disk = (int(row.split()[header.split().index(word)]) for word in ("READY", "ON"))
+    assert ready == on_disk + 1
+    as_json = cli("download", "-a", auth_file, "-l", "job.log", "-w", "out", "--status",
+                  "--json")
+    assert as_json.returncode == 75
+    document = json.loads(as_json.stdout)
+    [job] = document["jobs"]
+    assert document["complete"] is False and job["phase"] == "finished"
+    assert [p["outcome"] for p in job["products"] if p["name"] == lost] == ["ready"]
+    assert server.product_requests == [] and not Path("out", lost).exists()
+
+
+def test_a_remembered_series_missing_a_product_asks_the_server_again(cli, server, auth_file):
+    lost = complete_then_one_product_lost(cli, server, auth_file)
+    [job_id] = job_ids()
+    status = cli("download", "-a", auth_file, "-l", "job.log", "-w", "out", "--status")
+    assert status.returncode == 75, (status.stdout, status.stderr)
+    assert any(r.path.endswith(f"/jobs/{job_id}") for r in server.requests)  # asked again
+    fetched = cli("download", "-a", auth_file, "-l", "job.log", "-w", "out")
+    assert fetched.returncode == 0, (fetched.stdout, fetched.stderr)
+    assert [r.path.rsplit("/", 1)[1] for r in server.product_requests] == [lost]
+    server.clear_requests()
+    again = cli("download", "-a", auth_file, "-l", "job.log", "-w", "out", "--status")
+    assert again.returncode == 0 and server.requests == []  # complete again: remembered

@@ -121,9 +121,13 @@ def test_async_submit_answers_201_location_and_a_null_body(server: OgcApiServer)
 
 def test_a_job_goes_accepted_running_successful_with_progress(
         make_ogcapi: Callable[..., OgcApiServer]) -> None:
-    server = make_ogcapi(queue_seconds=2.0, run_seconds=1.0)
+    server = make_ogcapi(run_seconds=1.0, hold="queued")  # each phase lasts until released
     location = submit(server).headers["Location"]
-    seen = follow(location, ended)
+    seen = [status(location)]
+    server.configure(hold="running")
+    seen += follow(location, lambda info: info["status"] == "running")
+    server.configure(hold=None)
+    seen += follow(location, ended)
     states = [info["status"] for info in seen]
     assert states[0] == "accepted" and seen[0]["progress"] == 5
     assert seen[0]["finished"] is None

@@ -332,7 +332,7 @@ def test_a_status_document_that_drips_is_abandoned_at_the_time_cap(hostile):
         for _ in range(100):
             handler.wfile.write(b" ")
             handler.wfile.flush()
-            time.sleep(0.1)
+            time.sleep(1)
 
     base, _ = hostile(drip)
     session = PepsSession(None, document_seconds=0.5)
@@ -340,4 +340,36 @@ def test_a_status_document_that_drips_is_abandoned_at_the_time_cap(hostile):
     started = time.monotonic()
     with pytest.raises(DocumentLimitError, match="/ogcapi/jobs/1"):
         OgcApiService(session, f"{base}/ogcapi").check(job)
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 50  # the drip lasts 100 s, the cap 0.5 s
+
+
+def _answering(hostile, answers: dict):
+    """An OGC API whose paths (ends of) answer (status, JSON body)."""
+    def answer(handler) -> None:
+        path = handler.path.split("?")[0]
+        code, body = next(value for end, value in answers.items() if path.endswith(end))
+        data = json.dumps(body).encode()
+        handler.send_response(code)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+    base, _ = hostile(answer)
+    return OgcApiService(PepsSession(None), f"{base}/ogcapi"), \
+        JobRecord(job_id="1", status_url=f"{base}/ogcapi/jobs/1", protocol="ogcapi")
+
+
+@pytest.mark.parametrize("code", [404, 410])
+def test_a_job_whose_status_the_server_no_longer_has_is_gone(hostile, code):
+    service, job = _answering(hostile, {"/jobs/1": (code, {"title": "no such job"})})
+    state = service.check(job)
+    assert (state.server_state, state.phase, state.ended, state.resubmittable) == \
+        ("GONE", "failed", True, True)
+    assert f"HTTP {code}" in state.message
+
+
+def test_results_that_cannot_be_read_are_no_proof_that_a_job_is_gone(hostile):
+    service, job = _answering(hostile, {"/jobs/1": (200, {"jobID": "1", "status": "successful"}),
+                                        "/results": (404, {"title": "not found"})})
+    with pytest.raises(ServiceError, match="HTTP 404"):
+        service.check(job)

@@ -169,7 +169,7 @@ def test_a_document_beyond_its_caps_is_one_clear_error(hostile, answer, words):
     started = time.monotonic()
     with pytest.raises(DocumentLimitError) as exc:
         session.get_document(url, "the status document of job 1")
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 100  # the drip lasts 200 s, the cap 1.5 s
     message = str(exc.value)
     assert words in message and url in message and "\n" not in message
 

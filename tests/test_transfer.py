@@ -4,19 +4,26 @@ from __future__ import annotations
 import errno
 import signal
 import subprocess
-import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import pytest
 import requests
-from conftest import PASSWORD, SCRIPTS, USER, product_requests, submit
+from conftest import (
+    PASSWORD,
+    USER,
+    file_size,
+    interruptible,
+    product_requests,
+    submit,
+    wait_until,
+)
 
 import full_maja.download.parts as parts
-from emulators import Fault
+import full_maja.download.transfer as transfer
+from emulators import Fault, Hold
 from full_maja.client import Client
 from full_maja.credentials import Credentials
 from full_maja.download import DEFAULT_SPLIT_POLICY, SplitPolicy
@@ -25,6 +32,7 @@ NAME = "SENTINEL2A_20190301-083751-427_L2A_T36TWQ_C_V2-2.zip"
 KIB, MIB = 1024, 1024 * 1024
 # Split thresholds small enough for products of a few MiB (in-process runs only).
 QUICK_SPLITS = SplitPolicy(min_bytes=256 * KIB, min_seconds=0.4, rate_window=0.15)
+HELD = 1 * MIB  # where the server holds each answer of a product, until released
 
 
 def start_series(run, make_emulator, auth_file, size: int, bandwidth: Optional[int]):
@@ -65,14 +73,51 @@ def download(run, auth_file, *extra):
     return run("download", "-a", auth_file, "-l", "job.log", "-w", "out", *extra)
 
 
-def download_in_process(emulator, parallel: int, policy: SplitPolicy = DEFAULT_SPLIT_POLICY):
+def download_in_process(emulator, parallel: int, policy: SplitPolicy = DEFAULT_SPLIT_POLICY,
+                        on_progress=None):
     with Client(emulator.url, credentials=Credentials(USER, PASSWORD)) as client:
-        return client.download("job.log", "out", parallel=parallel, split_policy=policy)
+        return client.download("job.log", "out", parallel=parallel, split_policy=policy,
+                               on_progress=on_progress)
+
+
+def release_once(hold: Hold, condition: Callable[[], object]) -> threading.Thread:
+    """Release the hold, from a thread of its own, once the condition holds."""
+    def release() -> None:
+        try:
+            wait_until(condition, "the condition that releases the hold")
+        finally:
+            hold.release()
+    thread = threading.Thread(target=release, daemon=True)
+    thread.start()
+    return thread
+
+
+class ReadCounter:
+    """The pieces the client read of each product answer (a tally, the reads unchanged)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.answers: list[list[int]] = []
+        real = transfer.body_chunks
+
+        def counted(response):
+            pieces: list[int] = []
+            self.answers.append(pieces)
+            for chunk in real(response):
+                pieces.append(len(chunk))
+                yield chunk
+
+        monkeypatch.setattr(transfer, "body_chunks", counted)
+
+    def all_but_last_piece(self) -> int:
+        """Bytes read, each answer's last piece left out: what the client used for sure."""
+        return sum(sum(pieces[:-1]) for pieces in self.answers)
 
 
 def test_the_script_splits_a_slow_product_over_its_two_connections(run, make_emulator,
                                                                   auth_file):
-    emulator, content = start_series(run, make_emulator, auth_file, 12 * MIB, 3 * MIB)
+    emulator, content = start_series(run, make_emulator, auth_file, 12 * MIB, None)
+    hold = emulator.hold(NAME, after=HELD)  # slow: nothing more comes until a helper asks
+    release_once(hold, lambda: len(product_requests(emulator)) == 2)
     result = download(run, auth_file)
     assert result.returncode == 0, result.stderr
     assert Path("out", NAME).read_bytes() == content
@@ -85,17 +130,22 @@ def test_the_script_splits_a_slow_product_over_its_two_connections(run, make_emu
 
 
 def test_four_connections_share_one_product_without_fetching_a_byte_twice(
-        run, make_emulator, auth_file):
-    emulator, content = start_series(run, make_emulator, auth_file, 3 * MIB, 1 * MIB)
-    report = download_in_process(emulator, parallel=4, policy=QUICK_SPLITS)
+        run, make_emulator, auth_file, monkeypatch):
+    emulator, content = start_series(run, make_emulator, auth_file, 3 * MIB, None)
+    hold = emulator.hold(NAME, after=64 * KIB)  # every answer waits there: splits pay off
+    release_once(hold, lambda: hold.waiting == 4)  # the main part and three tails
+    reads, written = ReadCounter(monkeypatch), []
+    report = download_in_process(emulator, parallel=4, policy=QUICK_SPLITS,
+                                 on_progress=lambda event: written.append(event.step))
     assert [entry.outcome for entry in report.jobs[0].entries] == ["downloaded"]
     assert Path("out", NAME).read_bytes() == content
     helpers = [header for header in ranges(emulator) if header]
     starts = [range_start(header) for header in helpers]
-    assert len(starts) >= 2 and len(set(starts)) == len(starts)
+    assert len(starts) >= 3 and len(set(starts)) == len(starts)
     assert all(not header.endswith("-") for header in helpers)
-    sent = sum(record.bytes_sent for record in product_requests(emulator))
-    assert len(content) <= sent < len(content) * 1.05
+    assert sum(written) == len(content)  # no byte written twice
+    # A connection cut by a split reads at most one piece past its end, never more.
+    assert reads.all_but_last_piece() <= len(content)
     assert part_files() == []
 
 
@@ -152,20 +202,18 @@ def test_a_helper_whose_range_is_ignored_leaves_the_tail_to_the_main_connection(
 
 def test_ctrl_c_during_a_split_download_then_the_next_run_fetches_only_what_is_missing(
         run, make_emulator, auth_file):
-    emulator, content = start_series(run, make_emulator, auth_file, 12 * MIB, 3 * MIB)
-    command = [sys.executable, str(SCRIPTS["download"]), "-a", str(auth_file), "-l", "job.log",
-               "-w", "out", "-q"]
+    emulator, content = start_series(run, make_emulator, auth_file, 12 * MIB, None)
+    hold = emulator.hold(NAME, after=HELD)  # the main part, then its tail, wait there
+    command = interruptible("download", "-a", auth_file, "-l", "job.log", "-w", "out", "-q")
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 20
-    while len(part_files()) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.3)
+    wait_until(lambda: len(part_files()) == 2 and all(
+        file_size(path) >= HELD - 64 * KIB for path in part_files()), "two parts on disk")
     process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=30)
+    hold.release(rate=256 * KIB)  # the rest would take half a minute: the run stops first
+    _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
     kept = sum(path.stat().st_size for path in part_files())
-    assert len(part_files()) == 2 and 0 < kept < len(content)
-    emulator.config.bandwidth = None
+    assert len(part_files()) == 2 and 2 * (HELD - 64 * KIB) <= kept < len(content)
     emulator.clear_requests()
     result = download(run, auth_file)
     assert result.returncode == 0, result.stderr

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Dict, Optional, Union
 
 REPORT_FORMS = ("inline", "value", "href", "id")
+HOLDS = (None, "queued", "running")
 
 
 @dataclass
@@ -17,6 +18,9 @@ class OgcApiConfig:
     {"report": {"href": ".../report.json", "type": "application/json"}}, or "id"
     {"id": "report", "value": {...}} (pygeoapi's habit) as the whole result.
     fail: when set, every job fails after half its run with this message.
+    hold: "queued" or "running" keeps every job in that phase (queued after its
+    queue_seconds, running at its first step) until `configure(hold=None)`: tests see a
+    phase for sure instead of racing the clock.
     """
 
     user: Optional[str] = "demo@example.com"
@@ -33,6 +37,7 @@ class OgcApiConfig:
     run_seconds: float = 1.0
     progress_steps: int = 4
     fail: Optional[str] = None
+    hold: Optional[str] = None
     acquisition_step_days: int = 5
     cloudy_every: int = 4
     unprocessed_every: int = 7
@@ -50,10 +55,12 @@ class OgcApiConfig:
             raise ValueError("progress_steps and acquisition_step_days must be at least 1")
         if self.api_key_header.lower() == "authorization":
             raise ValueError("api_key_header cannot be Authorization")
+        if self.hold not in HOLDS:
+            raise ValueError(f"hold must be one of {HOLDS}")
 
     def job_settings(self) -> Dict[str, Any]:
         """The fields the process plugin reads at each job, as JSON-ready values."""
         keep = ("report_form", "user_info", "queue_seconds", "run_seconds", "progress_steps",
-                "fail", "acquisition_step_days", "cloudy_every", "unprocessed_every",
+                "fail", "hold", "acquisition_step_days", "cloudy_every", "unprocessed_every",
                 "product_size")
         return {key: value for key, value in asdict(self).items() if key in keep}

@@ -75,12 +75,27 @@ class FileHandler(BaseHTTPRequestHandler):
         """Keep quiet: the requests are recorded instead."""
 
     def _serve(self) -> None:
-        """Answer 200, 206, 404 or 416, and record the request."""
+        """Record the request, then answer 200, 206, 404 or 416.
+
+        The record comes first, its status once known and before any body: a client that
+        has the answer finds the request recorded.
+        """
+        self.record = FileRequest(
+            self.command, urlsplit(self.path).path, self.headers.get("Range"), 0,
+            "Authorization" in self.headers, self.server.api_key_header in self.headers)
+        self.server.requests.append(self.record)
         path = self.server.file_for(self.path)
-        status = self._send_file(path) if path is not None else self._send_status(404)
-        self.server.requests.append(FileRequest(
-            self.command, urlsplit(self.path).path, self.headers.get("Range"), status,
-            "Authorization" in self.headers, self.server.api_key_header in self.headers))
+        if path is not None:
+            self._send_file(path)
+        else:
+            self._send_status(404)
+
+    def send_response(self, code: int, message: Optional[str] = None) -> None:
+        """Note the status in the request's record (if it got that far), then answer."""
+        record: Optional[FileRequest] = getattr(self, "record", None)
+        if record is not None:
+            record.status = code
+        super().send_response(code, message)
 
     def _send_file(self, path: Path) -> int:
         """Send the file, honouring a single byte range."""

@@ -127,7 +127,8 @@ class FullMajaProcessor(BaseProcessor):
                 ) -> Tuple[str, Any]:
         """Check the inputs, run with progress, write the products, give the report."""
         params = checked_inputs(data)
-        settings = json.loads(Path(self.settings_path).read_text())
+        settings = {**json.loads(Path(self.settings_path).read_text()),
+                    "settings_path": self.settings_path}
         link = link_for(self.settings_path)
         with link.lock:
             link.threads.add(threading.current_thread())
@@ -153,13 +154,20 @@ class Run:
                                       "output_dir": settings["output_dir"]})
 
     def follow(self) -> None:
-        """Wait queued, then run in steps with progress; fail half way if told to."""
+        """Wait queued, then run in steps with progress; fail half way if told to.
+
+        A hold in the settings keeps the job queued, or running at its first step,
+        for as long as the settings file says so (read again while waiting).
+        """
         self._wait(float(self.settings["queue_seconds"]))
+        self._wait_while_held("queued")
         steps = int(self.settings["progress_steps"])
         for step in range(steps):
             progress = 10 + 80 * step // steps
             self._update({"status": "running", "progress": progress,
                           "message": f"MAJA processing, step {step + 1} of {steps}"})
+            if step == 0:
+                self._wait_while_held("running")
             if self.settings["fail"] and step >= steps // 2:
                 raise ProcessorExecuteError(str(self.settings["fail"]))
             self._wait(float(self.settings["run_seconds"]) / steps)
@@ -176,6 +184,19 @@ class Run:
                 return
             if self.link.stopping.wait(min(left, CHECK_SECONDS)):
                 raise JobDismissed("the server is stopping")
+
+    def _wait_while_held(self, phase: str) -> None:
+        """Stay in `phase` while the server's settings hold jobs there."""
+        while self._held_in() == phase:
+            self._wait(CHECK_SECONDS)
+
+    def _held_in(self) -> Optional[str]:
+        """The phase the server's settings hold jobs in now, if any."""
+        try:
+            hold = json.loads(Path(self.settings["settings_path"]).read_text()).get("hold")
+        except (OSError, ValueError):
+            return None  # the server is gone: hold nothing
+        return hold if isinstance(hold, str) else None
 
     def _exists(self) -> bool:
         """Whether the job is still in the job store (DELETE removes it)."""

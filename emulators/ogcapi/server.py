@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from pygeoapi.process.base import JobNotFoundError  # type: ignore[import-untyped]
+from pygeoapi.process.manager.tinydb_ import TinyDBManager  # type: ignore[import-untyped]
+
 from .app import flask_app, pygeoapi_config, write_documents
 from .config import OgcApiConfig
 from .gateway import Gateway
 from .gatewayed import STOP_JOIN_SECONDS, GatewayedServer
-from .process import forget_link, link_for
+from .process import forget_link, link_for, now_text
 
 
 class OgcApiServer(GatewayedServer):
@@ -34,6 +37,22 @@ class OgcApiServer(GatewayedServer):
         if self._work is None:
             return 0
         return link_for(str(self._settings_path())).running()
+
+    def set_job_status(self, job_id: str, status: str, message: str = "") -> None:
+        """Change a job's record as the server itself would (an operator dismissing it).
+
+        pygeoapi then answers this status for the job; a worker still running it may
+        write over it at its next step: use it on a queued job (`queue_seconds`) or an
+        ended one.
+        """
+        manager = TinyDBManager({"name": "TinyDB", "connection": str(self.work_dir / "jobs.db"),
+                                 "output_dir": str(self.work_dir / "outputs")})
+        try:
+            manager.get_job(job_id)
+        except JobNotFoundError:
+            raise KeyError(job_id) from None
+        manager.update_job(job_id, {"status": status, "message": message,
+                                    "updated": now_text()})
 
     def _key_header(self) -> str:
         return self.config.api_key_header

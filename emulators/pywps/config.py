@@ -19,6 +19,9 @@ class PyWpsConfig:
     register_fail: when set, FULL_MAJA itself fails at the end of its registration with
     this message (PyWPS's ProcessFailed in the status document; no report ever).
     parallel: PyWPS's `parallelprocesses` (PEPS ran at most 10 FULL_MAJA jobs at once).
+    hold_registration: while true, every FULL_MAJA run stays registering (ProcessStarted,
+    holding one of PyWPS's `parallel` slots) after its register_seconds, until
+    `configure(hold_registration=False)`: tests see that phase for sure.
     """
 
     user: Optional[str] = "demo@example.com"
@@ -33,6 +36,7 @@ class PyWpsConfig:
     fail: Optional[str] = None
     register_fail: Optional[str] = None
     parallel: int = 10
+    hold_registration: bool = False
     acquisition_step_days: int = 5
     cloudy_every: int = 4
     unprocessed_every: int = 7
@@ -48,6 +52,6 @@ class PyWpsConfig:
     def job_settings(self) -> Dict[str, Any]:
         """The fields the processes read at each run, as JSON-ready values."""
         keep = ("register_seconds", "register_steps", "queue_seconds", "run_seconds", "fail",
-                "register_fail", "acquisition_step_days", "cloudy_every", "unprocessed_every",
-                "product_size")
+                "register_fail", "hold_registration", "acquisition_step_days", "cloudy_every",
+                "unprocessed_every", "product_size")
         return {key: value for key, value in asdict(self).items() if key in keep}

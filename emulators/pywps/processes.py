@@ -34,6 +34,7 @@ REPORT_FILE = "report.json"
 JSON = Format("application/json", extension=".json")
 _JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
 _DELIVERY = threading.Lock()
+HOLD_POLL_SECONDS = 0.05
 
 
 def load_settings(path: str) -> Dict[str, Any]:
@@ -88,6 +89,8 @@ def register_job(settings_path: str, request: Any, response: Any) -> Any:
         response.update_status(f"Registering the job, step {step + 1} of {steps}",
                                10 + 80 * step // steps)
         time.sleep(float(settings["register_seconds"]) / steps)
+    while _registration_held(settings_path):
+        time.sleep(HOLD_POLL_SECONDS)
     if settings["register_fail"]:
         raise ProcessError(str(settings["register_fail"]))
     job_id = str(response.uuid)
@@ -99,6 +102,14 @@ def register_job(settings_path: str, request: Any, response: Any) -> Any:
     write_json(report_path, Centre(settings).report(record))
     response.outputs["report"].file = str(report_path)
     return response
+
+
+def _registration_held(settings_path: str) -> bool:
+    """Whether the server's settings hold registrations now (False once the server is gone)."""
+    try:
+        return bool(load_settings(settings_path).get("hold_registration"))
+    except (OSError, ValueError):
+        return False
 
 
 def refresh_report(settings_path: str, request: Any, response: Any) -> Any:

@@ -7,12 +7,12 @@ from ..errors import UsageError
 from ..session import PepsSession
 from ..states import Protocol
 from ..validation import JobRequest
-from .base import UNREACHABLE, JobState, ServerJob, ServerJobList, Service
+from .base import GONE, UNREACHABLE, JobState, ServerJob, ServerJobList, Service
 from .catalogue import CatalogueService, search_url
 from .ogcapi import OgcApiService, execute_text, execution_url, speaks_ogcapi
 from .peps import WpsService, submission_document
 
-__all__ = ["UNREACHABLE", "CatalogueService", "JobState", "OgcApiService", "Protocol",
+__all__ = ["GONE", "UNREACHABLE", "CatalogueService", "JobState", "OgcApiService", "Protocol",
            "ServerJob", "ServerJobList", "Service", "WpsService", "detect_protocol",
            "needs_account", "open_service", "protocol_named", "submission_preview"]
 

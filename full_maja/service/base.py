@@ -22,6 +22,9 @@ UNREACHABLE = "UNREACHABLE"
 DISMISSED = "dismissed"
 """The server state of a job that was cancelled."""
 DISMISSED_MESSAGE = "the job was dismissed (cancelled) on the server"
+GONE = "GONE"
+"""The server state of a job the server no longer knows: its status answers 404 or 410."""
+GONE_STATUSES = (404, 410)
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,16 @@ class JobState:
 
     @property
     def resubmittable(self) -> bool:
-        """True when the job failed or was cancelled on the server (not merely unreachable)."""
+        """True when the job failed, was cancelled or is gone on the server (not merely
+        unreachable: a job that could not be checked may be running still)."""
         return self.phase == JobPhase.FAILED and self.server_state != UNREACHABLE
+
+    @classmethod
+    def gone(cls, job: JobRecord, error: ServiceError) -> JobState:
+        """The state of a job the server no longer knows: it has ended (dismissed or purged)."""
+        return cls(job, JobPhase.FAILED, GONE,
+                   message=f"the server no longer knows this job (HTTP {error.status} for "
+                           "its status): it was dismissed or purged")
 
     @classmethod
     def cancelled(cls, job: JobRecord) -> JobState:
@@ -127,7 +138,8 @@ class Service(ABC):
     def check(self, job: JobRecord, hint: Optional[str] = None) -> JobState:
         """Where a job stands, with its report once the server has one.
 
-        `hint` is the `JobState.hint` of an earlier check of this job, if kept.
+        `hint` is the `JobState.hint` of an earlier check of this job, if kept. A job
+        whose own status the server answers with 404 or 410 comes back GONE (ended).
         """
 
     @abstractmethod

@@ -14,7 +14,15 @@ from ..jobrecord import JobRecord, new_record
 from ..session import Document, PepsSession
 from ..states import JobPhase, Protocol
 from ..validation import JobRequest
-from .base import DISMISSED_MESSAGE, MAY_EXIST, JobState, ServerJob, ServerJobList, Service
+from .base import (
+    DISMISSED_MESSAGE,
+    GONE_STATUSES,
+    MAY_EXIST,
+    JobState,
+    ServerJob,
+    ServerJobList,
+    Service,
+)
 from .jobreport import JobReport, report_from_document
 from .processes import (
     FULL_MAJA,
@@ -89,8 +97,18 @@ class OgcApiService(Service):
                           self.protocol)
 
     def check(self, job: JobRecord, hint: Optional[str] = None) -> JobState:
-        """Read the job's statusInfo; once successful, its results (no hint is used)."""
-        info = self.status_info(job)
+        """Read the job's statusInfo; once successful, its results (no hint is used).
+
+        A job the server no longer knows (its statusInfo answers 404 or 410, as
+        pygeoapi does once a job is dismissed) has ended: it is GONE. Results that
+        cannot be read are an error of this check only: the job may be there still.
+        """
+        try:
+            info = self.status_info(job)
+        except ServiceError as exc:
+            if exc.status in GONE_STATUSES:
+                return JobState.gone(job, exc)
+            raise
         phase = _PHASES[info.status]
         progress = f"{info.progress}%" if info.progress is not None else None
         if info.status == JobStatus.SUCCESSFUL:

@@ -14,7 +14,7 @@ from ..errors import (
 from ..jobrecord import JobRecord, new_record
 from ..states import JobPhase
 from ..validation import JobRequest
-from .base import JobState, ServerJobList, Service
+from .base import GONE_STATUSES, JobState, ServerJobList, Service
 from .jobreport import CANCELED, ERROR, FINISHED, PENDING, JobReport, parse_report
 from .wps import (
     FAILED,
@@ -77,7 +77,12 @@ class WpsService(Service):
             state = self._check_at(job, hint)
             if state is not None:
                 return state
-        status = self._status(job)
+        try:
+            status = self._status(job)
+        except ServiceError as exc:
+            if exc.status in GONE_STATUSES:
+                return JobState.gone(job, exc)  # the status document was purged
+            raise
         if status.state == FAILED:
             return JobState(job, JobPhase.FAILED, PROCESS_FAILED, message=status.message)
         if not status.report_url:  # accepted, or started registering: not processing yet
