@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import PASSWORD, ROOT, assert_one_line_error
 
 from full_maja import joblog
@@ -114,3 +115,35 @@ def test_the_readme_cron_line_runs_under_crons_path(run, finished, auth_file, tm
     assert cron.returncode == 0, (cron.stderr, output)
     assert "The series is complete." in output
     assert list((folder / "36TWQ").glob("*.zip"))
+
+
+CRON_PATH = "/usr/bin:/bin"
+BIN = Path(sys.executable).parent
+DOORS = {
+    "full-maja": [str(BIN / "full-maja"), "submit"],
+    "full-maja-process": [str(BIN / "full-maja-process")],
+    "python -m full_maja": [sys.executable, "-m", "full_maja", "submit"],
+    "full_maja_process.py": [sys.executable, str(ROOT / "full_maja_process.py")],
+}
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_the_printed_download_command_runs_as_printed_under_crons_path(finished, auth_file,
+                                                                       tmp_path, door):
+    program = DOORS[door]
+    if not Path(program[0]).exists():
+        pytest.skip(f"{program[0]} is not installed (make test installs it)")
+    folder = tmp_path / "it's my data"
+    folder.mkdir()
+    cron = {"PATH": CRON_PATH, "HOME": os.environ["HOME"], "NO_PROXY": "*",
+            "XDG_STATE_HOME": os.environ["XDG_STATE_HOME"]}
+    emulator = finished()
+    submitted = subprocess.run([*program, "-a", str(auth_file), *VALID, "--url", emulator.url,
+                                "-l", "job.log"], cwd=folder, env=cron, capture_output=True,
+                               text=True)
+    assert submitted.returncode == 0, submitted.stderr
+    line = submitted.stdout.split("run:\n", 1)[1].splitlines()[0].strip()
+    followed = subprocess.run(["/bin/sh", "-c", line], cwd=folder, env=cron,
+                              capture_output=True, text=True)
+    assert followed.returncode == 0, (line, followed.stderr)
+    assert "The series is complete." in followed.stdout
