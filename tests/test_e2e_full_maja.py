@@ -147,3 +147,39 @@ def test_the_printed_download_command_runs_as_printed_under_crons_path(finished,
                               capture_output=True, text=True)
     assert followed.returncode == 0, (line, followed.stderr)
     assert "The series is complete." in followed.stdout
+
+
+def forget_parameters(log: str) -> None:
+    """Make the log's job one whose tile and period are not recorded (adopted from a server)."""
+    document = json.loads(Path(log).read_text())
+    for job in document["jobs"]:
+        for name in ("tile", "orbit", "start", "end"):
+            job.pop(name, None)
+    Path(log).write_text(json.dumps(document))
+
+
+@pytest.mark.parametrize("case", ["jobs on WPS", "adopted twice", "not a job id",
+                                  "resubmit without parameters"])
+def test_the_library_names_no_flag_of_the_compatible_script(cli, make_emulator, auth_file,
+                                                            case):
+    emulator = make_emulator(registration_polls=0, timeline=["ERROR"])
+    account = ["-a", str(auth_file)]
+    assert cli("full-maja", "submit", *account, *VALID, "--url", emulator.url,
+               "-l", "job.log").returncode == 0
+    [job_id] = [job.job_id for job in joblog.read_job_log("job.log").jobs]
+    if case == "jobs on WPS":
+        result, said = cli("full-maja", "jobs", *account, "--url", emulator.url), \
+            f"adopt -a {auth_file} JOB_ID -l LOG"
+    elif case == "adopted twice":
+        result, said = cli("full-maja", "adopt", job_id, "-l", "job.log", "--append"), \
+            f"job {job_id} is already in job.log"
+    elif case == "not a job id":
+        result, said = cli("full-maja", "adopt", "a/b", *account, "--url", emulator.url,
+                           "-l", "other.log"), "'a/b' is not a job id"
+    else:
+        forget_parameters("job.log")
+        result, said = cli("full-maja", "resubmit", *account, "-l", "job.log"), \
+            "with the submit command"
+    assert_one_line_error(result, 2, said)
+    for word in ("--adopt", "--server-jobs", "full_maja_process.py"):
+        assert word not in result.stderr, word

@@ -40,7 +40,11 @@ def list_server_jobs(settings: DownloadSettings, console: Console) -> ExitCode:
     endpoint = given_service(settings.url, f"{named(Verb.JOBS)}: give the service whose jobs "
                                            f"to list with --url URL or ${ENDPOINT_VARIABLE}")
     with open_client(settings, endpoint, timeout=settings.timeout) as client:
-        listing = _asked(endpoint, client.server_job_list)
+        try:
+            listing = _asked(endpoint, client.server_job_list)
+        except NotSupported as exc:
+            adopt = command(Verb.ADOPT, "JOB_ID", "-l", "LOG", account=settings.account_words())
+            raise NotSupported(f"{exc}: {adopt}") from exc
     jobs = listing.jobs
     if settings.json:
         document = {"endpoint": endpoint, "jobs": [server_job_json(job) for job in jobs],
