@@ -85,7 +85,8 @@ def test_full_maja_help_reads_like_a_short_manual(run) -> None:
     for code in ExitCode:
         assert f"\n  {int(code):<4} " in codes, code
     for source in ("-a FILE", "$PEPS_USER", "~/.netrc", "--api-key-file", "$FULL_MAJA_API_KEY",
-                   "full_maja_download.py", "closed on 2026-03-25"):
+                   "full_maja_download.py", "closed on 2026-03-25", "--source catalogue",
+                   "$FULL_MAJA_CATALOGUE_URL", "SIGTERM"):
         assert source in result.stdout, source
 
 

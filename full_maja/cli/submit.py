@@ -254,8 +254,9 @@ def _download_command(settings: SubmitSettings, log_path: Path, tiles: list[str]
 
 
 SUBMIT_SUBCOMMAND = Subcommand(
-    Verb.SUBMIT, "check a series request (tiles, orbit, period), submit one job per tile and "
-    "period, and record the jobs in a job log", SubmitSettings.from_args, protocol=True,
+    Verb.SUBMIT, "check a series request (tiles, orbit, period), then search the GEODES "
+    "catalogue (--source catalogue) or submit one job per tile and period, and record the "
+    "search or the jobs in a job log", SubmitSettings.from_args, protocol=True,
     helps={"url": "the FULL_MAJA service: a WPS 1.0.0 endpoint or an OGC API - Processes "
                   f"landing page (default: ${ENDPOINT_VARIABLE}; with --append, the log's; "
                   "PEPS, the former default, closed on 2026-03-25)"},
