@@ -77,7 +77,8 @@ def test_the_jobs_of_an_ogcapi_server_listed_adopted_and_cancelled(cli, make_ogc
     Path("job.log").unlink()
     (state_home / "full-maja" / "jobs.jsonl").unlink()
     lost = cli("full-maja", "download", "-a", auth_file, "-l", "job.log")
-    assert_one_line_error(lost, 2, "job.log does not exist", "adopt JOB_ID -l job.log")
+    assert_one_line_error(lost, 2, "job.log does not exist",
+                          f"adopt -a {auth_file} JOB_ID -l job.log")
     adopted = cli("full-maja", "adopt", job_id, "-a", auth_file, "--url", server.url,
                   "-l", "job.log")
     assert adopted.returncode == 0, adopted.stderr
@@ -183,3 +184,22 @@ def test_the_library_names_no_flag_of_the_compatible_script(cli, make_emulator, 
     assert_one_line_error(result, 2, said)
     for word in ("--adopt", "--server-jobs", "full_maja_process.py"):
         assert word not in result.stderr, word
+
+
+def test_a_lost_log_is_written_again_and_followed_by_the_commands_printed(run, finished,
+                                                                          auth_file):
+    emulator = finished()
+    submitted = run("full-maja", "submit", "-a", auth_file, *VALID, "--url", emulator.url,
+                    "-l", "job.log")
+    assert submitted.returncode == 0, submitted.stderr
+    [job_id] = [job.job_id for job in joblog.read_job_log("job.log").jobs]
+    Path("job.log").unlink()
+    lost = run("full-maja", *printed(submitted.stdout))
+    assert lost.returncode == 2, lost.stderr
+    adopt = [job_id if word == "JOB_ID" else word for word in printed(
+        lost.stderr.split("with: ", 1)[1].split(" (the ids", 1)[0])]
+    adopted = run("full-maja", *adopt)
+    assert adopted.returncode == 0, adopted.stderr
+    followed = run("full-maja", *printed(adopted.stdout))
+    assert followed.returncode == 0, followed.stderr
+    assert "The series is complete." in followed.stdout

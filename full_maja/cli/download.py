@@ -95,7 +95,7 @@ def follow(settings: DownloadSettings, console: Console) -> ExitCode:
         return list_server_jobs(settings, console)
     if settings.adopt is not None:
         return adopt(settings, console)
-    log = _read_log(settings.log)
+    log = _read_log(settings.log, settings.account_words())
     if settings.url:  # a URL that would carry the account in clear is said first
         check_transport(settings.url, settings.insecure_http)
     endpoint = follow_service(settings.url, log)
@@ -116,10 +116,10 @@ def follow(settings: DownloadSettings, console: Console) -> ExitCode:
         return _download_series(client, settings, console)
 
 
-def _read_log(path: str) -> JobLog:
+def _read_log(path: str, account: Sequence[str]) -> JobLog:
     """The log to follow; one that is not there says how to write it again."""
     if not Path(path).exists():
-        adopt_again = command(Verb.ADOPT, "JOB_ID", "-l", path)
+        adopt_again = command(Verb.ADOPT, "JOB_ID", "-l", path, account=account)
         raise JobLogError(f"--log: {path} does not exist; give the log the submission wrote "
                           "(the submit command printed its name), or, if it was lost, write "
                           f"it again from the job's id with: {adopt_again} (the ids of this "
