@@ -262,7 +262,12 @@ FOLLOW_SUBCOMMANDS = (
     Subcommand(Verb.STATUS, "one row per job of a log, with its products on disk; "
                "downloads nothing", DownloadSettings.from_args,
                options=("log", "write_dir", "timeout", "json", "refresh"), required=("log",),
-               helps=_LOG, mode={"status": True}),
+               helps={**_LOG, "write_dir": "where the products are (default: the current "
+                                           "folder)",
+                      "timeout": "give up on a server silent for this long, or a document "
+                                 "(status, report) taking 4 times this to arrive (0.1 to "
+                                 "3600, default 30)"},
+               mode={"status": True}),
     Subcommand(Verb.WAIT, "follow the jobs of a log until each has ended, then download "
                "as download does", DownloadSettings.from_args,
                options=(*PRODUCTS, "poll_interval"), required=("log",), helps=_LOG,

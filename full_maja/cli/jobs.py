@@ -139,7 +139,8 @@ JOB_SUBCOMMANDS = (
     Subcommand(Verb.JOBS, "list the jobs the service --url knows for this account (OGC "
                "API)", DownloadSettings.from_args, options=("timeout", "json"),
                helps={**_TIMEOUT, "url": "the service whose jobs to list (default: "
-                                         f"${ENDPOINT_VARIABLE})"},
+                                         f"${ENDPOINT_VARIABLE})",
+                      "json": "print the list as one JSON document on stdout"},
                mode={"server_jobs": True}, protocol=True),
     Subcommand(Verb.ADOPT, "write a log for a job whose log was lost, from this machine's "
                "journal of submissions or the server (OGC API), and say how to follow it",

@@ -160,7 +160,7 @@ OPTIONS: dict[str, Option] = {
     "poll_interval": _option("--poll-interval", metavar="SECONDS", type=poll_seconds,
                              default=900.0,
                              help="seconds between checks while waiting (default 900, at "
-                                  "least 60 for a remote server)"),
+                                  "least 60 for a remote server, at most 86400)"),
     "resubmit": _option("--resubmit", action="store_true",
                         help="submit again every job that failed or was cancelled (ERROR, "
                              "CANCELED, failed, dismissed)"),

@@ -62,13 +62,13 @@ def add_submit_options(parser: argparse._ActionsContainer) -> None:
                         help="a file with one tile per line (# starts a comment)")
     parser.add_argument("-o", "--orbit", metavar="N", help="relative orbit, 1 to 143")
     parser.add_argument("-d", "--start-date", metavar="YYYY-MM-DD", required=True,
-                        help="first day of the period")
+                        help="first day of the period (processing: on or after "
+                             "2016-04-01)")
     parser.add_argument("-e", "-f", "--end-date", metavar="YYYY-MM-DD", required=True,
                         help="last day of the period (processing: 2 to 12 months after "
                              "the first)")
-    parser.add_argument("-l", "-g", "--log", metavar="FILE",
-                        help="the job log to write (default: named after tile, orbit, period)")
-    add_options(parser, "append")
+    add_options(parser, "log", "append", helps={
+        "log": "the job log to write (default: named after tile, orbit, period)"})
     parser.add_argument("--split", action="store_true",
                         help="cut a period longer than 12 months into several jobs")
     parser.add_argument("-n", "--dry-run", action="store_true",
