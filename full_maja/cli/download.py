@@ -19,7 +19,13 @@ from urllib.parse import urlsplit
 from ..atomic import NotOwnFile
 from ..client import Client
 from ..console import Console, printable
-from ..errors import Cancelled, JobLogError, UnrecordedJobError, UsageError
+from ..errors import (
+    Cancelled,
+    JobLogError,
+    UnansweredSubmission,
+    UnrecordedJobError,
+    UsageError,
+)
 from ..joblog import JobLog, read_job_log
 from ..journal import journal_path
 from ..page import PAGE_NAME, write_series_page
@@ -27,7 +33,7 @@ from ..series import SeriesReport
 from ..service import UNREACHABLE, JobState, protocol_named
 from ..session import check_transport, is_local_host
 from ..stac import CATALOG_NAME, write_catalogue
-from ..states import is_peps
+from ..states import Protocol, is_peps
 from ..text import (
     RESUBMIT,
     job_heading,
@@ -47,7 +53,7 @@ from .options import (
     add_options,
     open_client,
 )
-from .recovery import interrupted_submission, report_unrecorded
+from .recovery import find_the_job, interrupted_submission, report_unrecorded
 from .runner import Command, run
 from .status import ExitCode
 
@@ -137,16 +143,22 @@ def _check_poll_interval(settings: DownloadSettings, log: JobLog, endpoint: str)
 
 def _resubmit(client: Client, settings: DownloadSettings, log: JobLog,
               console: Console) -> None:
+    job = recorded_job(log.active_jobs)
+    protocol = protocol_named(job.protocol if job else settings.protocol)
+    endpoint = job.endpoint if job and job.endpoint else client.endpoint
     try:
         records = client.resubmit(settings.log)
     except UnrecordedJobError as exc:
         report_unrecorded(console, exc, settings)
         raise
+    except UnansweredSubmission:
+        if protocol == Protocol.OGCAPI:
+            console.warning("the new job may exist; before resubmitting again, "
+                            + find_the_job(settings, endpoint, settings.log))
+        raise
     except KeyboardInterrupt:
-        job = recorded_job(log.active_jobs)
-        raise Cancelled(interrupted_submission(
-            protocol_named(job.protocol if job else settings.protocol), settings,
-            job.endpoint if job and job.endpoint else client.endpoint, settings.log)) from None
+        raise Cancelled(interrupted_submission(protocol, settings, endpoint,
+                                               settings.log)) from None
     for record in records:
         console.info(f"Resubmitted job {record.replaces} as job {record.job_id} "
                      f"({record.describe()}).")

@@ -9,12 +9,18 @@ from urllib.parse import urlsplit
 
 from ..client import ENDPOINT_VARIABLE
 from ..console import Console
-from ..errors import Cancelled, FullMajaError, UnrecordedJobError, UsageError
+from ..errors import (
+    Cancelled,
+    FullMajaError,
+    UnansweredSubmission,
+    UnrecordedJobError,
+    UsageError,
+)
 from ..joblog import check_log_is_free, default_log_name, read_job_log
 from ..jobrecord import JobRecord
 from ..service import submission_preview
 from ..session import check_transport
-from ..states import is_peps
+from ..states import Protocol, is_peps
 from ..validation import JobRequest, read_tiles_file, validate_request
 from .endpoint import (
     CATALOGUE,
@@ -32,7 +38,7 @@ from .options import (
     add_options,
     open_client,
 )
-from .recovery import interrupted_submission, report_unrecorded
+from .recovery import find_the_job, interrupted_submission, report_unrecorded
 from .runner import Command, run
 from .sources import (
     AUTO,
@@ -138,6 +144,9 @@ def submit(settings: SubmitSettings, console: Console) -> ExitCode:
             records = client.submit(requests, log_path, append=settings.append)
         except FullMajaError as exc:
             _report_partial_submission(console, exc, log_path, settings)
+            if isinstance(exc, UnansweredSubmission) and client.protocol == Protocol.OGCAPI:
+                console.warning(f"the job of tile {exc.remaining[0].tile} may exist; before "
+                                f"submitting again, {find_the_job(settings, endpoint, log_path)}")
             raise closed_service_error(exc, endpoint) from exc
         except KeyboardInterrupt:
             raise Cancelled(interrupted_submission(client.protocol, settings, endpoint,

@@ -46,6 +46,8 @@ class WpsService(Service):
     """A WPS 1.0.0 endpoint offering FULL_MAJA and PROCESSING_STATUS (PEPS, PyWPS)."""
 
     protocol = "wps"
+    may_exist = ("the job may exist, and this WPS 1.0.0 service cannot list its jobs: "
+                 "submitting again may run it twice")
 
     def submission_text(self, request: JobRequest) -> str:
         """The Execute document, as it would be POSTed."""
