@@ -287,7 +287,7 @@ FOLLOW_SUBCOMMANDS = (
     Subcommand(Verb.RESUBMIT, "submit again the jobs of a log that failed or were "
                "cancelled, then download as download does", DownloadSettings.from_args,
                options=(*PRODUCTS, "wait", "poll_interval"), required=("log",), helps=_LOG,
-               mode={"resubmit": True}),
+               mode={"resubmit": True}, needs=(("--poll-interval", "--wait"),)),
 )
 SUBCOMMANDS = (*FOLLOW_SUBCOMMANDS, *JOB_SUBCOMMANDS)
 

@@ -18,7 +18,7 @@ from ..credentials import PASSWORD_VARIABLE, USER_VARIABLE
 from .download import SUBCOMMANDS, follow
 from .following import DownloadSettings
 from .nextstep import PROGRAM, SCRIPTS
-from .options import CommonSettings, Parser, shared_parents
+from .options import CommonSettings, Parser, check_conflicts, shared_parents
 from .runner import Command, run
 from .status import MEANINGS, ExitCode
 from .submit import SUBMIT_SUBCOMMAND, SubmitSettings, submit
@@ -81,7 +81,9 @@ def full_maja_parser(prog: str) -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> CommonSettings:
-    return _BY_VERB[args.subcommand].settings(args)
+    subcommand = _BY_VERB[args.subcommand]
+    check_conflicts(args, (), subcommand.needs)
+    return subcommand.settings(args)
 
 
 def _body(settings: CommonSettings, console: Console) -> ExitCode:
