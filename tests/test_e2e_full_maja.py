@@ -203,3 +203,16 @@ def test_a_lost_log_is_written_again_and_followed_by_the_commands_printed(run, f
     followed = run("full-maja", *printed(adopted.stdout))
     assert followed.returncode == 0, followed.stderr
     assert "The series is complete." in followed.stdout
+
+
+def test_auto_that_only_submits_processing_jobs_asks_for_no_catalogue_key(cli, make_geodes,
+                                                                         finished, auth_file):
+    geodes, processing = make_geodes(), finished()
+    result = cli("full-maja", "submit", "--source", "auto", "--catalogue-url", geodes.url,
+                 "--url", processing.url, "-a", auth_file, "-t", "36TWK", "-o", "51",
+                 "-d", "2023-01-01", "-f", "2023-03-01", "-l", "job.log")
+    assert result.returncode == 0, result.stderr
+    assert "the catalogue holds no product" in result.stdout
+    assert "API key" not in result.stdout
+    followed = cli("full-maja", *printed(result.stdout))
+    assert followed.returncode == 0, followed.stderr
