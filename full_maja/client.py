@@ -376,7 +376,7 @@ class Client:
         if request is None:
             raise JobLogError(f"--log: job {job.job_id} has no recorded tile and period "
                               "(adopted from the server, or a log of the original client); "
-                              "submit it again with full_maja_process.py")
+                              "submit the series again with the submit command")
         record = self._service_for(job).submit(request)
         return replace(record, replaces=job.job_id)
 
@@ -432,7 +432,7 @@ def _logged(log: JobLog, record: JobRecord, accepted: list[JobRecord],
 def _checked_id(job_id: str) -> str:
     """A job id as the user typed it, refused unless it is one plain path segment."""
     if not _JOB_ID.fullmatch(job_id) or set(job_id) == {"."}:
-        raise UsageError(f"--adopt: {job_id!r} is not a job id (letters, digits, "
+        raise UsageError(f"{job_id!r} is not a job id (letters, digits, "
                          "'.', '_', '-')")
     return job_id
 

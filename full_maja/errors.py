@@ -80,6 +80,10 @@ class NetworkError(FullMajaError):
         self.reached_server = reached_server
 
 
+class UnansweredSubmission(NetworkError):
+    """A submission that may have reached the server lost its answer: the job may exist."""
+
+
 class ProductError(FullMajaError):
     """One product could not be downloaded or verified."""
 

@@ -97,7 +97,7 @@ def add_adopted_job(record: JobRecord, log_path: Union[str, Path], append: bool)
     with hold_lock(path):
         log = read_job_log(path) if log_holds_jobs(path) else JobLog(path)
         if any(job.job_id == record.job_id for job in log.jobs):
-            raise JobLogError(f"--adopt: job {record.job_id} is already in {path}")
+            raise JobLogError(f"job {record.job_id} is already in {path}: nothing to adopt")
         adopted = replace(record, replaces=None, replaced_by=None)
         write_job_log(log.with_job(adopted))
     return adopted

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=demo-output
 rm -rf "$out" && mkdir -p "$out"
+export XDG_STATE_HOME="$PWD/$out/state"  # the demo's journal of submissions, not yours
 servers=()
 trap 'kill "${servers[@]}" 2>/dev/null || true' EXIT
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import assert_one_line_error
 
 import full_maja
-from full_maja.cli import DownloadSettings, ExitCode, full_maja_parser
+from full_maja.cli import DownloadSettings, ExitCode, download_parser, full_maja_parser
 from full_maja.cli.main import ALL_SUBCOMMANDS
 from full_maja.cli.nextstep import quote
 
@@ -70,6 +70,8 @@ def test_each_subcommand_fixes_its_mode(verb: str, mode: dict) -> None:
     (["download"], "required: -l/-g/--log"),
     (["-q", "status", "-l", "job.log"], "unrecognized arguments: -q"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["resubmit", "-l", "job.log", "--poll-interval", "60"], "--poll-interval only works with "
+                                                               "--wait"),
     ([], "required: SUBCOMMAND"),
 ])
 def test_what_a_subcommand_does_not_take_is_one_line_exit_2(cli, words, said) -> None:
@@ -85,7 +87,8 @@ def test_full_maja_help_reads_like_a_short_manual(run) -> None:
     for code in ExitCode:
         assert f"\n  {int(code):<4} " in codes, code
     for source in ("-a FILE", "$PEPS_USER", "~/.netrc", "--api-key-file", "$FULL_MAJA_API_KEY",
-                   "full_maja_download.py", "closed on 2026-03-25"):
+                   "full_maja_download.py", "closed on 2026-03-25", "--source catalogue",
+                   "$FULL_MAJA_CATALOGUE_URL", "SIGTERM"):
         assert source in result.stdout, source
 
 
@@ -110,3 +113,17 @@ def test_a_printed_word_pastes_back_into_bash_as_it_was(word: str, tmp_path) -> 
     subprocess.run(["bash", "-c", line], cwd=tmp_path, check=True)
     assert (tmp_path / "out").read_bytes() == word.encode("utf-8", "surrogateescape")
     assert quote(word).isprintable()
+
+
+def test_the_poll_interval_is_read_with_its_default_when_not_given() -> None:
+    parser = full_maja_parser("full-maja")
+    for words, expected in ((["wait", "-l", "job.log"], 900.0),
+                            (["wait", "-l", "job.log", "--poll-interval", "60"], 60.0),
+                            (["resubmit", "-l", "job.log", "--wait"], 900.0)):
+        assert DownloadSettings.from_args(parser.parse_args(words)).poll_interval == expected
+
+
+def test_the_script_still_takes_a_poll_interval_without_wait() -> None:
+    args = download_parser("full_maja_download").parse_args(
+        ["-l", "job.log", "--poll-interval", "60"])
+    assert DownloadSettings.from_args(args).poll_interval == 60.0

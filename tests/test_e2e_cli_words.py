@@ -449,6 +449,54 @@ def test_ctrl_c_during_a_resubmission_says_the_job_may_exist_and_how_to_find_it(
         assert word in line, (word, line)
 
 
+class DroppedSubmission(HeldSubmission):
+    """Answers the protocol question, then closes the connection on every POST unanswered."""
+
+    def do_POST(self) -> None:
+        self.close_connection = True
+
+
+@pytest.fixture
+def dropped() -> Iterator[str]:
+    """An OGC API server that drops its answer to a submission: its URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), DroppedSubmission)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/ogcapi"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_lost_answer_to_a_wps_submission_does_not_send_the_user_to_the_servers_jobs(
+        cli, make_emulator, auth_file):
+    emulator = make_emulator(submit_fault="drop")
+    result = cli("full-maja", "submit", "-a", auth_file, *VALID, "--url", emulator.url,
+                 "-l", "job.log")
+    assert_one_line_error(result, 1, "may exist", "cannot list its jobs", "twice")
+    assert "check the server's jobs" not in result.stderr
+
+
+def test_a_lost_answer_to_an_ogcapi_submission_says_how_to_find_the_job(dropped, cli,
+                                                                        auth_file):
+    result = cli("full-maja", "submit", "-a", auth_file, *VALID, "--url", dropped,
+                 "--protocol", "ogcapi", "-l", "job.log")
+    assert_one_line_error(result, 1, "may exist")
+    [hint] = [line for line in result.stderr.splitlines() if ": warning: " in line]
+    for words in (f"-m full_maja jobs -a {auth_file} --url {dropped}",
+                  f"-m full_maja adopt -a {auth_file} JOB_ID --url {dropped} -l job.log"):
+        assert words in hint, (words, hint)
+
+
+def test_a_lost_answer_to_an_ogcapi_resubmission_says_how_to_find_the_job(dropped, cli,
+                                                                          auth_file):
+    remote_log(dropped, "job.log")  # its job failed: resubmit submits it again
+    result = cli("full-maja", "resubmit", "-a", auth_file, "-l", "job.log", "-w", "out")
+    assert_one_line_error(result, 1, "may exist")
+    [hint] = [line for line in result.stderr.splitlines() if ": warning: " in line]
+    assert f"-m full_maja adopt -a {auth_file} JOB_ID --url {dropped} -l job.log --append" \
+        in hint, hint
+
+
 def test_a_script_run_before_the_dependencies_are_installed_says_how_to_install_them():
     for script in ("process", "download"):
         result = subprocess.run([sys.executable, "-S", str(SCRIPTS[script]), "--help"],

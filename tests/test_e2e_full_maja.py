@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import PASSWORD, ROOT, assert_one_line_error
 
 from full_maja import joblog
@@ -76,7 +77,8 @@ def test_the_jobs_of_an_ogcapi_server_listed_adopted_and_cancelled(cli, make_ogc
     Path("job.log").unlink()
     (state_home / "full-maja" / "jobs.jsonl").unlink()
     lost = cli("full-maja", "download", "-a", auth_file, "-l", "job.log")
-    assert_one_line_error(lost, 2, "job.log does not exist", "adopt JOB_ID -l job.log")
+    assert_one_line_error(lost, 2, "job.log does not exist",
+                          f"adopt -a {auth_file} JOB_ID -l job.log")
     adopted = cli("full-maja", "adopt", job_id, "-a", auth_file, "--url", server.url,
                   "-l", "job.log")
     assert adopted.returncode == 0, adopted.stderr
@@ -114,3 +116,103 @@ def test_the_readme_cron_line_runs_under_crons_path(run, finished, auth_file, tm
     assert cron.returncode == 0, (cron.stderr, output)
     assert "The series is complete." in output
     assert list((folder / "36TWQ").glob("*.zip"))
+
+
+CRON_PATH = "/usr/bin:/bin"
+BIN = Path(sys.executable).parent
+DOORS = {
+    "full-maja": [str(BIN / "full-maja"), "submit"],
+    "full-maja-process": [str(BIN / "full-maja-process")],
+    "python -m full_maja": [sys.executable, "-m", "full_maja", "submit"],
+    "full_maja_process.py": [sys.executable, str(ROOT / "full_maja_process.py")],
+}
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_the_printed_download_command_runs_as_printed_under_crons_path(finished, auth_file,
+                                                                       tmp_path, door):
+    program = DOORS[door]
+    if not Path(program[0]).exists():
+        pytest.skip(f"{program[0]} is not installed (make test installs it)")
+    folder = tmp_path / "it's my data"
+    folder.mkdir()
+    cron = {"PATH": CRON_PATH, "HOME": os.environ["HOME"], "NO_PROXY": "*",
+            "XDG_STATE_HOME": os.environ["XDG_STATE_HOME"]}
+    emulator = finished()
+    submitted = subprocess.run([*program, "-a", str(auth_file), *VALID, "--url", emulator.url,
+                                "-l", "job.log"], cwd=folder, env=cron, capture_output=True,
+                               text=True)
+    assert submitted.returncode == 0, submitted.stderr
+    line = submitted.stdout.split("run:\n", 1)[1].splitlines()[0].strip()
+    followed = subprocess.run(["/bin/sh", "-c", line], cwd=folder, env=cron,
+                              capture_output=True, text=True)
+    assert followed.returncode == 0, (line, followed.stderr)
+    assert "The series is complete." in followed.stdout
+
+
+def forget_parameters(log: str) -> None:
+    """Make the log's job one whose tile and period are not recorded (adopted from a server)."""
+    document = json.loads(Path(log).read_text())
+    for job in document["jobs"]:
+        for name in ("tile", "orbit", "start", "end"):
+            job.pop(name, None)
+    Path(log).write_text(json.dumps(document))
+
+
+@pytest.mark.parametrize("case", ["jobs on WPS", "adopted twice", "not a job id",
+                                  "resubmit without parameters"])
+def test_the_library_names_no_flag_of_the_compatible_script(cli, make_emulator, auth_file,
+                                                            case):
+    emulator = make_emulator(registration_polls=0, timeline=["ERROR"])
+    account = ["-a", str(auth_file)]
+    assert cli("full-maja", "submit", *account, *VALID, "--url", emulator.url,
+               "-l", "job.log").returncode == 0
+    [job_id] = [job.job_id for job in joblog.read_job_log("job.log").jobs]
+    if case == "jobs on WPS":
+        result, said = cli("full-maja", "jobs", *account, "--url", emulator.url), \
+            f"adopt -a {auth_file} JOB_ID -l LOG"
+    elif case == "adopted twice":
+        result, said = cli("full-maja", "adopt", job_id, "-l", "job.log", "--append"), \
+            f"job {job_id} is already in job.log"
+    elif case == "not a job id":
+        result, said = cli("full-maja", "adopt", "a/b", *account, "--url", emulator.url,
+                           "-l", "other.log"), "'a/b' is not a job id"
+    else:
+        forget_parameters("job.log")
+        result, said = cli("full-maja", "resubmit", *account, "-l", "job.log"), \
+            "with the submit command"
+    assert_one_line_error(result, 2, said)
+    for word in ("--adopt", "--server-jobs", "full_maja_process.py"):
+        assert word not in result.stderr, word
+
+
+def test_a_lost_log_is_written_again_and_followed_by_the_commands_printed(run, finished,
+                                                                          auth_file):
+    emulator = finished()
+    submitted = run("full-maja", "submit", "-a", auth_file, *VALID, "--url", emulator.url,
+                    "-l", "job.log")
+    assert submitted.returncode == 0, submitted.stderr
+    [job_id] = [job.job_id for job in joblog.read_job_log("job.log").jobs]
+    Path("job.log").unlink()
+    lost = run("full-maja", *printed(submitted.stdout))
+    assert lost.returncode == 2, lost.stderr
+    adopt = [job_id if word == "JOB_ID" else word for word in printed(
+        lost.stderr.split("with: ", 1)[1].split(" (the ids", 1)[0])]
+    adopted = run("full-maja", *adopt)
+    assert adopted.returncode == 0, adopted.stderr
+    followed = run("full-maja", *printed(adopted.stdout))
+    assert followed.returncode == 0, followed.stderr
+    assert "The series is complete." in followed.stdout
+
+
+def test_auto_that_only_submits_processing_jobs_asks_for_no_catalogue_key(cli, make_geodes,
+                                                                         finished, auth_file):
+    geodes, processing = make_geodes(), finished()
+    result = cli("full-maja", "submit", "--source", "auto", "--catalogue-url", geodes.url,
+                 "--url", processing.url, "-a", auth_file, "-t", "36TWK", "-o", "51",
+                 "-d", "2023-01-01", "-f", "2023-03-01", "-l", "job.log")
+    assert result.returncode == 0, result.stderr
+    assert "the catalogue holds no product" in result.stdout
+    assert "API key" not in result.stdout
+    followed = cli("full-maja", *printed(result.stdout))
+    assert followed.returncode == 0, followed.stderr

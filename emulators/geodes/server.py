@@ -216,6 +216,14 @@ class _Handler(BaseHTTPRequestHandler):
                                            status, self.has_key(), body,
                                            self.headers.get("Range")))
 
+    posted: Any = None
+    """The body of the search being answered, recorded with it."""
+
+    def send_response(self, code: int, message: Optional[str] = None) -> None:
+        """Record the request, then answer: a client holding the answer finds it recorded."""
+        self.note(code, self.posted)
+        super().send_response(code, message)
+
     def send_json(self, status: int, document: Any, kind: str = "application/json") -> int:
         data = json.dumps(document).encode()
         self.send_response(status)
@@ -256,11 +264,11 @@ class ApiHandler(_Handler):
 
     def do_GET(self) -> None:
         """Landing page, conformance, collections, items, downloads, quick-looks."""
-        self.note(self._get())
+        self._get()
 
     def do_HEAD(self) -> None:
         """As GET, without a body."""
-        self.note(self._get())
+        self._get()
 
     def do_POST(self) -> None:
         """The search."""
@@ -270,11 +278,12 @@ class ApiHandler(_Handler):
             body = json.loads(raw.decode("utf-8")) if raw else {}
         except (UnicodeDecodeError, ValueError):
             body = None
+        self.posted = body
         path = urlsplit(self.path).path.rstrip("/")
         if path != API_PREFIX + "/search":
-            self.note(self.send_error_json(404, "NotFound", "no such path"), body)
+            self.send_error_json(404, "NotFound", "no such path")
             return
-        self.note(self._search(body), body)
+        self._search(body)
 
     def _get(self) -> int:
         path = unquote(urlsplit(self.path).path).rstrip("/")
@@ -397,11 +406,11 @@ class StorageHandler(_Handler):
 
     def do_GET(self) -> None:
         """A file, whole or a range of it."""
-        self.note(self._serve())
+        self._serve()
 
     def do_HEAD(self) -> None:
         """A file's headers."""
-        self.note(self._serve())
+        self._serve()
 
     def _serve(self) -> int:
         parts = urlsplit(self.path)

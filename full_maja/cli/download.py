@@ -19,7 +19,13 @@ from urllib.parse import urlsplit
 from ..atomic import NotOwnFile
 from ..client import Client
 from ..console import Console, printable
-from ..errors import Cancelled, JobLogError, UnrecordedJobError, UsageError
+from ..errors import (
+    Cancelled,
+    JobLogError,
+    UnansweredSubmission,
+    UnrecordedJobError,
+    UsageError,
+)
 from ..joblog import JobLog, read_job_log
 from ..journal import journal_path
 from ..page import PAGE_NAME, write_series_page
@@ -27,7 +33,7 @@ from ..series import SeriesReport
 from ..service import UNREACHABLE, JobState, protocol_named
 from ..session import check_transport, is_local_host
 from ..stac import CATALOG_NAME, write_catalogue
-from ..states import is_peps
+from ..states import Protocol, is_peps
 from ..text import (
     RESUBMIT,
     job_heading,
@@ -47,7 +53,7 @@ from .options import (
     add_options,
     open_client,
 )
-from .recovery import interrupted_submission, report_unrecorded
+from .recovery import find_the_job, interrupted_submission, report_unrecorded
 from .runner import Command, run
 from .status import ExitCode
 
@@ -95,7 +101,7 @@ def follow(settings: DownloadSettings, console: Console) -> ExitCode:
         return list_server_jobs(settings, console)
     if settings.adopt is not None:
         return adopt(settings, console)
-    log = _read_log(settings.log)
+    log = _read_log(settings.log, settings.account_words())
     if settings.url:  # a URL that would carry the account in clear is said first
         check_transport(settings.url, settings.insecure_http)
     endpoint = follow_service(settings.url, log)
@@ -116,10 +122,10 @@ def follow(settings: DownloadSettings, console: Console) -> ExitCode:
         return _download_series(client, settings, console)
 
 
-def _read_log(path: str) -> JobLog:
+def _read_log(path: str, account: Sequence[str]) -> JobLog:
     """The log to follow; one that is not there says how to write it again."""
     if not Path(path).exists():
-        adopt_again = command(Verb.ADOPT, "JOB_ID", "-l", path)
+        adopt_again = command(Verb.ADOPT, "JOB_ID", "-l", path, account=account)
         raise JobLogError(f"--log: {path} does not exist; give the log the submission wrote "
                           "(the submit command printed its name), or, if it was lost, write "
                           f"it again from the job's id with: {adopt_again} (the ids of this "
@@ -137,16 +143,22 @@ def _check_poll_interval(settings: DownloadSettings, log: JobLog, endpoint: str)
 
 def _resubmit(client: Client, settings: DownloadSettings, log: JobLog,
               console: Console) -> None:
+    job = recorded_job(log.active_jobs)
+    protocol = protocol_named(job.protocol if job else settings.protocol)
+    endpoint = job.endpoint if job and job.endpoint else client.endpoint
     try:
         records = client.resubmit(settings.log)
     except UnrecordedJobError as exc:
         report_unrecorded(console, exc, settings)
         raise
+    except UnansweredSubmission:
+        if protocol == Protocol.OGCAPI:
+            console.warning("the new job may exist; before resubmitting again, "
+                            + find_the_job(settings, endpoint, settings.log))
+        raise
     except KeyboardInterrupt:
-        job = recorded_job(log.active_jobs)
-        raise Cancelled(interrupted_submission(
-            protocol_named(job.protocol if job else settings.protocol), settings,
-            job.endpoint if job and job.endpoint else client.endpoint, settings.log)) from None
+        raise Cancelled(interrupted_submission(protocol, settings, endpoint,
+                                               settings.log)) from None
     for record in records:
         console.info(f"Resubmitted job {record.replaces} as job {record.job_id} "
                      f"({record.describe()}).")
@@ -262,7 +274,12 @@ FOLLOW_SUBCOMMANDS = (
     Subcommand(Verb.STATUS, "one row per job of a log, with its products on disk; "
                "downloads nothing", DownloadSettings.from_args,
                options=("log", "write_dir", "timeout", "json", "refresh"), required=("log",),
-               helps=_LOG, mode={"status": True}),
+               helps={**_LOG, "write_dir": "where the products are (default: the current "
+                                           "folder)",
+                      "timeout": "give up on a server silent for this long, or a document "
+                                 "(status, report) taking 4 times this to arrive (0.1 to "
+                                 "3600, default 30)"},
+               mode={"status": True}),
     Subcommand(Verb.WAIT, "follow the jobs of a log until each has ended, then download "
                "as download does", DownloadSettings.from_args,
                options=(*PRODUCTS, "poll_interval"), required=("log",), helps=_LOG,
@@ -270,7 +287,7 @@ FOLLOW_SUBCOMMANDS = (
     Subcommand(Verb.RESUBMIT, "submit again the jobs of a log that failed or were "
                "cancelled, then download as download does", DownloadSettings.from_args,
                options=(*PRODUCTS, "wait", "poll_interval"), required=("log",), helps=_LOG,
-               mode={"resubmit": True}),
+               mode={"resubmit": True}, needs=(("--poll-interval", "--wait"),)),
 )
 SUBCOMMANDS = (*FOLLOW_SUBCOMMANDS, *JOB_SUBCOMMANDS)
 

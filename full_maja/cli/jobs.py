@@ -40,7 +40,11 @@ def list_server_jobs(settings: DownloadSettings, console: Console) -> ExitCode:
     endpoint = given_service(settings.url, f"{named(Verb.JOBS)}: give the service whose jobs "
                                            f"to list with --url URL or ${ENDPOINT_VARIABLE}")
     with open_client(settings, endpoint, timeout=settings.timeout) as client:
-        listing = _asked(endpoint, client.server_job_list)
+        try:
+            listing = _asked(endpoint, client.server_job_list)
+        except NotSupported as exc:
+            adopt = command(Verb.ADOPT, "JOB_ID", "-l", "LOG", account=settings.account_words())
+            raise NotSupported(f"{exc}: {adopt}") from exc
     jobs = listing.jobs
     if settings.json:
         document = {"endpoint": endpoint, "jobs": [server_job_json(job) for job in jobs],
@@ -135,7 +139,8 @@ JOB_SUBCOMMANDS = (
     Subcommand(Verb.JOBS, "list the jobs the service --url knows for this account (OGC "
                "API)", DownloadSettings.from_args, options=("timeout", "json"),
                helps={**_TIMEOUT, "url": "the service whose jobs to list (default: "
-                                         f"${ENDPOINT_VARIABLE})"},
+                                         f"${ENDPOINT_VARIABLE})",
+                      "json": "print the list as one JSON document on stdout"},
                mode={"server_jobs": True}, protocol=True),
     Subcommand(Verb.ADOPT, "write a log for a job whose log was lost, from this machine's "
                "journal of submissions or the server (OGC API), and say how to follow it",

@@ -12,13 +12,13 @@ from typing import Optional, Sequence
 
 from ..__version__ import __version__
 from ..auth import API_KEY_VARIABLE
-from ..client import ENDPOINT_VARIABLE
+from ..client import CATALOGUE_VARIABLE, DEFAULT_CATALOGUE, ENDPOINT_VARIABLE
 from ..console import Console
 from ..credentials import PASSWORD_VARIABLE, USER_VARIABLE
 from .download import SUBCOMMANDS, follow
 from .following import DownloadSettings
 from .nextstep import PROGRAM, SCRIPTS
-from .options import CommonSettings, Parser, shared_parents
+from .options import CommonSettings, Parser, check_conflicts, shared_parents
 from .runner import Command, run
 from .status import MEANINGS, ExitCode
 from .submit import SUBMIT_SUBCOMMAND, SubmitSettings, submit
@@ -27,13 +27,14 @@ ALL_SUBCOMMANDS = (SUBMIT_SUBCOMMAND, *SUBCOMMANDS)
 _BY_VERB = {subcommand.verb.value: subcommand for subcommand in ALL_SUBCOMMANDS}
 
 MANUAL = """\
-Get MAJA L2A time series of Sentinel-2 tiles, processed on demand by a FULL_MAJA
-service (WPS 1.0.0 or OGC API - Processes).
+Get MAJA L2A time series of Sentinel-2 tiles: from the GEODES catalogue, which
+publishes the products THEIA has made (--source catalogue), or processed on demand by
+a FULL_MAJA service (WPS 1.0.0 or OGC API - Processes).
 
-A series takes two steps: `full-maja submit` sends one job per tile and period and
-records it in a job log; `full-maja download`, run by hand or hourly from cron, follows
-the log and downloads the finished products. `full-maja SUBCOMMAND --help` lists the
-options of one subcommand."""
+A series takes two steps: `full-maja submit` searches the catalogue or sends one job
+per tile and period, and records the search or the jobs in a job log; `full-maja
+download`, run by hand or hourly from cron, follows the log and downloads the products.
+`full-maja SUBCOMMAND --help` lists the options of one subcommand."""
 
 
 def _epilog() -> str:
@@ -45,11 +46,13 @@ account:
   -a FILE (one line: e-mail, space, password), else ${USER_VARIABLE} and
   ${PASSWORD_VARIABLE}, else a ~/.netrc entry for the service's host; or an API key:
   --api-key-file FILE or ${API_KEY_VARIABLE}. Sent only to the service's own origin,
-  never printed nor written.
+  never printed nor written. Searching the catalogue needs no account; downloading its
+  products needs the API key of a GEODES account.
 
 service:
   --url URL, else the endpoint the log records, else ${ENDPOINT_VARIABLE}. PEPS, the
-  former default, closed on 2026-03-25.
+  former default, closed on 2026-03-25. The catalogue: --catalogue-url URL, else
+  ${CATALOGUE_VARIABLE}, else {DEFAULT_CATALOGUE}.
 
 exit codes:
 {codes}
@@ -78,7 +81,9 @@ def full_maja_parser(prog: str) -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> CommonSettings:
-    return _BY_VERB[args.subcommand].settings(args)
+    subcommand = _BY_VERB[args.subcommand]
+    check_conflicts(args, (), subcommand.needs)
+    return subcommand.settings(args)
 
 
 def _body(settings: CommonSettings, console: Console) -> ExitCode:

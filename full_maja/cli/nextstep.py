@@ -92,22 +92,33 @@ def _family(verb: Verb) -> str:
 
 
 def _script(verb: Verb) -> list[str]:
-    """The compatible script of `verb`'s family, as the user started the current one."""
+    """The compatible script of `verb`'s family, as the user started the current one.
+
+    By its name when the shell finds that very file (as it did the current one), else by
+    its path: cron's bare PATH finds neither a venv's scripts nor its `python`.
+    """
     family = _family(verb)
+    beside = Path(sys.argv[0]).with_name
     if _invoked_name().startswith("full-maja"):
-        return [CONSOLE_SCRIPTS[family]]
-    return ["python", str(Path(sys.argv[0]).with_name(SCRIPTS[family]))]
+        return [_as_found(CONSOLE_SCRIPTS[family], str(beside(CONSOLE_SCRIPTS[family])))]
+    return [_as_found("python", sys.executable or "python3"), str(beside(SCRIPTS[family]))]
 
 
 def _program() -> list[str]:
     """`full-maja` when that is what the shell finds, else the way it was started."""
     invoked = sys.argv[0] if sys.argv else ""
     if os.path.basename(invoked) == PROGRAM:
-        found = shutil.which(PROGRAM)
-        if found and _same_file(found, invoked):
-            return [PROGRAM]
-        return [invoked]
+        return [_as_found(PROGRAM, invoked)]
     return [sys.executable or "python3", "-m", "full_maja"]
+
+
+def _as_found(name: str, path: str) -> str:
+    """`name` when the shell's PATH finds the file `path` under it (or `path` is gone),
+    else `path`."""
+    found = shutil.which(name)
+    if (found and _same_file(found, path)) or not os.path.exists(path):
+        return name
+    return path
 
 
 def _same_file(first: str, second: str) -> bool:

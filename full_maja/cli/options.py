@@ -158,9 +158,9 @@ OPTIONS: dict[str, Option] = {
     "wait": _option("--wait", action="store_true",
                     help="keep following the jobs until each has ended, then download"),
     "poll_interval": _option("--poll-interval", metavar="SECONDS", type=poll_seconds,
-                             default=900.0,
+                             default=argparse.SUPPRESS,
                              help="seconds between checks while waiting (default 900, at "
-                                  "least 60 for a remote server)"),
+                                  "least 60 for a remote server, at most 86400)"),
     "resubmit": _option("--resubmit", action="store_true",
                         help="submit again every job that failed or was cancelled (ERROR, "
                              "CANCELED, failed, dismissed)"),
@@ -205,7 +205,8 @@ class Subcommand:
 
     `options` are names in OPTIONS (`own` adds the others, such as a positional);
     `mode` gives the settings fields the subcommand fixes, `protocol` whether it takes
-    --protocol (only commands that reach a server without a log do).
+    --protocol (only commands that reach a server without a log do), `needs` the options
+    that only work with another (option, what it needs).
     """
 
     verb: Verb
@@ -217,6 +218,7 @@ class Subcommand:
     mode: Mapping[str, Any] = field(default_factory=dict)
     protocol: bool = False
     own: Optional[Callable[[argparse.ArgumentParser], None]] = None
+    needs: tuple[tuple[str, str], ...] = ()
 
     def add_to(self, parser: argparse.ArgumentParser) -> None:
         """Put this subcommand's own options on its parser."""

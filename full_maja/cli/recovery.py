@@ -52,9 +52,13 @@ def interrupted_submission(protocol: Union[Protocol, str, None], settings: Commo
     if protocol != Protocol.OGCAPI:
         return (f"{said}; this WPS 1.0.0 service cannot list its jobs, so submitting again "
                 "may run that job twice (the jobs accepted before are in the log)")
+    return f"{said}; before submitting again, {find_the_job(settings, endpoint, log_path)}"
+
+
+def find_the_job(settings: CommonSettings, endpoint: str, log_path: Union[str, Path]) -> str:
+    """How to find, on an OGC API server, a job the log does not hold, and record it."""
     account = settings.account_words()
     listing = command(Verb.JOBS, "--url", endpoint, account=account)
     adopt = command(Verb.ADOPT, "JOB_ID", "--url", endpoint, "-l", str(log_path),
                     *(["--append"] if _holds_jobs(str(log_path)) else []), account=account)
-    return (f"{said}; before submitting again, look for it among the server's jobs: {listing}, "
-            f"then record it with: {adopt}")
+    return f"look for it among the server's jobs: {listing}, then record it with: {adopt}"

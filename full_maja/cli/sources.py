@@ -115,8 +115,9 @@ def submit_from_source(job: Submission, requests: list[JobRequest], *, append: b
             for record in processor.submit(processing, log_path, append=append or bool(found)):
                 console.result(f"Submitted job {record.job_id} ({record.describe()}).")
     console.result(f"Job log: {log_path}")
-    console.info("To download the products (the catalogue's need an API key: "
-                 "--api-key-file FILE or $FULL_MAJA_API_KEY), run:")
+    key = (" (the catalogue's need an API key: --api-key-file FILE or $FULL_MAJA_API_KEY)"
+           if found else "")
+    console.info(f"To download the products{key}, run:")
     console.info("  " + job.download_command(log_path, [r.tile for r in requests]))
     return ExitCode.OK
 

@@ -18,15 +18,18 @@ class ExitCode(IntEnum):
 
 
 MEANINGS = {
-    ExitCode.OK: "done: submitted; or every job finished and every product is on disk",
+    ExitCode.OK: "done: submitted or searched; or every job finished and every product is on disk",
     ExitCode.FAILED: "a job failed or was cancelled, a product could not be downloaded, or "
                      "the server could not be reached or answered nonsense",
     ExitCode.USAGE: "bad usage or input (an option, a value, a credentials or key file, a "
                     "job log), or an operation the service's protocol does not offer",
-    ExitCode.CREDENTIALS: "the server refused the account or API key",
-    ExitCode.LATER: "a job is still queued or processing, products are not on disk yet, or "
-                    "another run holds the log: run again later",
-    ExitCode.INTERRUPTED: "interrupted (Ctrl-C); partial downloads resume on the next run",
+    ExitCode.CREDENTIALS: "the server refused the account or API key, or a catalogue "
+                          "download needs a key and none was given",
+    ExitCode.LATER: "a job is still queued or processing, products are not on disk yet (on "
+                    "tape, or being written by another run), or another run holds the log: "
+                    "run again later",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C, or SIGTERM); partial downloads resume on the "
+                          "next run",
 }
 """What each exit code means, as `full-maja --help` says it (README.md says it at length)."""
 

@@ -9,12 +9,18 @@ from urllib.parse import urlsplit
 
 from ..client import ENDPOINT_VARIABLE
 from ..console import Console
-from ..errors import Cancelled, FullMajaError, UnrecordedJobError, UsageError
+from ..errors import (
+    Cancelled,
+    FullMajaError,
+    UnansweredSubmission,
+    UnrecordedJobError,
+    UsageError,
+)
 from ..joblog import check_log_is_free, default_log_name, read_job_log
 from ..jobrecord import JobRecord
 from ..service import submission_preview
 from ..session import check_transport
-from ..states import is_peps
+from ..states import Protocol, is_peps
 from ..validation import JobRequest, read_tiles_file, validate_request
 from .endpoint import (
     CATALOGUE,
@@ -32,7 +38,7 @@ from .options import (
     add_options,
     open_client,
 )
-from .recovery import interrupted_submission, report_unrecorded
+from .recovery import find_the_job, interrupted_submission, report_unrecorded
 from .runner import Command, run
 from .sources import (
     AUTO,
@@ -62,13 +68,13 @@ def add_submit_options(parser: argparse._ActionsContainer) -> None:
                         help="a file with one tile per line (# starts a comment)")
     parser.add_argument("-o", "--orbit", metavar="N", help="relative orbit, 1 to 143")
     parser.add_argument("-d", "--start-date", metavar="YYYY-MM-DD", required=True,
-                        help="first day of the period")
+                        help="first day of the period (processing: on or after "
+                             "2016-04-01)")
     parser.add_argument("-e", "-f", "--end-date", metavar="YYYY-MM-DD", required=True,
                         help="last day of the period (processing: 2 to 12 months after "
                              "the first)")
-    parser.add_argument("-l", "-g", "--log", metavar="FILE",
-                        help="the job log to write (default: named after tile, orbit, period)")
-    add_options(parser, "append")
+    add_options(parser, "log", "append", helps={
+        "log": "the job log to write (default: named after tile, orbit, period)"})
     parser.add_argument("--split", action="store_true",
                         help="cut a period longer than 12 months into several jobs")
     parser.add_argument("-n", "--dry-run", action="store_true",
@@ -138,6 +144,9 @@ def submit(settings: SubmitSettings, console: Console) -> ExitCode:
             records = client.submit(requests, log_path, append=settings.append)
         except FullMajaError as exc:
             _report_partial_submission(console, exc, log_path, settings)
+            if isinstance(exc, UnansweredSubmission) and client.protocol == Protocol.OGCAPI:
+                console.warning(f"the job of tile {exc.remaining[0].tile} may exist; before "
+                                f"submitting again, {find_the_job(settings, endpoint, log_path)}")
             raise closed_service_error(exc, endpoint) from exc
         except KeyboardInterrupt:
             raise Cancelled(interrupted_submission(client.protocol, settings, endpoint,
@@ -254,8 +263,9 @@ def _download_command(settings: SubmitSettings, log_path: Path, tiles: list[str]
 
 
 SUBMIT_SUBCOMMAND = Subcommand(
-    Verb.SUBMIT, "check a series request (tiles, orbit, period), submit one job per tile and "
-    "period, and record the jobs in a job log", SubmitSettings.from_args, protocol=True,
+    Verb.SUBMIT, "check a series request (tiles, orbit, period), then search the GEODES "
+    "catalogue (--source catalogue) or submit one job per tile and period, and record the "
+    "search or the jobs in a job log", SubmitSettings.from_args, protocol=True,
     helps={"url": "the FULL_MAJA service: a WPS 1.0.0 endpoint or an OGC API - Processes "
                   f"landing page (default: ${ENDPOINT_VARIABLE}; with --append, the log's; "
                   "PEPS, the former default, closed on 2026-03-25)"},

@@ -10,7 +10,13 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ..errors import DocumentLimitError, NetworkError, NotSupported, ServiceError
+from ..errors import (
+    DocumentLimitError,
+    NetworkError,
+    NotSupported,
+    ServiceError,
+    UnansweredSubmission,
+)
 from ..jobrecord import JobRecord
 from ..session import Document, PepsSession
 from ..states import JobPhase
@@ -100,6 +106,8 @@ class Service(ABC):
     """One FULL_MAJA server: submit, check, read results, cancel and list jobs."""
 
     protocol: str = ""
+    may_exist: str = MAY_EXIST
+    """What to do about a job whose submission lost its answer (WPS cannot list jobs)."""
     needs_account: bool = True
     """False for a service that answers without an account (a catalogue: its downloads
     alone need the API key, sent to its origin only)."""
@@ -119,12 +127,12 @@ class Service(ABC):
         try:
             return self.session.request_document("POST", url, what, **kwargs)
         except DocumentLimitError as exc:
-            raise ServiceError(f"{exc} ({MAY_EXIST})") from exc
+            raise ServiceError(f"{exc} ({self.may_exist})") from exc
         except NetworkError as exc:
             if not exc.reached_server:
                 raise
-            raise NetworkError(f"{exc} (if the submission of tile {request.tile} reached the "
-                               f"server, {MAY_EXIST})") from exc
+            raise UnansweredSubmission(f"{exc} (if the submission of tile {request.tile} "
+                                       f"reached the server, {self.may_exist})") from exc
 
     @abstractmethod
     def submission_text(self, request: JobRequest) -> str:

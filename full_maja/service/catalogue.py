@@ -49,10 +49,10 @@ RETRY_PAUSE = 0.5
 JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/geo+json"}
 NO_CANCEL = ("a catalogue search is not a job running on a server: there is nothing to "
              "cancel (remove its entry from the log to stop following it)")
-NO_LISTING = ("a catalogue keeps no jobs: --server-jobs lists the jobs of a processing "
-              "service (OGC API)")
+NO_LISTING = ("a catalogue keeps no jobs: only a processing service (OGC API) lists its "
+              "jobs")
 NO_LOOKUP = ("a catalogue search is recorded only in its log and the local journal; "
-             "search again with full_maja_process.py --source catalogue")
+             "search again with the submit command's --source catalogue")
 
 
 def search_job_id(request: JobRequest) -> str:

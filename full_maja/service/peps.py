@@ -34,7 +34,7 @@ XML_HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
 NO_CANCEL = ("this WPS 1.0.0 service offers no way to stop a job: it ends by itself "
              "(a job that is no longer wanted can be left to finish, or ignored)")
 NO_LISTING = ("this WPS 1.0.0 service cannot list its jobs; a job whose log was lost can be "
-              "adopted from the local journal of submissions (--adopt JOB_ID -l LOG)")
+              "adopted from the local journal of submissions")
 
 
 def submission_document(request: JobRequest) -> bytes:
@@ -46,6 +46,8 @@ class WpsService(Service):
     """A WPS 1.0.0 endpoint offering FULL_MAJA and PROCESSING_STATUS (PEPS, PyWPS)."""
 
     protocol = "wps"
+    may_exist = ("the job may exist, and this WPS 1.0.0 service cannot list its jobs: "
+                 "submitting again may run it twice")
 
     def submission_text(self, request: JobRequest) -> str:
         """The Execute document, as it would be POSTed."""
