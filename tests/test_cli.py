@@ -18,7 +18,13 @@ from full_maja.cli import (
     exit_code_for,
     process_parser,
 )
-from full_maja.cli.options import CommonSettings, Parser, positive_float, positive_int
+from full_maja.cli.options import (
+    CommonSettings,
+    Parser,
+    poll_seconds,
+    positive_int,
+    timeout_seconds,
+)
 from full_maja.cli.runner import Command, run
 from full_maja.console import Console
 from full_maja.errors import (
@@ -124,7 +130,8 @@ def test_a_parser_error_is_a_usage_error_of_one_line(capsys) -> None:
 # -- Options and settings -----------------------------------------------------------------
 
 @pytest.mark.parametrize("parse, text, value", [
-    (positive_int, "3", 3), (positive_float, "0.5", 0.5), (positive_float, "1e3", 1000.0),
+    (positive_int, "3", 3), (timeout_seconds, "0.5", 0.5), (timeout_seconds, "1e3", 1000.0),
+    (timeout_seconds, "0.1", 0.1), (poll_seconds, "0.01", 0.01), (poll_seconds, "86400", 86400),
 ])
 def test_positive_numbers_are_read(parse: Callable[[str], float], text: str,
                                    value: float) -> None:
@@ -133,8 +140,10 @@ def test_positive_numbers_are_read(parse: Callable[[str], float], text: str,
 
 @pytest.mark.parametrize("parse, text, words", [
     (positive_int, "0", "must be a positive number"), (positive_int, "1.5", "a whole number"),
-    (positive_float, "-1", "must be a positive number"), (positive_float, "inf", "positive"),
-    (positive_float, "nan", "positive"), (positive_float, "abc", "is not a number"),
+    (timeout_seconds, "-1", "from 0.1 to 3600"), (timeout_seconds, "inf", "from 0.1 to 3600"),
+    (timeout_seconds, "nan", "from 0.1 to 3600"), (timeout_seconds, "abc", "is not a number"),
+    (timeout_seconds, "1e10", "from 0.1 to 3600"), (poll_seconds, "0", "above 0 and up to"),
+    (poll_seconds, "86401", "above 0 and up to 86400"),
 ])
 def test_other_numbers_are_refused(parse: Callable[[str], float], text: str,
                                    words: str) -> None:

@@ -104,7 +104,6 @@ def _seconds(low: float, high: float, *, low_allowed: bool = True) -> Callable[[
 
 
 positive_int = _positive(int, "a whole number")
-positive_float = _positive(float, "a number")
 timeout_seconds = _seconds(MIN_TIMEOUT, MAX_TIMEOUT)
 poll_seconds = _seconds(0, MAX_POLL_INTERVAL, low_allowed=False)
 
