@@ -415,3 +415,15 @@ def test_a_product_left_in_a_main_part_and_a_tail_is_assembled_and_matches_its_m
     assert ranges == ["bytes=12000-", "bytes=3000-7999"]
     assert md5(out / plan.zip_name) == whole.md5
     assert not list(out.glob(plan.zip_name + ".*"))
+
+
+def test_a_period_ending_in_year_9999_is_searched_and_followed_without_a_crash(
+        cli, make_geodes, key_file):
+    geodes = make_geodes(last_date=date(2023, 1, 20))
+    searched = cli("process", "--source", "catalogue", "--catalogue-url", geodes.url,
+                   "-t", "31TCJ", "-o", "51", "-d", "2023-01-01", "-f", "9999-12-31",
+                   "-l", LOG)
+    assert searched.returncode == 0, (searched.stdout, searched.stderr)
+    result = cli("download", "-l", LOG, "-w", "out", "--api-key-file", key_file)
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    assert "runs search again until 9999-12-31" in result.stdout and zips()

@@ -68,9 +68,17 @@ def search_url(endpoint: str) -> str:
     return endpoint.rstrip("/") + "/search"
 
 
+def searched_until(end: date) -> date:
+    """The last day the catalogue may publish products of a period ending on `end`."""
+    try:
+        return end + PUBLICATION_DELAY
+    except OverflowError:  # a period ending in year 9999
+        return date.max
+
+
 def may_grow(job: JobRecord, today: date) -> bool:
     """True while the catalogue may still publish products of the job's period."""
-    return job.end is None or job.end + PUBLICATION_DELAY >= today
+    return job.end is None or searched_until(job.end) >= today
 
 
 class CatalogueService(Service):
@@ -111,7 +119,7 @@ class CatalogueService(Service):
         growing = may_grow(job, datetime.now(timezone.utc).date())
         notes = [f"the catalogue may still publish products of this period (THEIA "
                  f"publishes days after acquisition): runs search again until "
-                 f"{job.end + PUBLICATION_DELAY if job.end else 'the period is known'}"] \
+                 f"{searched_until(job.end) if job.end else 'the period is known'}"] \
             if growing else []
         notes += [report.message] if report.message else []
         return JobState(job, JobPhase.FINISHED, FOUND, report=report, progress="100%",
