@@ -116,7 +116,7 @@ def _stored_date(text: str) -> Optional[datetime]:
     """A date `as_record` wrote (ISO 8601 with offset); any other form read as from XML."""
     try:
         return datetime.fromisoformat(text).astimezone(timezone.utc)
-    except ValueError:
+    except (ValueError, OverflowError):
         return _date(text)
 
 
@@ -362,16 +362,17 @@ def _local(tag: object) -> str:
 
 
 def _date(text: Optional[str]) -> Optional[datetime]:
-    """An ISO 8601 time, in UTC (a time without zone is taken as UTC)."""
+    """An ISO 8601 time, in UTC (a time without zone is taken as UTC); None when it cannot
+    be read or placed in UTC (year 1 at +01:00, year 9999 at -05:00)."""
     if not text:
         return None
     try:
         moment = isoparse(text.strip())
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc)
     except (ValueError, OverflowError):
         return None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
 
 
 def _float(text: object) -> Optional[float]:

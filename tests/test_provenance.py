@@ -90,6 +90,15 @@ def test_any_element_may_be_absent_or_wrong_and_stays_absent(mtd: bytes,
     assert provenance_from_documents(mtd, MINIMAL_JPI) == expected
 
 
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00"])
+def test_a_date_no_utc_time_can_hold_is_absent_not_a_crash(moment: str) -> None:
+    mtd = (f"<M><Product_Characteristics><ACQUISITION_DATE>{moment}</ACQUISITION_DATE>"
+           f"<PRODUCTION_DATE>{moment}</PRODUCTION_DATE><PRODUCT_VERSION>4.0</PRODUCT_VERSION>"
+           "</Product_Characteristics></M>").encode()
+    assert provenance_from_documents(mtd) == Provenance(product_version="4.0")
+    assert Provenance.from_record({"production_date": moment}) == Provenance()
+
+
 def test_entities_are_refused_and_read_as_absent() -> None:
     bomb = (b'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaaaaaaaa">]>'
             b"<m><Product_Characteristics><PRODUCT_VERSION>&a;</PRODUCT_VERSION>"

@@ -166,6 +166,14 @@ def test_an_unusable_item_is_left_out_with_a_reason(broken):
     assert item is None and why
 
 
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00"])
+def test_an_acquisition_time_no_utc_date_holds_leaves_the_item_out(moment):
+    odd = feature()
+    odd["properties"].update(start_datetime=moment, datetime=moment)
+    item, why = read_item(odd, SEARCH)
+    assert item is None and "acquisition date" in why
+
+
 def test_odd_values_are_read_tolerantly():
     odd = feature(orbit="51", cloud=True, version="V4-0")
     odd["assets"]["junk"] = "not an asset"

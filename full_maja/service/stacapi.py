@@ -237,10 +237,10 @@ def _day(moment: str) -> Optional[date]:
         return None
     try:
         parsed = isoparse(moment)
-    except (ValueError, OverflowError):
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # not a time, or one no UTC date holds
         return None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc)
     return parsed.date() if isinstance(parsed, datetime) else None
 
 

@@ -1,0 +1,160 @@
+"""End to end: the catalogue flow against a hostile STAC catalogue (conftest's `hostile`
+server answering searches and downloads as a test tells it), by the real commands."""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import zipfile
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import pytest
+from conftest import API_KEY
+
+from emulators.products import ProductStore
+
+LOG = "cat.log"
+PERIOD = ("-t", "31TCJ", "-o", "51", "-d", "2023-01-01", "-f", "2023-02-28")
+
+
+def zip_name(day: int) -> str:
+    return f"SENTINEL2A_202301{day:02d}-105907-758_L2A_T31TCJ_C_V4-0.zip"
+
+
+class Catalogue:
+    """A STAC catalogue as hostile as a test makes it: `items` listed by `POST /search`,
+    page by number (or as `pages` answers), zips served at `GET /files/NAME` to the key."""
+
+    def __init__(self, hostile: Callable, store: ProductStore) -> None:
+        self.store = store
+        self.items: list[dict[str, Any]] = []
+        self.files: dict[str, bytes] = {}
+        self.redirects: dict[str, str] = {}
+        self.pages: Optional[Callable[[dict, int], dict]] = None
+        self.requests: list[tuple[str, str, Optional[str], Any]] = []
+        self.url, _ = hostile(self._answer)
+
+    def zip_bytes(self, name: str) -> bytes:
+        """A real product zip of that name (built once per module)."""
+        return self.store.zip_path(name, 16 * 1024).read_bytes()
+
+    def add(self, name: str, day: int, data: Optional[bytes] = None, *,
+            title: Optional[str] = None, description: Optional[str] = None) -> dict[str, Any]:
+        """List a product acquired on 2023-01-`day`, its zip served as `data`."""
+        data = self.zip_bytes(name) if data is None else data
+        self.files[name] = data
+        moment = f"2023-01-{day:02d}T10:59:07.758Z"
+        text = description if description is not None else (
+            f"File size: {len(data)} bytes\n\nIs online: true\n\n"
+            f"Checksum MD5: {hashlib.md5(data).hexdigest()}")
+        title = title or name
+        item = {"type": "Feature", "id": f"URN:FEATURE:DATA:gdh:{day}:V1",
+                "properties": {"identifier": name.rsplit("_V", 1)[0], "version": "4.0",
+                               "grid:code": "T31TCJ", "sat:relative_orbit": 51,
+                               "eo:cloud_cover": 10, "start_datetime": moment,
+                               "end_datetime": moment},
+                "assets": {title: {"href": f"{self.url}/files/{name}", "title": title,
+                                   "type": "application/zip", "roles": ["data"],
+                                   "description": text}}}
+        self.items.append(item)
+        return item
+
+    def searches(self) -> list[Any]:
+        return [body for method, _, _, body in self.requests if method == "POST"]
+
+    def downloads(self) -> list[str]:
+        return [path for method, path, _, _ in self.requests if method == "GET"]
+
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+        body = None
+        if handler.command == "POST":
+            length = int(handler.headers.get("Content-Length") or 0)
+            body = json.loads(handler.rfile.read(length) or b"{}")
+        key = handler.headers.get("X-API-Key")
+        self.requests.append((handler.command, handler.path, key, body))
+        if handler.command == "POST":
+            number = int(body.get("page", 1))
+            document = self.pages(body, number) if self.pages else self._page(number, 80)
+            return _send(handler, 200, json.dumps(document).encode(), "application/geo+json")
+        if handler.path in self.redirects:
+            return _send(handler, 302, b"", headers={"Location": self.redirects[handler.path]})
+        name = handler.path.rsplit("/", 1)[-1]
+        if key != API_KEY:
+            return _send(handler, 401, b"{}")
+        if name not in self.files:
+            return _send(handler, 404, b"{}")
+        return _send(handler, 200, self.files[name], "application/zip")
+
+    def _page(self, number: int, limit: int) -> dict[str, Any]:
+        features = self.items[(number - 1) * limit:number * limit]
+        return {"type": "FeatureCollection", "features": features,
+                "context": {"matched": len(self.items), "limit": limit,
+                            "returned": len(features)}}
+
+
+def _send(handler: BaseHTTPRequestHandler, status: int, data: bytes,
+          kind: str = "application/json", headers: Optional[dict[str, str]] = None) -> None:
+    handler.send_response(status)
+    handler.send_header("Content-Type", kind)
+    handler.send_header("Content-Length", str(len(data)))
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
+@pytest.fixture
+def catalogue(hostile: Callable, product_cache: Path) -> Catalogue:
+    return Catalogue(hostile, ProductStore(product_cache))
+
+
+@pytest.fixture
+def key_file(tmp_path: Path) -> Path:
+    path = tmp_path / "key.txt"
+    path.write_text(API_KEY + "\n")
+    path.chmod(0o600)
+    return path
+
+
+def search(cli: Any, catalogue: Catalogue, *extra: object) -> Any:
+    result = cli("process", "--source", "catalogue", "--catalogue-url", catalogue.url,
+                 *PERIOD, "-l", LOG, *extra)
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    return result
+
+
+def download(cli: Any, key_file: Path, *extra: object) -> Any:
+    return cli("download", "-l", LOG, "-w", "out", "--api-key-file", key_file, *extra)
+
+
+def with_metadata(data: bytes, change: Callable[[bytes], bytes]) -> bytes:
+    """The zip `data` with its `_MTD_ALL.xml` changed by `change`."""
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for info in source.infolist():
+            content = source.read(info)
+            archive.writestr(info, change(content) if info.filename.endswith("_MTD_ALL.xml")
+                             else content)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00"])
+def test_a_product_whose_metadata_dates_no_utc_time_holds_is_reported_not_a_crash(
+        cli, catalogue, key_file, moment):
+    odd = zip_name(5)
+    catalogue.add(odd, 5, with_metadata(catalogue.zip_bytes(odd), lambda xml: re.sub(
+        rb"<(ACQUISITION|PRODUCTION)_DATE>[^<]*", rb"<\1_DATE>" + moment.encode(), xml)))
+    catalogue.add(zip_name(10), 10)
+    search(cli, catalogue)
+    result = download(cli, key_file, "--json")
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    products = {p["name"]: p for p in json.loads(result.stdout)["jobs"][0]["products"]}
+    assert products[odd]["production_date"] is None
+    assert products[zip_name(10)]["production_date"]
+    items = sorted(path.name for path in Path("out", "stac-items").iterdir())
+    assert items == [name[:-4] + ".json" for name in (odd, zip_name(10))]
+    assert json.loads(Path("out", "stac-items", items[0]).read_text())["properties"][
+        "datetime"] == "2023-01-05T10:59:07.758000Z", "the acquisition time of the name"
