@@ -158,3 +158,18 @@ def test_a_product_whose_metadata_dates_no_utc_time_holds_is_reported_not_a_cras
     assert items == [name[:-4] + ".json" for name in (odd, zip_name(10))]
     assert json.loads(Path("out", "stac-items", items[0]).read_text())["properties"][
         "datetime"] == "2023-01-05T10:59:07.758000Z", "the acquisition time of the name"
+
+
+def test_a_title_echoing_the_api_key_is_refused_and_no_file_is_named_after_it(
+        cli, catalogue, key_file, tmp_path):
+    catalogue.add(zip_name(5), 5)
+    echoed = catalogue.add(zip_name(10), 10)
+    search(cli, catalogue)
+    title = f"SENTINEL2A_{API_KEY}_20230110.zip"  # the key the download run's search sent
+    echoed["assets"] = {title: {**echoed["assets"][zip_name(10)], "title": title}}
+    result = download(cli, key_file, "--refresh")
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "holds the API key or password" in result.stderr
+    assert zip_name(5) in [path.name for path in Path("out").iterdir()]
+    assert not [path for path in tmp_path.rglob("*") if API_KEY in path.name]
+    assert API_KEY not in result.stdout + result.stderr
