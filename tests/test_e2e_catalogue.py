@@ -427,3 +427,31 @@ def test_a_period_ending_in_year_9999_is_searched_and_followed_without_a_crash(
     result = cli("download", "-l", LOG, "-w", "out", "--api-key-file", key_file)
     assert result.returncode == 0, (result.stdout, result.stderr)
     assert "runs search again until 9999-12-31" in result.stdout and zips()
+
+
+def test_processing_jobs_appended_to_a_log_of_searches_go_to_the_service_given(
+        cli, geodes, finished, auth_file, key_file, tmp_path):
+    search(cli, geodes)
+    period = ("-t", "36TWK", "-o", "51", "-d", "2023-01-01", "-f", "2023-03-01")
+    before, searched = Path(LOG).read_bytes(), len(geodes.searches())
+    nowhere = cli("process", "-a", auth_file, *period, "-l", LOG, "--append")
+    assert_one_line_error(nowhere, 2, "no service given", "--url")
+    assert Path(LOG).read_bytes() == before and len(geodes.searches()) == searched
+    processing = finished()
+    auto = ("--source", "auto", "--catalogue-url", geodes.url, "--url", processing.url,
+            "-t", "31TCJ", "36TWK", "-o", "51", "-d", "2023-01-01", "-f", "2023-03-01",
+            "-l", "auto.log")
+    wrong = tmp_path / "wrong.txt"
+    wrong.write_text(f"{USER} not-the-password\n")
+    wrong.chmod(0o600)
+    assert_one_line_error(cli("process", "-a", wrong, *auto), 3, "refused")
+    again = cli("process", "-a", auth_file, *auto, "--append")
+    assert again.returncode == 0, (again.stdout, again.stderr)
+    jobs = json.loads(Path("auto.log").read_text())["jobs"]
+    assert [(job["tile"], job.get("protocol")) for job in jobs] == [("31TCJ", "catalogue"),
+                                                                      ("36TWK", None)]
+    done = cli("download", "-l", "auto.log", "-w", "out", "-a", auth_file,
+               "--api-key-file", key_file)
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    assert any("T36TWK" in name for name in zips()) and any("T31TCJ" in name
+                                                            for name in zips())
