@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 import pytest
-from conftest import API_KEY
+from conftest import API_KEY, assert_one_line_error
 
 from emulators.products import ProductStore
 
@@ -46,12 +46,19 @@ class Catalogue:
         """List a product acquired on 2023-01-`day`, its zip served as `data`."""
         data = self.zip_bytes(name) if data is None else data
         self.files[name] = data
+        item = self.item(name, day, data, title, description)
+        self.items.append(item)
+        return item
+
+    def item(self, name: str, day: int, data: bytes, title: Optional[str] = None,
+             description: Optional[str] = None) -> dict[str, Any]:
+        """The STAC item of a product acquired on 2023-01-`day` whose zip is `data`."""
         moment = f"2023-01-{day:02d}T10:59:07.758Z"
         text = description if description is not None else (
             f"File size: {len(data)} bytes\n\nIs online: true\n\n"
             f"Checksum MD5: {hashlib.md5(data).hexdigest()}")
         title = title or name
-        item = {"type": "Feature", "id": f"URN:FEATURE:DATA:gdh:{day}:V1",
+        return {"type": "Feature", "id": f"URN:FEATURE:DATA:gdh:{name}:V1",
                 "properties": {"identifier": name.rsplit("_V", 1)[0], "version": "4.0",
                                "grid:code": "T31TCJ", "sat:relative_orbit": 51,
                                "eo:cloud_cover": 10, "start_datetime": moment,
@@ -59,8 +66,6 @@ class Catalogue:
                 "assets": {title: {"href": f"{self.url}/files/{name}", "title": title,
                                    "type": "application/zip", "roles": ["data"],
                                    "description": text}}}
-        self.items.append(item)
-        return item
 
     def searches(self) -> list[Any]:
         return [body for method, _, _, body in self.requests if method == "POST"]
@@ -193,3 +198,45 @@ def test_a_download_redirected_to_plain_http_on_another_machine_is_refused_unles
     assert accepted.returncode == 0, (accepted.stdout, accepted.stderr)
     [(_, _, key, _)] = [r for r in catalogue.requests if r[1].startswith("/plain/")]
     assert key is None and Path("out", zip_name(5)).is_file()
+
+
+def acquisitions(count: int) -> list[str]:
+    """`count` product names of January 2023, four a day."""
+    return [f"SENTINEL2A_202301{1 + index // 4:02d}-10{index % 4:02d}07-758_L2A_T31TCJ_C_V4-0.zip"
+            for index in range(count)]
+
+
+def listing(catalogue: Catalogue, count: int) -> list[dict[str, Any]]:
+    return [catalogue.item(name, 1 + index // 4, b"PK")
+            for index, name in enumerate(acquisitions(count))]
+
+
+def test_a_catalogue_capping_its_pages_without_saying_so_is_read_to_its_last_item(
+        cli, catalogue):
+    features = listing(catalogue, 120)
+    catalogue.pages = lambda body, number: {  # 50 a page, whatever the limit asked
+        "features": features[(number - 1) * 50:number * 50], "context": {"matched": 120}}
+    result = search(cli, catalogue)
+    assert "Found 120 products over 30 dates" in result.stdout
+    assert [body["page"] for body in catalogue.searches()] == [1, 2, 3]
+
+
+def test_a_catalogue_that_ignores_the_page_number_is_one_line_not_125_requests(
+        cli, catalogue):
+    features = listing(catalogue, 80)
+    catalogue.pages = lambda body, number: {"features": features,
+                                            "context": {"matched": 1_000_000}}
+    result = cli("process", "--source", "catalogue", "--catalogue-url", catalogue.url,
+                 *PERIOD, "-l", LOG)
+    assert_one_line_error(result, 1, "page 2", "lists only items of earlier pages",
+                          "80 read of the 1000000", "--catalogue-url")
+    assert len(catalogue.searches()) == 2 and not Path(LOG).exists()
+
+
+def test_a_last_page_repeated_where_the_catalogue_says_no_count_ends_the_search(
+        cli, catalogue):
+    features = listing(catalogue, 80)
+    catalogue.pages = lambda body, number: {"features": features}
+    result = search(cli, catalogue)
+    assert "Found 80 products over 20 dates" in result.stdout
+    assert len(catalogue.searches()) == 2

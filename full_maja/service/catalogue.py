@@ -130,22 +130,24 @@ class CatalogueService(Service):
         return self.check(job).report or JobReport(FOUND)
 
     def search(self, request: JobRequest, job_id: Optional[str] = None) -> JobReport:
-        """Every page of the search, one product per acquisition (see `stacapi.products_of`)."""
+        """Every page of the search, one product per acquisition (see `stacapi.products_of`).
+
+        Pages are read until all the items the catalogue matched are listed, whatever
+        its page size (else until a short page); a page listing only items of earlier
+        pages ends the search: a catalogue that ignores `page` repeats its first one.
+        """
         items: dict[str, Item] = {}
         skipped: list[str] = []
+        seen: set[str] = set()
         listed, matched = 0, None
         for number in range(1, MAX_PAGES + 1):
-            document = self._page(request, number, job_id)
-            page = read_page(document, self._what(request, number))
+            page = read_page(self._page(request, number, job_id), self._what(request, number))
             matched = page.matched if page.matched is not None else matched
             listed += len(page.features)
-            for feature in page.features:
-                item, why = read_item(feature, search_url(self.endpoint))
-                if item is None:
-                    skipped.append(why)
-                else:
-                    items.setdefault(item.item_id or f"{item.identifier}/{item.version}", item)
-            if is_last_page(number, PAGE_LIMIT, page):
+            if not self._take(page.features, seen, items, skipped) and page.features:
+                _check_not_stuck(request, number, len(seen), matched, job_id)
+                break
+            if is_last_page(listed, PAGE_LIMIT, page):
                 break
         else:
             raise ServiceError(f"the catalogue lists more than {MAX_PAGES * PAGE_LIMIT} items "
@@ -153,10 +155,27 @@ class CatalogueService(Service):
                                job_id=job_id)
         refs = products_of(list(items.values()), request, request.max_cloud)
         report = JobReport(FOUND, progress="100%", results=refs,
-                           message=_message(listed, matched, skipped))
+                           message=_message(len(seen), matched, skipped))
         with self._lock:
             self._found[job_id or search_job_id(request)] = (time.monotonic(), report)
         return report
+
+    def _take(self, features: list[Any], seen: set[str], items: dict[str, Item],
+              skipped: list[str]) -> int:
+        """Read the features not seen on an earlier page into `items`; how many were new."""
+        new = 0
+        for feature in features:
+            key = _feature_key(feature)
+            if key in seen:
+                continue
+            seen.add(key)
+            new += 1
+            item, why = read_item(feature, search_url(self.endpoint))
+            if item is None:
+                skipped.append(why)
+            else:
+                items.setdefault(item.item_id or f"{item.identifier}/{item.version}", item)
+        return new
 
     def cancel(self, job: JobRecord) -> None:
         """A catalogue runs no job."""
@@ -222,6 +241,23 @@ def _json(answer: Document, what: str, job_id: Optional[str]) -> Any:
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise ServiceError(f"{what} is not JSON; the catalogue may be in trouble, run again "
                            "later", job_id=job_id) from None
+
+
+def _feature_key(feature: Any) -> str:
+    """What tells a feature from another: its id, else its whole text."""
+    if isinstance(feature, dict) and isinstance(feature.get("id"), str) and feature["id"]:
+        return "id:" + feature["id"]
+    return json.dumps(feature, sort_keys=True, default=str)
+
+
+def _check_not_stuck(request: JobRequest, number: int, read: int, matched: Optional[int],
+                     job_id: Optional[str]) -> None:
+    """A page repeating earlier ones ends the search; short of `matched`, as an error."""
+    if matched is not None and read < matched:
+        raise ServiceError(f"page {number} of the catalogue's products of tile "
+                           f"{request.tile} lists only items of earlier pages ({read} read of "
+                           f"the {matched} it matched): it does not page by number (`page`) "
+                           "as GEODES does; check --catalogue-url", job_id=job_id)
 
 
 def _message(listed: int, matched: Optional[int], skipped: list[str]) -> str:
