@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
 import zipfile
 from http.server import BaseHTTPRequestHandler
@@ -240,3 +241,46 @@ def test_a_last_page_repeated_where_the_catalogue_says_no_count_ends_the_search(
     result = search(cli, catalogue)
     assert "Found 80 products over 20 dates" in result.stdout
     assert len(catalogue.searches()) == 2
+
+
+def deflated(data: bytes) -> bytes:
+    """The zip `data` with every member deflated, as MUSCATE's zips are."""
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            archive.writestr(info.filename, source.read(info))
+    return out.getvalue()
+
+
+def damage_in_place(path: Path, how: str) -> None:
+    """Spoil the biggest member's data as a disk would, keeping the size and time."""
+    with zipfile.ZipFile(path) as archive:
+        member = max(archive.infolist(), key=lambda info: info.compress_size)
+    data = bytearray(path.read_bytes())
+    start = member.header_offset + 30 + len(member.filename.encode()) + len(member.extra)
+    if how == "deflate":
+        data[start:start + 2] = b"\xff\xff"  # an invalid block type: zlib.error
+    else:
+        data[start + member.compress_size // 2] ^= 0xFF  # a bad CRC
+    before = path.stat()
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+@pytest.mark.parametrize("how", ["deflate", "crc"])
+def test_a_verified_zip_damaged_on_disk_since_is_fetched_again_when_extracted(
+        cli, catalogue, key_file, how):
+    for day in (5, 10):
+        name = zip_name(day)
+        catalogue.add(name, day, deflated(catalogue.zip_bytes(name)) if how == "deflate"
+                      else None)
+    search(cli, catalogue)
+    assert download(cli, key_file).returncode == 0
+    damaged = Path("out", zip_name(5))
+    damage_in_place(damaged, how)
+    result = download(cli, key_file, "-x", "--keep-zip")
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    assert "its zip is damaged" in result.stderr and "fetching it again" in result.stderr
+    assert catalogue.downloads().count(f"/files/{zip_name(5)}") == 2
+    assert damaged.read_bytes() == catalogue.files[zip_name(5)]
+    assert all(Path("out", zip_name(day)[:-4]).is_dir() for day in (5, 10))
