@@ -282,7 +282,9 @@ def _geoposition(geo: Optional[_Element]) -> dict[str, Any]:
                         "Horizontal_Coordinate_System"), "HORIZONTAL_CS_CODE")
     grids = tuple(grid for grid in map(_grid, _all(geo, "Group_Geopositioning"))
                   if grid is not None)
-    return {"epsg": _int(code), "grids": grids, "corners": _corners(geo)}
+    epsg = _int(code)
+    return {"epsg": epsg if epsg is not None and epsg > 0 else None, "grids": grids,
+            "corners": _corners(geo)}
 
 
 def _grid(element: _Element) -> Optional[Grid]:
@@ -292,6 +294,8 @@ def _grid(element: _Element) -> Optional[Grid]:
     if not group or rows is None or cols is None or any(value is None for value in values):
         return None
     ulx, uly, xdim, ydim = (float(value) for value in values)  # type: ignore[arg-type]
+    if rows <= 0 or cols <= 0 or not xdim or not ydim:  # no grid has them: absent
+        return None
     return Grid(group, rows, cols, (xdim, 0.0, ulx, 0.0, ydim, uly))
 
 

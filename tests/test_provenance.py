@@ -1,6 +1,7 @@
 """The provenance of a MUSCATE product: one reader of `_MTD_ALL.xml` and `_JPI_ALL.xml`."""
 from __future__ import annotations
 
+import re
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -97,6 +98,21 @@ def test_a_date_no_utc_time_can_hold_is_absent_not_a_crash(moment: str) -> None:
            "</Product_Characteristics></M>").encode()
     assert provenance_from_documents(mtd) == Provenance(product_version="4.0")
     assert Provenance.from_record({"production_date": moment}) == Provenance()
+
+
+@pytest.mark.parametrize("element, value", [
+    ("NROWS", "-5"), ("NCOLS", "0"), ("XDIM", "0"), ("YDIM", "-0.0")])
+def test_a_grid_no_raster_can_have_is_absent(element: str, value: str) -> None:
+    mtd = re.sub(rf"<{element}>[^<]*".encode(), f"<{element}>{value}".encode(),
+                 documents()[0], count=1)  # R1's
+    assert {grid.group for grid in provenance_from_documents(mtd).grids} == {"R2"}
+
+
+@pytest.mark.parametrize("code", ["-7", "0", "EPSG:32636"])
+def test_an_epsg_code_no_projection_has_is_absent(code: str) -> None:
+    mtd = re.sub(rb"<HORIZONTAL_CS_CODE>[^<]*", f"<HORIZONTAL_CS_CODE>{code}".encode(),
+                 documents()[0])
+    assert provenance_from_documents(mtd).epsg is None
 
 
 def test_entities_are_refused_and_read_as_absent() -> None:
