@@ -455,3 +455,14 @@ def test_processing_jobs_appended_to_a_log_of_searches_go_to_the_service_given(
     assert done.returncode == 0, (done.stdout, done.stderr)
     assert any("T36TWK" in name for name in zips()) and any("T31TCJ" in name
                                                             for name in zips())
+
+
+def test_a_product_on_tape_is_not_said_to_be_written_by_another_run(cli, make_geodes,
+                                                                     key_file):
+    geodes = make_geodes(offline_every=3, tape_refusals=1)
+    search(cli, geodes)
+    result = cli("download", "-l", LOG, "-w", "out", "--api-key-file", key_file)
+    assert result.returncode == 75, (result.stdout, result.stderr)
+    [summary] = [line for line in result.stdout.splitlines() if line.startswith("Summary")]
+    assert "not ready yet at the source (on tape)" in summary
+    assert "another run" not in summary and "run again later" in summary

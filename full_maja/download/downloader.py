@@ -18,7 +18,13 @@ from ..errors import BusyError, DamagedProduct, ProductError
 from ..lock import hold_file_lock, remove_stale_locks
 from ..products import ProductRef, target_path
 from ..session import PepsSession
-from ..states import ProductOutcome, Progress, ProgressCallback, ProgressKind
+from ..states import (
+    LEFT_TO_ANOTHER_RUN,
+    ProductOutcome,
+    Progress,
+    ProgressCallback,
+    ProgressKind,
+)
 from .extract import extract_product, leftover_extractions, remove_leftover
 from .parts import PartFiles, file_size, remove_part_files, scan_part_files
 from .policy import DEFAULT_SPLIT_POLICY, SplitPolicy
@@ -250,9 +256,8 @@ class Downloader:
             with hold_file_lock(final.with_name(final.name + LOCK_SUFFIX)):
                 return self._fetch_held(ref, name, final)
         except BusyError:
-            message = "another full-maja run is writing it; left to that run"
-            log.warning("%s: %s", name, message)
-            return ProductResult(url, name, ProductOutcome.READY, message=message)
+            log.warning("%s: %s", name, LEFT_TO_ANOTHER_RUN)
+            return ProductResult(url, name, ProductOutcome.READY, message=LEFT_TO_ANOTHER_RUN)
         except OSError as exc:
             return self._failed(url, ProductError(describe_disk_error(name, exc, removed=False),
                                                   product=name))
