@@ -284,3 +284,15 @@ def test_a_verified_zip_damaged_on_disk_since_is_fetched_again_when_extracted(
     assert catalogue.downloads().count(f"/files/{zip_name(5)}") == 2
     assert damaged.read_bytes() == catalogue.files[zip_name(5)]
     assert all(Path("out", zip_name(day)[:-4]).is_dir() for day in (5, 10))
+
+
+def test_a_key_file_saved_with_a_byte_order_mark_downloads(cli, catalogue, tmp_path):
+    catalogue.add(zip_name(5), 5)
+    search(cli, catalogue)
+    key = tmp_path / "notepad.key"
+    key.write_bytes(b"\xef\xbb\xbf" + API_KEY.encode() + b"\r\n")
+    key.chmod(0o600)
+    result = download(cli, key)
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    assert [key for _, path, key, _ in catalogue.requests if path.startswith("/files/")] == \
+        [API_KEY]
