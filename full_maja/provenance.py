@@ -189,21 +189,25 @@ def read_provenance(path: Union[str, Path]) -> Optional[Provenance]:
 
 
 def _from_zip(path: Path) -> Optional[Provenance]:
+    stem = _stem(path.name)
     with zipfile.ZipFile(path) as archive:
         members = [info for info in archive.infolist() if not info.is_dir()]
-        mtd = _member(members, MTD_SUFFIX)
+        mtd = _member(members, MTD_SUFFIX, stem)
         if mtd is None:
             return None
-        jpi = _member(members, JPI_SUFFIX)
+        jpi = _member(members, JPI_SUFFIX, stem)
         return provenance_from_documents(
             archive.read(mtd), archive.read(jpi) if jpi is not None else None)
 
 
-def _member(members: list[zipfile.ZipInfo], suffix: str) -> Optional[zipfile.ZipInfo]:
-    """The shallowest member ending with `suffix` (any case) within the size cap."""
+def _member(members: list[zipfile.ZipInfo], suffix: str,
+            stem: str) -> Optional[zipfile.ZipInfo]:
+    """The member ending with `suffix` (any case) within the size cap: the one named after
+    the product (`stem`) first, then the shallowest."""
     found = [info for info in members if info.filename.upper().endswith(suffix)
              and info.file_size <= MAX_METADATA_BYTES]
-    return min(found, key=lambda info: info.filename.count("/"), default=None)
+    return min(found, key=lambda info: (not _named_for(info.filename, stem),
+                                         info.filename.count("/")), default=None)
 
 
 def _from_folder(folder: Path) -> Optional[Provenance]:
@@ -215,13 +219,22 @@ def _from_folder(folder: Path) -> Optional[Provenance]:
 
 
 def _file(folder: Path, suffix: str) -> Optional[Path]:
-    """The shallowest regular file (two levels down at most) ending with `suffix`."""
-    for pattern in ("*", "*/*", "*/*/*"):
-        for path in sorted(folder.glob(pattern)):
-            if path.name.upper().endswith(suffix) and not path.is_symlink() \
-                    and path.is_file() and path.stat().st_size <= MAX_METADATA_BYTES:
-                return path
-    return None
+    """The regular file (two levels down at most) ending with `suffix`: the one named after
+    the product (the folder's name) first, then the shallowest."""
+    found = [path for pattern in ("*", "*/*", "*/*/*") for path in sorted(folder.glob(pattern))
+             if path.name.upper().endswith(suffix) and not path.is_symlink()
+             and path.is_file() and path.stat().st_size <= MAX_METADATA_BYTES]
+    return next((path for path in found if _named_for(path.name, folder.name)),
+                found[0] if found else None)
+
+
+def _stem(name: str) -> str:
+    return name[:-4] if name.lower().endswith(".zip") else name
+
+
+def _named_for(member: str, stem: str) -> bool:
+    """True for a metadata file named after product `stem` (`STEM_MTD_ALL.xml`)."""
+    return member.rsplit("/", 1)[-1].upper().startswith(stem.upper() + "_")
 
 
 def _parse(data: bytes) -> Optional[_Element]:

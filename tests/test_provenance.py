@@ -154,3 +154,18 @@ def test_the_record_form_reads_back_the_same() -> None:
     assert Provenance.from_record(Provenance().as_record()) == Provenance()
     assert Provenance.from_record({"grids": [{"group": "R1"}]}) is None
     assert Provenance.from_record("nonsense") is None
+
+
+def test_the_products_own_metadata_is_read_not_another_products(tmp_path: Path) -> None:
+    other = "SENTINEL2A_20170707-105907-758_L2A_T31TCJ_C_V4-0.zip"  # sorts first
+    archive = tmp_path / NAME
+    write_product_zip(archive, NAME, 16 * 1024, orbit=64)
+    with zipfile.ZipFile(archive, "a") as zipped:  # a stray product's, nearer the top
+        zipped.writestr(f"{other[:-4]}_MTD_ALL.xml", documents(other)[0])
+        zipped.writestr(f"DATA/{other[:-4]}_JPI_ALL.xml", documents(other)[1])
+    assert read_provenance(archive) == provenance_from_documents(*documents())
+    folder = tmp_path / "x"
+    with zipfile.ZipFile(archive) as zipped:
+        zipped.extractall(folder)
+    (folder / STEM / f"{other[:-4]}_MTD_ALL.xml").write_bytes(documents(other)[0])
+    assert read_provenance(folder / STEM) == provenance_from_documents(*documents())
