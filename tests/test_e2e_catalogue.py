@@ -466,3 +466,31 @@ def test_a_product_on_tape_is_not_said_to_be_written_by_another_run(cli, make_ge
     [summary] = [line for line in result.stdout.splitlines() if line.startswith("Summary")]
     assert "not ready yet at the source (on tape)" in summary
     assert "another run" not in summary and "run again later" in summary
+
+
+def multihash(text: str) -> tuple[int, bytes]:
+    """The hash function code and digest of a hex multihash (varint code, varint length)."""
+    data, numbers, position = bytes.fromhex(text), [], 0
+    for _ in range(2):
+        value = shift = 0
+        while True:
+            byte = data[position]
+            position += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                break
+        numbers.append(value)
+    code, length = numbers
+    assert len(data) - position == length, "the length says how long the digest is"
+    return code, data[position:]
+
+
+def test_the_stac_checksum_of_a_catalogue_product_is_its_md5_as_a_multihash(cli, geodes,
+                                                                            key_file):
+    search(cli, geodes)
+    assert cli("download", "-l", LOG, "-w", "out", "--api-key-file", key_file).returncode == 0
+    name = zips()[0]
+    item = json.loads(Path("out", "stac-items", name[:-4] + ".json").read_text())
+    code, digest = multihash(item["assets"]["zip"]["file:checksum"])
+    assert (code, digest.hex()) == (0xD5, md5(Path("out", name)))  # 0xd5: MD5
