@@ -106,8 +106,9 @@ class PepsSession(requests.Session):
         except UsageError as exc:
             reason = _transport_reason(exc).split(": ")[0]  # no password goes there
             advice = "; --insecure-http accepts it" if "plain http" in reason else ""
-            raise ServiceError(f"{urlsplit(source).hostname} redirected to a URL full-maja "
-                               f"does not follow ({reason}{advice})") from None
+            server = urlsplit(source).hostname or "the server"
+            raise ServiceError(f"{server} redirected to a URL full-maja does not follow "
+                               f"({reason}{advice})") from None
 
     def get_document(self, url: str, what: str, **kwargs: Any) -> Document:
         """GET a document (status, report...) whole, within the size and time caps."""
