@@ -36,6 +36,7 @@ class Catalogue:
         self.redirects: dict[str, str] = {}
         self.pages: Optional[Callable[[dict, int], dict]] = None
         self.requests: list[tuple[str, str, Optional[str], Any]] = []
+        self.refuse_wrong_keys = False
         self.url, _ = hostile(self._answer)
 
     def zip_bytes(self, name: str) -> bytes:
@@ -81,6 +82,8 @@ class Catalogue:
             body = json.loads(handler.rfile.read(length) or b"{}")
         key = handler.headers.get("X-API-Key")
         self.requests.append((handler.command, handler.path, key, body))
+        if self.refuse_wrong_keys and key not in (None, API_KEY):
+            return _send(handler, 403, b'{"code": "Forbidden"}')
         if handler.command == "POST":
             number = int(body.get("page", 1))
             document = self.pages(body, number) if self.pages else self._page(number, 80)
@@ -296,3 +299,16 @@ def test_a_key_file_saved_with_a_byte_order_mark_downloads(cli, catalogue, tmp_p
     assert result.returncode == 0, (result.stdout, result.stderr)
     assert [key for _, path, key, _ in catalogue.requests if path.startswith("/files/")] == \
         [API_KEY]
+
+
+def test_a_search_refused_for_a_wrong_key_is_the_keys_refusal_exit_3(cli, catalogue,
+                                                                     tmp_path):
+    catalogue.add(zip_name(5), 5)
+    search(cli, catalogue)
+    catalogue.refuse_wrong_keys = True  # as a portal checking any key it is given
+    wrong = tmp_path / "wrong.key"
+    wrong.write_text("not-the-key-at-all\n")
+    wrong.chmod(0o600)
+    result = cli("download", "-l", LOG, "-w", "out", "--api-key-file", wrong)
+    assert_one_line_error(result, 3, "refused the API key", "check the key")
+    assert not catalogue.downloads()

@@ -17,6 +17,7 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Optional
 
+from ..auth import FORBIDDEN
 from ..errors import NetworkError, NotSupported, ServiceError
 from ..jobrecord import JobRecord, new_record
 from ..session import RETRY_STATUSES, Document, PepsSession
@@ -222,8 +223,16 @@ class CatalogueService(Service):
             if answer.status_code in RETRY_STATUSES and attempt < SEARCH_ATTEMPTS:
                 time.sleep(RETRY_PAUSE * attempt)
                 continue
+            self._raise_if_key_refused(answer)
             return _json(answer, what, job_id)
         raise AssertionError("unreachable")
+
+    def _raise_if_key_refused(self, answer: Document) -> None:
+        """A 403 to a search that carried the API key is the key's refusal (exit 3)."""
+        account = self.session.account
+        if answer.status_code == FORBIDDEN and account is not None \
+                and account.api_key is not None and account.applies_to(answer.url):
+            raise account.refusal(FORBIDDEN, answer.url)
 
     @staticmethod
     def _what(request: JobRequest, number: int) -> str:
