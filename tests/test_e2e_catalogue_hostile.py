@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 import pytest
-from conftest import API_KEY, assert_one_line_error
+from conftest import API_KEY, PASSWORD, USER, assert_one_line_error
 
 from emulators.products import ProductStore
 
@@ -37,7 +37,7 @@ class Catalogue:
         self.pages: Optional[Callable[[dict, int], dict]] = None
         self.requests: list[tuple[str, str, Optional[str], Any]] = []
         self.refuse_wrong_keys = False
-        self.url, _ = hostile(self._answer)
+        self.url, self.headers = hostile(self._answer)
 
     def zip_bytes(self, name: str) -> bytes:
         """A real product zip of that name (built once per module)."""
@@ -128,15 +128,16 @@ def key_file(tmp_path: Path) -> Path:
     return path
 
 
-def search(cli: Any, catalogue: Catalogue, *extra: object) -> Any:
+def search(cli: Any, catalogue: Catalogue, *extra: object, env: Optional[dict] = None) -> Any:
     result = cli("process", "--source", "catalogue", "--catalogue-url", catalogue.url,
-                 *PERIOD, "-l", LOG, *extra)
+                 *PERIOD, "-l", LOG, *extra, env=env)
     assert result.returncode == 0, (result.stdout, result.stderr)
     return result
 
 
-def download(cli: Any, key_file: Path, *extra: object) -> Any:
-    return cli("download", "-l", LOG, "-w", "out", "--api-key-file", key_file, *extra)
+def download(cli: Any, key_file: Path, *extra: object, env: Optional[dict] = None) -> Any:
+    return cli("download", "-l", LOG, "-w", "out", "--api-key-file", key_file, *extra,
+               env=env)
 
 
 def with_metadata(data: bytes, change: Callable[[bytes], bytes]) -> bytes:
@@ -312,3 +313,19 @@ def test_a_search_refused_for_a_wrong_key_is_the_keys_refusal_exit_3(cli, catalo
     result = cli("download", "-l", LOG, "-w", "out", "--api-key-file", wrong)
     assert_one_line_error(result, 3, "refused the API key", "check the key")
     assert not catalogue.downloads()
+
+
+def test_the_e_mail_and_password_never_go_to_a_catalogue(cli, catalogue, key_file,
+                                                         auth_file, isolated_env):
+    catalogue.add(zip_name(5), 5)
+    (isolated_env / ".netrc").write_text(f"machine 127.0.0.1 login {USER} password {PASSWORD}\n")
+    (isolated_env / ".netrc").chmod(0o600)
+    account = {"PEPS_USER": USER, "PEPS_PASSWORD": PASSWORD}
+    search(cli, catalogue, env=account)
+    assert cli("download", "--status", "-l", LOG, "-w", "out", env=account).returncode == 75
+    given = download(cli, key_file, "-a", auth_file)
+    assert given.returncode == 0, (given.stdout, given.stderr)
+    assert "are not sent to a catalogue" in given.stderr
+    assert download(cli, key_file, "--refresh", env=account).returncode == 0
+    assert len(catalogue.searches()) == 4 and catalogue.downloads()
+    assert not [headers for headers in catalogue.headers if "Authorization" in headers]

@@ -81,6 +81,15 @@ def follow_service(url: Optional[str], log: JobLog) -> str:
     return url or recorded.endpoint
 
 
+def follow_protocol(log: JobLog) -> Optional[str]:
+    """`catalogue` for a log of catalogue searches alone (its endpoint is a catalogue's,
+    which never gets the e-mail and password); None: the jobs' own protocols."""
+    recorded = recorded_job(log.jobs)
+    if recorded is not None and recorded.endpoint and not needs_account(recorded.protocol):
+        return Protocol.CATALOGUE.value
+    return None
+
+
 def check_same_service(url: Optional[str], recorded: str, log_path: Path,
                        submitting: bool = False) -> None:
     """Refuse a --url on another server (origin) than the one the log's jobs went to."""
