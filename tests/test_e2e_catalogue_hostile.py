@@ -329,3 +329,15 @@ def test_the_e_mail_and_password_never_go_to_a_catalogue(cli, catalogue, key_fil
     assert download(cli, key_file, "--refresh", env=account).returncode == 0
     assert len(catalogue.searches()) == 4 and catalogue.downloads()
     assert not [headers for headers in catalogue.headers if "Authorization" in headers]
+
+
+def test_submit_says_which_items_it_left_out_and_what_the_catalogue_did_not_list(
+        cli, catalogue):
+    features = listing(catalogue, 3)
+    catalogue.pages = lambda body, number: {
+        "features": [7, {"properties": {}}, *features] if number == 1 else [],
+        "context": {"matched": 9}}
+    result = search(cli, catalogue)
+    assert "Found 3 products over 1 dates" in result.stdout
+    assert "Note: the catalogue matched 9 items but listed 5; 2 item(s) left out: an item " \
+           "without properties" in result.stdout
