@@ -107,7 +107,8 @@ class Client:
         self.api_key: Optional[ApiKey] = resolve_api_key(api_key, api_key_file, api_key_header)
         self._no_account: Optional[NoAccountError] = None
         try:
-            self.credentials = _account(credentials, auth_file, self.endpoint, self.api_key)
+            self.credentials = _account(credentials, auth_file, self.endpoint, self.api_key,
+                                        self.protocol)
         except NoAccountError as exc:  # only a service that needs an account refuses
             self.credentials, self._no_account = None, exc
         self.account = EndpointAuth(self.endpoint, self.credentials, self.api_key)
@@ -406,8 +407,18 @@ def _say_if_unreachable(state: JobState) -> None:
 
 
 def _account(credentials: Optional[Credentials], auth_file: Optional[str], endpoint: str,
-             api_key: Optional[ApiKey]) -> Optional[Credentials]:
-    """The basic-auth account: given, or resolved; optional only when an API key is set."""
+             api_key: Optional[ApiKey],
+             protocol: Optional[Protocol] = None) -> Optional[Credentials]:
+    """The basic-auth account: given, or resolved; optional only when an API key is set.
+
+    A catalogue gets none: the e-mail and password are a processing service's, never
+    sent to a catalogue (found in the environment or netrc, or given).
+    """
+    if protocol == Protocol.CATALOGUE:
+        if credentials is not None or auth_file:
+            log.warning("the e-mail and password (%s) are not sent to a catalogue, which "
+                        "takes the API key alone", auth_file or "credentials")
+        return None
     if credentials is not None:
         return credentials
     if auth_file or api_key is None:

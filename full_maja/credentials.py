@@ -65,10 +65,11 @@ def read_auth_file(path: str) -> Credentials:
 
 
 def read_secret_file(path: str, option: str, holds: str) -> str:
-    """The text of a file holding a secret (a regular file, UTF-8); warns if others can read it."""
+    """The text of a file holding a secret (a regular file, UTF-8, a byte order mark as
+    Windows editors write one ignored); warns if others can read it."""
     data = read_user_file(path, option, MAX_AUTH_FILE_BYTES, CredentialsError)
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise CredentialsError(f"{option}: {path} is not UTF-8 text; write it again as one "
                                f"line: {holds}") from None

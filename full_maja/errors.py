@@ -94,6 +94,10 @@ class ProductError(FullMajaError):
         self.status = status
 
 
+class DamagedProduct(ProductError):
+    """A verified product's zip no longer holds what was verified (damaged on disk since)."""
+
+
 class BusyError(FullMajaError):
     """Another run holds the job log; try again later."""
 

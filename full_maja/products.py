@@ -11,6 +11,7 @@ from typing import Any, Optional, Union
 from urllib.parse import unquote, urlsplit
 
 from .errors import ProductError
+from .masking import mask
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\.zip")
 _DATE_IN_NAME = re.compile(r"(?:^|_)(\d{4})(\d{2})(\d{2})(?=[-T_.]|$)")
@@ -94,7 +95,16 @@ def checked_name(name: str, what: str) -> str:
         raise ProductError(f"refused {what}: it is not a plain product name (letters, "
                            f"digits, _ - . ending in .zip, at most {MAX_NAME_LENGTH} "
                            "characters)", product=name)
+    _refuse_secret(name, what)
     return name
+
+
+def _refuse_secret(name: str, what: str) -> None:
+    """Refuse a name holding a secret full-maja sends: it would be written to disk."""
+    if mask(name) != name:
+        raise ProductError(f"refused {what}: it holds the API key or password full-maja "
+                           "sends (a server echoing it), which a file name would keep in "
+                           "the write folder", product=mask(name))
 
 
 def product_name_from_url(url: str) -> str:
@@ -115,6 +125,7 @@ def product_name_from_url(url: str) -> str:
                            "a plain product name (letters, digits, _ - . ending in .zip, "
                            f"at most {MAX_NAME_LENGTH} characters)",
                            product=name or raw)
+    _refuse_secret(name, f"the product URL {url!r}")
     return name
 
 

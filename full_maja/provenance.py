@@ -116,7 +116,7 @@ def _stored_date(text: str) -> Optional[datetime]:
     """A date `as_record` wrote (ISO 8601 with offset); any other form read as from XML."""
     try:
         return datetime.fromisoformat(text).astimezone(timezone.utc)
-    except ValueError:
+    except (ValueError, OverflowError):
         return _date(text)
 
 
@@ -189,21 +189,25 @@ def read_provenance(path: Union[str, Path]) -> Optional[Provenance]:
 
 
 def _from_zip(path: Path) -> Optional[Provenance]:
+    stem = _stem(path.name)
     with zipfile.ZipFile(path) as archive:
         members = [info for info in archive.infolist() if not info.is_dir()]
-        mtd = _member(members, MTD_SUFFIX)
+        mtd = _member(members, MTD_SUFFIX, stem)
         if mtd is None:
             return None
-        jpi = _member(members, JPI_SUFFIX)
+        jpi = _member(members, JPI_SUFFIX, stem)
         return provenance_from_documents(
             archive.read(mtd), archive.read(jpi) if jpi is not None else None)
 
 
-def _member(members: list[zipfile.ZipInfo], suffix: str) -> Optional[zipfile.ZipInfo]:
-    """The shallowest member ending with `suffix` (any case) within the size cap."""
+def _member(members: list[zipfile.ZipInfo], suffix: str,
+            stem: str) -> Optional[zipfile.ZipInfo]:
+    """The member ending with `suffix` (any case) within the size cap: the one named after
+    the product (`stem`) first, then the shallowest."""
     found = [info for info in members if info.filename.upper().endswith(suffix)
              and info.file_size <= MAX_METADATA_BYTES]
-    return min(found, key=lambda info: info.filename.count("/"), default=None)
+    return min(found, key=lambda info: (not _named_for(info.filename, stem),
+                                         info.filename.count("/")), default=None)
 
 
 def _from_folder(folder: Path) -> Optional[Provenance]:
@@ -215,13 +219,22 @@ def _from_folder(folder: Path) -> Optional[Provenance]:
 
 
 def _file(folder: Path, suffix: str) -> Optional[Path]:
-    """The shallowest regular file (two levels down at most) ending with `suffix`."""
-    for pattern in ("*", "*/*", "*/*/*"):
-        for path in sorted(folder.glob(pattern)):
-            if path.name.upper().endswith(suffix) and not path.is_symlink() \
-                    and path.is_file() and path.stat().st_size <= MAX_METADATA_BYTES:
-                return path
-    return None
+    """The regular file (two levels down at most) ending with `suffix`: the one named after
+    the product (the folder's name) first, then the shallowest."""
+    found = [path for pattern in ("*", "*/*", "*/*/*") for path in sorted(folder.glob(pattern))
+             if path.name.upper().endswith(suffix) and not path.is_symlink()
+             and path.is_file() and path.stat().st_size <= MAX_METADATA_BYTES]
+    return next((path for path in found if _named_for(path.name, folder.name)),
+                found[0] if found else None)
+
+
+def _stem(name: str) -> str:
+    return name[:-4] if name.lower().endswith(".zip") else name
+
+
+def _named_for(member: str, stem: str) -> bool:
+    """True for a metadata file named after product `stem` (`STEM_MTD_ALL.xml`)."""
+    return member.rsplit("/", 1)[-1].upper().startswith(stem.upper() + "_")
 
 
 def _parse(data: bytes) -> Optional[_Element]:
@@ -282,7 +295,9 @@ def _geoposition(geo: Optional[_Element]) -> dict[str, Any]:
                         "Horizontal_Coordinate_System"), "HORIZONTAL_CS_CODE")
     grids = tuple(grid for grid in map(_grid, _all(geo, "Group_Geopositioning"))
                   if grid is not None)
-    return {"epsg": _int(code), "grids": grids, "corners": _corners(geo)}
+    epsg = _int(code)
+    return {"epsg": epsg if epsg is not None and epsg > 0 else None, "grids": grids,
+            "corners": _corners(geo)}
 
 
 def _grid(element: _Element) -> Optional[Grid]:
@@ -292,6 +307,8 @@ def _grid(element: _Element) -> Optional[Grid]:
     if not group or rows is None or cols is None or any(value is None for value in values):
         return None
     ulx, uly, xdim, ydim = (float(value) for value in values)  # type: ignore[arg-type]
+    if rows <= 0 or cols <= 0 or not xdim or not ydim:  # no grid has them: absent
+        return None
     return Grid(group, rows, cols, (xdim, 0.0, ulx, 0.0, ydim, uly))
 
 
@@ -362,16 +379,17 @@ def _local(tag: object) -> str:
 
 
 def _date(text: Optional[str]) -> Optional[datetime]:
-    """An ISO 8601 time, in UTC (a time without zone is taken as UTC)."""
+    """An ISO 8601 time, in UTC (a time without zone is taken as UTC); None when it cannot
+    be read or placed in UTC (year 1 at +01:00, year 9999 at -05:00)."""
     if not text:
         return None
     try:
         moment = isoparse(text.strip())
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc)
     except (ValueError, OverflowError):
         return None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
 
 
 def _float(text: object) -> Optional[float]:

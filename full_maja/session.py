@@ -91,10 +91,24 @@ class PepsSession(requests.Session):
 
     def rebuild_auth(self, prepared_request: requests.PreparedRequest,
                      response: requests.Response) -> None:
-        """On a redirect the account follows only if the new URL is on the origin (no netrc)."""
+        """On a redirect: the new URL must pass the transport rules (a server chose it),
+        and the account follows only if it is on the origin (no netrc)."""
+        self.check_redirect(prepared_request.url or "", response.url or "")
         prepared_request.headers.pop("Authorization", None)
         if self.account is not None:
             self.account(prepared_request)
+
+    def check_redirect(self, url: str, source: str) -> None:
+        """Refuse a redirect to a URL full-maja does not follow (plain http to another
+        machine without --insecure-http, another scheme): that server's fault."""
+        try:
+            check_transport(url, self.insecure_http)
+        except UsageError as exc:
+            reason = _transport_reason(exc).split(": ")[0]  # no password goes there
+            advice = "; --insecure-http accepts it" if "plain http" in reason else ""
+            server = urlsplit(source).hostname or "the server"
+            raise ServiceError(f"{server} redirected to a URL full-maja does not follow "
+                               f"({reason}{advice})") from None
 
     def get_document(self, url: str, what: str, **kwargs: Any) -> Document:
         """GET a document (status, report...) whole, within the size and time caps."""

@@ -19,6 +19,9 @@ QUEUE_ANY = "the server runs a limited number of jobs at once for all its users"
 PEPS_HOST = "peps.cnes.fr"
 NO_MESSAGE = "none given"
 """What stands for a failed job's server message when the server gave none."""
+LEFT_TO_ANOTHER_RUN = "another full-maja run is writing it; left to that run"
+"""Why a product still to come is not on disk: another run sharing the folder writes it
+(any other, a product on tape at its source, is for a later run)."""
 
 
 def is_peps(endpoint: Optional[str]) -> bool:

@@ -9,6 +9,7 @@ from .estimate import estimate_text
 from .series import JobSeries, SeriesReport
 from .service import UNREACHABLE, JobState
 from .states import (
+    LEFT_TO_ANOTHER_RUN,
     NO_MESSAGE,
     OVER_CLOUDY,
     QUEUE_LIMIT,
@@ -92,10 +93,19 @@ def summary_line(report: SeriesReport) -> str:
         parts.append(f"{sum(job.unprocessed or 0 for job in report.jobs)} not processed")
     if outcomes[ProductOutcome.FAILED]:
         parts.append(f"{_count(outcomes[ProductOutcome.FAILED], 'product')} FAILED")
-    if outcomes[ProductOutcome.READY]:
-        parts.append(f"{_count(outcomes[ProductOutcome.READY], 'product')} being written by "
-                     "another run")
+    elsewhere = _left_to_another_run(report)
+    if elsewhere:
+        parts.append(f"{_count(elsewhere, 'product')} being written by another run")
+    if outcomes[ProductOutcome.READY] > elsewhere:
+        parts.append(f"{_count(outcomes[ProductOutcome.READY] - elsewhere, 'product')} not "
+                     "ready yet at the source (on tape)")
     return "Summary: " + "; ".join(parts) + ". " + _verdict(report, outcomes)
+
+
+def _left_to_another_run(report: SeriesReport) -> int:
+    """How many products still to come another run sharing the folder is writing."""
+    return sum(1 for job in report.jobs for entry in job.entries
+               if entry.outcome == ProductOutcome.READY and entry.message == LEFT_TO_ANOTHER_RUN)
 
 
 def status_table(report: SeriesReport) -> list[str]:
@@ -157,9 +167,11 @@ def _verdict(report: SeriesReport, outcomes: Counter) -> str:
         return "Something failed: see the messages above, then run again."
     if report.waiting:
         return "Not finished yet: run again later."
-    if outcomes[ProductOutcome.READY]:
+    if _left_to_another_run(report):
         return ("Another full-maja run is writing products of this series into the same "
                 "folder: the series is not complete yet; run again once it has finished.")
+    if outcomes[ProductOutcome.READY]:
+        return "The series is not complete yet: run again later for the products to come."
     return "The series is complete."
 
 

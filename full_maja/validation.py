@@ -142,7 +142,7 @@ def parse_max_cloud(value: Optional[Union[str, float]]) -> Optional[float]:
     if not 0 <= number <= 100:
         raise ValidationError(f"--max-cloud: {_show(value)} is not a cloud cover: expected "
                               "a percentage from 0 to 100")
-    return number
+    return number + 0.0  # -0 is 0: one search, one id
 
 
 def check_started(start: date, end: date, today: date, split: bool = False) -> None:

@@ -163,7 +163,8 @@ def emulator(make_emulator: Callable[..., Emulator]) -> Emulator:
 
 
 class Hostile(BaseHTTPRequestHandler):
-    """A server whose GET answers come from `Hostile.answer`, and which notes headers seen."""
+    """A server whose GET and POST answers come from `Hostile.answer` (which reads
+    `self.command`), and which notes headers seen."""
 
     answer: Callable[[BaseHTTPRequestHandler], None]
     seen: list
@@ -174,6 +175,8 @@ class Hostile(BaseHTTPRequestHandler):
             type(self).answer(self)
         except OSError:
             pass
+
+    do_POST = do_GET
 
     def log_message(self, *args: object) -> None:
         return None

@@ -24,6 +24,7 @@ def write(path: Path, text: str, mode: int = 0o600) -> Path:
     ("me@x.org secret\n", "me@x.org", "secret"),
     ("me@x.org pass with spaces  \n", "me@x.org", "pass with spaces"),
     ("\n  me@x.org  p@ss \r\n", "me@x.org", "p@ss"),
+    ("\ufeffme@x.org secret\r\n", "me@x.org", "secret"),  # as Windows editors save it
 ])
 def test_the_file_of_the_original_client(tmp_path, line, user, password):
     found = resolve_credentials(str(write(tmp_path / "peps.txt", line)), ENDPOINT, {})
@@ -90,3 +91,9 @@ def test_the_chmod_advice_for_a_file_others_can_read_pastes(tmp_path, caplog):
     command = caplog.text.split("protect what it holds with: ", 1)[1].splitlines()[0]
     subprocess.run(["sh", "-c", command], check=True)
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_an_api_key_file_saved_with_a_byte_order_mark_gives_the_key(tmp_path):
+    from full_maja.auth import read_api_key_file
+    key = read_api_key_file(str(write(tmp_path / "key.txt", "\ufeffkey-0123456789\r\n")))
+    assert key.key == "key-0123456789"

@@ -415,3 +415,82 @@ def test_a_product_left_in_a_main_part_and_a_tail_is_assembled_and_matches_its_m
     assert ranges == ["bytes=12000-", "bytes=3000-7999"]
     assert md5(out / plan.zip_name) == whole.md5
     assert not list(out.glob(plan.zip_name + ".*"))
+
+
+def test_a_period_ending_in_year_9999_is_searched_and_followed_without_a_crash(
+        cli, make_geodes, key_file):
+    geodes = make_geodes(last_date=date(2023, 1, 20))
+    searched = cli("process", "--source", "catalogue", "--catalogue-url", geodes.url,
+                   "-t", "31TCJ", "-o", "51", "-d", "2023-01-01", "-f", "9999-12-31",
+                   "-l", LOG)
+    assert searched.returncode == 0, (searched.stdout, searched.stderr)
+    result = cli("download", "-l", LOG, "-w", "out", "--api-key-file", key_file)
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    assert "runs search again until 9999-12-31" in result.stdout and zips()
+
+
+def test_processing_jobs_appended_to_a_log_of_searches_go_to_the_service_given(
+        cli, geodes, finished, auth_file, key_file, tmp_path):
+    search(cli, geodes)
+    period = ("-t", "36TWK", "-o", "51", "-d", "2023-01-01", "-f", "2023-03-01")
+    before, searched = Path(LOG).read_bytes(), len(geodes.searches())
+    nowhere = cli("process", "-a", auth_file, *period, "-l", LOG, "--append")
+    assert_one_line_error(nowhere, 2, "no service given", "--url")
+    assert Path(LOG).read_bytes() == before and len(geodes.searches()) == searched
+    processing = finished()
+    auto = ("--source", "auto", "--catalogue-url", geodes.url, "--url", processing.url,
+            "-t", "31TCJ", "36TWK", "-o", "51", "-d", "2023-01-01", "-f", "2023-03-01",
+            "-l", "auto.log")
+    wrong = tmp_path / "wrong.txt"
+    wrong.write_text(f"{USER} not-the-password\n")
+    wrong.chmod(0o600)
+    assert_one_line_error(cli("process", "-a", wrong, *auto), 3, "refused")
+    again = cli("process", "-a", auth_file, *auto, "--append")
+    assert again.returncode == 0, (again.stdout, again.stderr)
+    jobs = json.loads(Path("auto.log").read_text())["jobs"]
+    assert [(job["tile"], job.get("protocol")) for job in jobs] == [("31TCJ", "catalogue"),
+                                                                      ("36TWK", None)]
+    done = cli("download", "-l", "auto.log", "-w", "out", "-a", auth_file,
+               "--api-key-file", key_file)
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    assert any("T36TWK" in name for name in zips()) and any("T31TCJ" in name
+                                                            for name in zips())
+
+
+def test_a_product_on_tape_is_not_said_to_be_written_by_another_run(cli, make_geodes,
+                                                                     key_file):
+    geodes = make_geodes(offline_every=3, tape_refusals=1)
+    search(cli, geodes)
+    result = cli("download", "-l", LOG, "-w", "out", "--api-key-file", key_file)
+    assert result.returncode == 75, (result.stdout, result.stderr)
+    [summary] = [line for line in result.stdout.splitlines() if line.startswith("Summary")]
+    assert "not ready yet at the source (on tape)" in summary
+    assert "another run" not in summary and "run again later" in summary
+
+
+def multihash(text: str) -> tuple[int, bytes]:
+    """The hash function code and digest of a hex multihash (varint code, varint length)."""
+    data, numbers, position = bytes.fromhex(text), [], 0
+    for _ in range(2):
+        value = shift = 0
+        while True:
+            byte = data[position]
+            position += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                break
+        numbers.append(value)
+    code, length = numbers
+    assert len(data) - position == length, "the length says how long the digest is"
+    return code, data[position:]
+
+
+def test_the_stac_checksum_of_a_catalogue_product_is_its_md5_as_a_multihash(cli, geodes,
+                                                                            key_file):
+    search(cli, geodes)
+    assert cli("download", "-l", LOG, "-w", "out", "--api-key-file", key_file).returncode == 0
+    name = zips()[0]
+    item = json.loads(Path("out", "stac-items", name[:-4] + ".json").read_text())
+    code, digest = multihash(item["assets"]["zip"]["file:checksum"])
+    assert (code, digest.hex()) == (0xD5, md5(Path("out", name)))  # 0xd5: MD5

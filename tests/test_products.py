@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from full_maja.errors import ProductError
+from full_maja.masking import forget_secrets, register_secret
 from full_maja.products import (
     ProductRef,
     acquisition_date,
@@ -103,6 +104,18 @@ def test_anything_else_is_not_a_reference(value):
 def test_an_unsafe_title_is_refused_like_an_unsafe_url(title):
     with pytest.raises(ProductError, match="not a plain product name"):
         ProductRef("https://g/files/" + MD5, name=title).file_name()
+
+
+@pytest.mark.parametrize("ref", [
+    ProductRef("https://g/files/" + MD5, name="S2_key-0123456789-abc_20230102.zip"),
+    ProductRef("https://h/products/S2_key-0123456789-abc_20230102.zip")])
+def test_a_name_holding_a_secret_full_maja_sends_is_refused(ref):
+    register_secret("key-0123456789-abc")
+    with pytest.raises(ProductError, match="holds the API key or password") as refused:
+        ref.file_name()
+    assert "key-0123456789" not in str(refused.value.product)
+    forget_secrets()
+    assert ref.file_name() == "S2_key-0123456789-abc_20230102.zip"
 
 
 @pytest.mark.parametrize("ref, cloudy", [

@@ -1,6 +1,7 @@
 """The provenance of a MUSCATE product: one reader of `_MTD_ALL.xml` and `_JPI_ALL.xml`."""
 from __future__ import annotations
 
+import re
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -90,6 +91,30 @@ def test_any_element_may_be_absent_or_wrong_and_stays_absent(mtd: bytes,
     assert provenance_from_documents(mtd, MINIMAL_JPI) == expected
 
 
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00"])
+def test_a_date_no_utc_time_can_hold_is_absent_not_a_crash(moment: str) -> None:
+    mtd = (f"<M><Product_Characteristics><ACQUISITION_DATE>{moment}</ACQUISITION_DATE>"
+           f"<PRODUCTION_DATE>{moment}</PRODUCTION_DATE><PRODUCT_VERSION>4.0</PRODUCT_VERSION>"
+           "</Product_Characteristics></M>").encode()
+    assert provenance_from_documents(mtd) == Provenance(product_version="4.0")
+    assert Provenance.from_record({"production_date": moment}) == Provenance()
+
+
+@pytest.mark.parametrize("element, value", [
+    ("NROWS", "-5"), ("NCOLS", "0"), ("XDIM", "0"), ("YDIM", "-0.0")])
+def test_a_grid_no_raster_can_have_is_absent(element: str, value: str) -> None:
+    mtd = re.sub(rf"<{element}>[^<]*".encode(), f"<{element}>{value}".encode(),
+                 documents()[0], count=1)  # R1's
+    assert {grid.group for grid in provenance_from_documents(mtd).grids} == {"R2"}
+
+
+@pytest.mark.parametrize("code", ["-7", "0", "EPSG:32636"])
+def test_an_epsg_code_no_projection_has_is_absent(code: str) -> None:
+    mtd = re.sub(rb"<HORIZONTAL_CS_CODE>[^<]*", f"<HORIZONTAL_CS_CODE>{code}".encode(),
+                 documents()[0])
+    assert provenance_from_documents(mtd).epsg is None
+
+
 def test_entities_are_refused_and_read_as_absent() -> None:
     bomb = (b'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaaaaaaaa">]>'
             b"<m><Product_Characteristics><PRODUCT_VERSION>&a;</PRODUCT_VERSION>"
@@ -129,3 +154,18 @@ def test_the_record_form_reads_back_the_same() -> None:
     assert Provenance.from_record(Provenance().as_record()) == Provenance()
     assert Provenance.from_record({"grids": [{"group": "R1"}]}) is None
     assert Provenance.from_record("nonsense") is None
+
+
+def test_the_products_own_metadata_is_read_not_another_products(tmp_path: Path) -> None:
+    other = "SENTINEL2A_20170707-105907-758_L2A_T31TCJ_C_V4-0.zip"  # sorts first
+    archive = tmp_path / NAME
+    write_product_zip(archive, NAME, 16 * 1024, orbit=64)
+    with zipfile.ZipFile(archive, "a") as zipped:  # a stray product's, nearer the top
+        zipped.writestr(f"{other[:-4]}_MTD_ALL.xml", documents(other)[0])
+        zipped.writestr(f"DATA/{other[:-4]}_JPI_ALL.xml", documents(other)[1])
+    assert read_provenance(archive) == provenance_from_documents(*documents())
+    folder = tmp_path / "x"
+    with zipfile.ZipFile(archive) as zipped:
+        zipped.extractall(folder)
+    (folder / STEM / f"{other[:-4]}_MTD_ALL.xml").write_bytes(documents(other)[0])
+    assert read_provenance(folder / STEM) == provenance_from_documents(*documents())

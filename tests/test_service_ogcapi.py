@@ -318,9 +318,20 @@ def test_a_refusal_names_where_the_key_came_from():
 def test_a_redirect_to_another_origin_loses_the_key():
     session = make_session(EndpointAuth(BASE, None, ApiKey("k3y", "X-API-Key", "f")))
     redirected = session.prepare_request(requests.Request("GET", f"{JOB}/results"))
-    redirected.url = "http://files.example/report.json"
+    redirected.url = "https://files.example/report.json"
     session.rebuild_auth(redirected, requests.Response())
     assert "X-API-Key" not in redirected.headers
+
+
+@pytest.mark.parametrize("target", ["http://files.example/report.json", "file:///etc/passwd"])
+def test_a_redirect_to_a_url_full_maja_does_not_follow_is_the_servers_fault(target):
+    session = make_session(EndpointAuth(BASE, None, ApiKey("k3y", "X-API-Key", "f")))
+    redirected = session.prepare_request(requests.Request("GET", f"{JOB}/results"))
+    redirected.url = target
+    answer = requests.Response()
+    answer.url = f"{JOB}/results"
+    with pytest.raises(ServiceError, match="redirected to a URL full-maja does not follow"):
+        session.rebuild_auth(redirected, answer)
 
 
 def test_a_status_document_that_drips_is_abandoned_at_the_time_cap(hostile):

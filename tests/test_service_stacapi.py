@@ -70,17 +70,24 @@ def test_the_search_body_is_geodes_s_with_the_period_matched_by_overlap():
     assert "sat:relative_orbit" not in no_orbit["query"]
 
 
-@pytest.mark.parametrize("number, returned, matched, last", [
-    (1, 80, 182, False), (2, 80, 182, False), (3, 22, 182, True), (1, 80, 80, True),
-    (1, 80, None, False), (1, 79, None, True), (1, 0, 500, True), (2, 80, 160, True)])
-def test_paging_stops_at_page_times_limit_or_a_short_page(number, returned, matched, last):
+@pytest.mark.parametrize("listed, returned, matched, last", [
+    (80, 80, 182, False), (160, 80, 182, False), (182, 22, 182, True), (80, 80, 80, True),
+    (80, 80, None, False), (79, 79, None, True), (0, 0, 500, True), (160, 80, 160, True)])
+def test_paging_stops_once_every_item_matched_is_read_or_at_a_short_page(listed, returned,
+                                                                          matched, last):
     page = Page([{}] * returned, matched, 80)
-    assert is_last_page(number, 80, page) is last
+    assert is_last_page(listed, 80, page) is last
 
 
 def test_a_server_page_smaller_than_asked_is_not_taken_for_the_last():
-    assert not is_last_page(1, 80, Page([{}] * 50, 182, 50))
-    assert is_last_page(4, 80, Page([{}] * 32, 182, 50))
+    assert not is_last_page(50, 80, Page([{}] * 50, 182, 50))
+    assert is_last_page(182, 80, Page([{}] * 32, 182, 50))
+    assert not is_last_page(50, 80, Page([{}] * 50, 182, None)), "capped without saying so"
+
+
+@pytest.mark.parametrize("listed, returned, last", [(80, 80, False), (159, 79, True)])
+def test_a_matched_count_short_of_the_items_listed_is_not_believed(listed, returned, last):
+    assert is_last_page(listed, 80, Page([{}] * returned, 1, None)) is last
 
 
 @pytest.mark.parametrize("document", [[], {}, {"features": {}}, "x", None])
@@ -164,6 +171,14 @@ def test_cloudy_and_metadata_only_dates_are_skipped_for_clouds():
 def test_an_unusable_item_is_left_out_with_a_reason(broken):
     item, why = read_item(broken, SEARCH)
     assert item is None and why
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00"])
+def test_an_acquisition_time_no_utc_date_holds_leaves_the_item_out(moment):
+    odd = feature()
+    odd["properties"].update(start_datetime=moment, datetime=moment)
+    item, why = read_item(odd, SEARCH)
+    assert item is None and "acquisition date" in why
 
 
 def test_odd_values_are_read_tolerantly():

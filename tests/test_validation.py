@@ -24,6 +24,7 @@ from full_maja.validation import (
     check_period,
     normalize_tile,
     parse_date,
+    parse_max_cloud,
     parse_orbit,
     read_tiles_file,
     split_period,
@@ -470,3 +471,12 @@ def test_a_tiles_file_that_is_not_a_regular_file_is_refused_unread(tmp_path, kin
     with pytest.raises(ValidationError) as exc:
         read_tiles_file(str(path))
     assert_message(exc, "--tiles-file", "not a regular file")
+
+
+@pytest.mark.parametrize("given, limit", [("-0", "0"), ("0", "0"), (" 40", "40"),
+                                          ("1e2", "100"), ("50.50", "50.5")])
+def test_a_cloud_limit_is_one_number_however_written(given, limit):
+    from full_maja.service.catalogue import search_job_id
+    assert f"{parse_max_cloud(given):g}" == limit
+    request = JobRequest("31TCJ", 51, date(2023, 1, 1), date(2023, 2, 1), parse_max_cloud(given))
+    assert search_job_id(request).endswith(f"-c{limit}")

@@ -42,7 +42,7 @@ from ..text import (
     status_table,
     summary_line,
 )
-from .endpoint import PEPS_CLOSED, follow_service, recorded_job
+from .endpoint import PEPS_CLOSED, follow_protocol, follow_service, recorded_job
 from .following import CONFLICTS, NEEDS, DownloadSettings
 from .jobs import JOB_SUBCOMMANDS, adopt, cancel, list_server_jobs
 from .nextstep import Verb, command, uses_scripts
@@ -106,7 +106,7 @@ def follow(settings: DownloadSettings, console: Console) -> ExitCode:
         check_transport(settings.url, settings.insecure_http)
     endpoint = follow_service(settings.url, log)
     _check_poll_interval(settings, log, endpoint)
-    with open_client(settings, endpoint, timeout=settings.timeout,
+    with open_client(settings, endpoint, follow_protocol(log), timeout=settings.timeout,
                      parallel=settings.parallel) as client:
         if settings.cancel:
             return cancel(client, settings, console)

@@ -51,12 +51,13 @@ def submission_service(url: Optional[str], protocol: Optional[str], log_path: Pa
     """The endpoint and protocol of a submission: with --append, those of the log's jobs.
 
     A --url of another server than the log's is refused: the log's later commands
-    would send that account to the log's server. A dry run with no service shows
-    where the former default, PEPS, was.
+    would send that account to the log's server. A log of catalogue searches alone
+    names no processing service (they take no account): the submission goes to the
+    service given. A dry run with no service shows where the former default, PEPS, was.
     """
     recorded = recorded_job(read_job_log(log_path).jobs) \
         if append and log_holds_jobs(log_path) else None
-    if recorded is None or recorded.endpoint is None:
+    if recorded is None or recorded.endpoint is None or not needs_account(recorded.protocol):
         if dry_run and not (url or os.environ.get(ENDPOINT_VARIABLE)):
             return DEFAULT_ENDPOINT, protocol
         return given_service(url), protocol
@@ -78,6 +79,15 @@ def follow_service(url: Optional[str], log: JobLog) -> str:
         return endpoint
     check_same_service(url, recorded.endpoint, log.path)
     return url or recorded.endpoint
+
+
+def follow_protocol(log: JobLog) -> Optional[str]:
+    """`catalogue` for a log of catalogue searches alone (its endpoint is a catalogue's,
+    which never gets the e-mail and password); None: the jobs' own protocols."""
+    recorded = recorded_job(log.jobs)
+    if recorded is not None and recorded.endpoint and not needs_account(recorded.protocol):
+        return Protocol.CATALOGUE.value
+    return None
 
 
 def check_same_service(url: Optional[str], recorded: str, log_path: Path,

@@ -265,8 +265,10 @@ def _given(args: argparse.Namespace, option: str) -> bool:
     return value is not None and value is not False
 
 
-def open_client(settings: CommonSettings, endpoint: str, **tuning: Any) -> Client:
-    """The client of `endpoint` with the account, protocol and transport the options give."""
-    return Client(endpoint, auth_file=settings.auth, protocol=settings.protocol,
+def open_client(settings: CommonSettings, endpoint: str, protocol: Optional[str] = None,
+                **tuning: Any) -> Client:
+    """The client of `endpoint` with the account, protocol (`protocol` if given) and
+    transport the options give."""
+    return Client(endpoint, auth_file=settings.auth, protocol=protocol or settings.protocol,
                   api_key_file=settings.api_key_file, api_key_header=settings.api_key_header,
                   insecure_http=settings.insecure_http, **tuning)

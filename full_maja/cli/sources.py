@@ -110,6 +110,8 @@ def submit_from_source(job: Submission, requests: list[JobRequest], *, append: b
                                 append=append) if found else []
     for record, (_, state) in zip(records, found):
         console.result(found_line(record, state))
+        for note in state.notes:  # items left out, fewer listed than matched, still growing
+            console.info(f"  Note: {note}")
     if processing:
         with job.open_processing() as processor:
             for record in processor.submit(processing, log_path, append=append or bool(found)):

@@ -14,11 +14,17 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional, Union
 
 from ..atomic import fsync_directory, refuse_unless_own
-from ..errors import BusyError, ProductError
+from ..errors import BusyError, DamagedProduct, ProductError
 from ..lock import hold_file_lock, remove_stale_locks
 from ..products import ProductRef, target_path
 from ..session import PepsSession
-from ..states import ProductOutcome, Progress, ProgressCallback, ProgressKind
+from ..states import (
+    LEFT_TO_ANOTHER_RUN,
+    ProductOutcome,
+    Progress,
+    ProgressCallback,
+    ProgressKind,
+)
 from .extract import extract_product, leftover_extractions, remove_leftover
 from .parts import PartFiles, file_size, remove_part_files, scan_part_files
 from .policy import DEFAULT_SPLIT_POLICY, SplitPolicy
@@ -250,9 +256,8 @@ class Downloader:
             with hold_file_lock(final.with_name(final.name + LOCK_SUFFIX)):
                 return self._fetch_held(ref, name, final)
         except BusyError:
-            message = "another full-maja run is writing it; left to that run"
-            log.warning("%s: %s", name, message)
-            return ProductResult(url, name, ProductOutcome.READY, message=message)
+            log.warning("%s: %s", name, LEFT_TO_ANOTHER_RUN)
+            return ProductResult(url, name, ProductOutcome.READY, message=LEFT_TO_ANOTHER_RUN)
         except OSError as exc:
             return self._failed(url, ProductError(describe_disk_error(name, exc, removed=False),
                                                   product=name))
@@ -262,8 +267,9 @@ class Downloader:
         try:
             if self.is_present(name, final):
                 remove_part_files(final, self._sides(final))
-                self._extract_if_asked(name, final)
-                return self._finished(ref.url, name, ProductOutcome.PRESENT, file_size(final))
+                if self._extracted_sound(name, final):
+                    return self._finished(ref.url, name, ProductOutcome.PRESENT,
+                                          file_size(final))
             size = self._download(ref, name, final)
             self._extract_if_asked(name, final)
         except ProductError as exc:
@@ -271,6 +277,16 @@ class Downloader:
                 return self._on_tape(ref, name, exc)
             return self._failed(ref.url, exc)
         return self._finished(ref.url, name, ProductOutcome.DOWNLOADED, size)
+
+    def _extracted_sound(self, name: str, final: Path) -> bool:
+        """Extract a product on disk if asked; False when its zip proves damaged since it
+        was verified (a disk, a hand): it is then fetched again."""
+        try:
+            self._extract_if_asked(name, final)
+        except DamagedProduct as exc:
+            log.warning("%s; fetching it again", exc)
+            return False
+        return True
 
     def _on_tape(self, ref: ProductRef, name: str, exc: ProductError) -> ProductResult:
         """A product on tape that the server does not give yet: for a later run, not failed."""

@@ -17,13 +17,17 @@ import stat
 import tempfile
 import threading
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import Callable, Optional
 
-from ..errors import Cancelled, ProductError
+from ..errors import Cancelled, DamagedProduct, ProductError
 from ..products import SAFE_NAME
 
 RESERVED_SUFFIXES = (".zip", ".part", ".html", ".json", ".log", ".lock")
+DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError)
+"""What reading a damaged archive raises: a bad CRC or header, a broken deflate stream,
+a cut, a method or encryption it never had."""
 EXTRACTING = ".full-maja-extract-"
 _TEMPORARY = r"\.(?P<name>.+\.zip)"
 _LEFTOVER = re.compile(_TEMPORARY + re.escape(EXTRACTING) + r"[a-z0-9_]{8}")
@@ -56,7 +60,10 @@ def extract_product(archive: Path, write_dir: Path, *,
                     before_placing(tops)
                 _stop_if_cancelled(cancel, name)
                 _place(Path(temp), tops, write_dir, name)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except DAMAGE as exc:
+        raise DamagedProduct(f"{name}: cannot extract it: its zip is damaged ({exc})",
+                             product=name) from None
+    except OSError as exc:
         raise ProductError(f"{name}: cannot extract it: {exc}", product=name) from None
     return tops
 

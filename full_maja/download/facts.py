@@ -54,7 +54,7 @@ class ProductFacts:
         entry = self.record.entry(name) or {}
         md5 = entry.get("md5")
         if isinstance(md5, str) and len(md5) == _MD5:
-            return "d510" + md5.lower()
+            return "d50110" + md5.lower()  # multihash: varint 0xd5 (MD5), 16 bytes
         digest = entry.get("sha256")
         if not isinstance(digest, str):
             path = self.zip_path(name)

@@ -17,7 +17,14 @@ import requests
 import urllib3
 
 from ..atomic import open_own
-from ..errors import Cancelled, NetworkError, ProductError, RefusedElsewhere, UsageError
+from ..errors import (
+    Cancelled,
+    NetworkError,
+    ProductError,
+    RefusedElsewhere,
+    ServiceError,
+    UsageError,
+)
 from ..products import ProductRef
 from ..session import PepsSession
 from ..states import Progress, ProgressCallback, ProgressKind
@@ -290,7 +297,7 @@ class ProductTransfer:
         """The product's response, streamed; a network failure fails the product."""
         try:
             return self.session.get(self.url, headers=headers, stream=True)
-        except (NetworkError, UsageError, RefusedElsewhere) as exc:
+        except (NetworkError, UsageError, RefusedElsewhere, ServiceError) as exc:
             raise ProductError(f"{self.name}: {exc}", product=self.name) from None
 
     def _learn(self, response: requests.Response, total: Optional[int]) -> None:

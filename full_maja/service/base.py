@@ -126,7 +126,7 @@ class Service(ABC):
         what = f"the answer to the submission of tile {request.tile}"
         try:
             return self.session.request_document("POST", url, what, **kwargs)
-        except DocumentLimitError as exc:
+        except (DocumentLimitError, ServiceError) as exc:  # the server answered
             raise ServiceError(f"{exc} ({self.may_exist})") from exc
         except NetworkError as exc:
             if not exc.reached_server:

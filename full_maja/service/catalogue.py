@@ -17,6 +17,7 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Optional
 
+from ..auth import FORBIDDEN
 from ..errors import NetworkError, NotSupported, ServiceError
 from ..jobrecord import JobRecord, new_record
 from ..session import RETRY_STATUSES, Document, PepsSession
@@ -68,9 +69,17 @@ def search_url(endpoint: str) -> str:
     return endpoint.rstrip("/") + "/search"
 
 
+def searched_until(end: date) -> date:
+    """The last day the catalogue may publish products of a period ending on `end`."""
+    try:
+        return end + PUBLICATION_DELAY
+    except OverflowError:  # a period ending in year 9999
+        return date.max
+
+
 def may_grow(job: JobRecord, today: date) -> bool:
     """True while the catalogue may still publish products of the job's period."""
-    return job.end is None or job.end + PUBLICATION_DELAY >= today
+    return job.end is None or searched_until(job.end) >= today
 
 
 class CatalogueService(Service):
@@ -111,7 +120,7 @@ class CatalogueService(Service):
         growing = may_grow(job, datetime.now(timezone.utc).date())
         notes = [f"the catalogue may still publish products of this period (THEIA "
                  f"publishes days after acquisition): runs search again until "
-                 f"{job.end + PUBLICATION_DELAY if job.end else 'the period is known'}"] \
+                 f"{searched_until(job.end) if job.end else 'the period is known'}"] \
             if growing else []
         notes += [report.message] if report.message else []
         return JobState(job, JobPhase.FINISHED, FOUND, report=report, progress="100%",
@@ -122,22 +131,24 @@ class CatalogueService(Service):
         return self.check(job).report or JobReport(FOUND)
 
     def search(self, request: JobRequest, job_id: Optional[str] = None) -> JobReport:
-        """Every page of the search, one product per acquisition (see `stacapi.products_of`)."""
+        """Every page of the search, one product per acquisition (see `stacapi.products_of`).
+
+        Pages are read until all the items the catalogue matched are listed, whatever
+        its page size (else until a short page); a page listing only items of earlier
+        pages ends the search: a catalogue that ignores `page` repeats its first one.
+        """
         items: dict[str, Item] = {}
         skipped: list[str] = []
+        seen: set[str] = set()
         listed, matched = 0, None
         for number in range(1, MAX_PAGES + 1):
-            document = self._page(request, number, job_id)
-            page = read_page(document, self._what(request, number))
+            page = read_page(self._page(request, number, job_id), self._what(request, number))
             matched = page.matched if page.matched is not None else matched
             listed += len(page.features)
-            for feature in page.features:
-                item, why = read_item(feature, search_url(self.endpoint))
-                if item is None:
-                    skipped.append(why)
-                else:
-                    items.setdefault(item.item_id or f"{item.identifier}/{item.version}", item)
-            if is_last_page(number, PAGE_LIMIT, page):
+            if not self._take(page.features, seen, items, skipped) and page.features:
+                _check_not_stuck(request, number, len(seen), matched, job_id)
+                break
+            if is_last_page(listed, PAGE_LIMIT, page):
                 break
         else:
             raise ServiceError(f"the catalogue lists more than {MAX_PAGES * PAGE_LIMIT} items "
@@ -145,10 +156,27 @@ class CatalogueService(Service):
                                job_id=job_id)
         refs = products_of(list(items.values()), request, request.max_cloud)
         report = JobReport(FOUND, progress="100%", results=refs,
-                           message=_message(listed, matched, skipped))
+                           message=_message(len(seen), matched, skipped))
         with self._lock:
             self._found[job_id or search_job_id(request)] = (time.monotonic(), report)
         return report
+
+    def _take(self, features: list[Any], seen: set[str], items: dict[str, Item],
+              skipped: list[str]) -> int:
+        """Read the features not seen on an earlier page into `items`; how many were new."""
+        new = 0
+        for feature in features:
+            key = _feature_key(feature)
+            if key in seen:
+                continue
+            seen.add(key)
+            new += 1
+            item, why = read_item(feature, search_url(self.endpoint))
+            if item is None:
+                skipped.append(why)
+            else:
+                items.setdefault(item.item_id or f"{item.identifier}/{item.version}", item)
+        return new
 
     def cancel(self, job: JobRecord) -> None:
         """A catalogue runs no job."""
@@ -195,8 +223,16 @@ class CatalogueService(Service):
             if answer.status_code in RETRY_STATUSES and attempt < SEARCH_ATTEMPTS:
                 time.sleep(RETRY_PAUSE * attempt)
                 continue
+            self._raise_if_key_refused(answer)
             return _json(answer, what, job_id)
         raise AssertionError("unreachable")
+
+    def _raise_if_key_refused(self, answer: Document) -> None:
+        """A 403 to a search that carried the API key is the key's refusal (exit 3)."""
+        account = self.session.account
+        if answer.status_code == FORBIDDEN and account is not None \
+                and account.api_key is not None and account.applies_to(answer.url):
+            raise account.refusal(FORBIDDEN, answer.url)
 
     @staticmethod
     def _what(request: JobRequest, number: int) -> str:
@@ -214,6 +250,23 @@ def _json(answer: Document, what: str, job_id: Optional[str]) -> Any:
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise ServiceError(f"{what} is not JSON; the catalogue may be in trouble, run again "
                            "later", job_id=job_id) from None
+
+
+def _feature_key(feature: Any) -> str:
+    """What tells a feature from another: its id, else its whole text."""
+    if isinstance(feature, dict) and isinstance(feature.get("id"), str) and feature["id"]:
+        return "id:" + feature["id"]
+    return json.dumps(feature, sort_keys=True, default=str)
+
+
+def _check_not_stuck(request: JobRequest, number: int, read: int, matched: Optional[int],
+                     job_id: Optional[str]) -> None:
+    """A page repeating earlier ones ends the search; short of `matched`, as an error."""
+    if matched is not None and read < matched:
+        raise ServiceError(f"page {number} of the catalogue's products of tile "
+                           f"{request.tile} lists only items of earlier pages ({read} read of "
+                           f"the {matched} it matched): it does not page by number (`page`) "
+                           "as GEODES does; check --catalogue-url", job_id=job_id)
 
 
 def _message(listed: int, matched: Optional[int], skipped: list[str]) -> str:

@@ -95,12 +95,19 @@ def read_page(document: Any, what: str) -> Page:
     return Page(document["features"], _count(matched), _count(context.get("limit")))
 
 
-def is_last_page(number: int, asked: int, page: Page) -> bool:
-    """True when no page follows: `page * limit >= matched`, or a short page."""
-    limit = min(asked, page.limit) if page.limit else asked
-    if len(page.features) < limit or not page.features:
+def is_last_page(listed: int, asked: int, page: Page) -> bool:
+    """True when no page follows `page`, `listed` items read in all: an empty page, or
+    every item `matched` listed; where `matched` is unknown (or lies short), a short page.
+
+    A short page is not the last while `matched` says more: a catalogue may cap its
+    pages below the `limit` asked without saying so.
+    """
+    if not page.features:
         return True
-    return page.matched is not None and number * limit >= page.matched
+    if page.matched is not None and listed <= page.matched:
+        return listed == page.matched
+    limit = min(asked, page.limit) if page.limit else asked
+    return len(page.features) < limit
 
 
 def read_item(feature: Any, search_url: str) -> tuple[Optional[Item], str]:
@@ -237,10 +244,10 @@ def _day(moment: str) -> Optional[date]:
         return None
     try:
         parsed = isoparse(moment)
-    except (ValueError, OverflowError):
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # not a time, or one no UTC date holds
         return None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc)
     return parsed.date() if isinstance(parsed, datetime) else None
 
 
