@@ -237,6 +237,17 @@ def test_hostile_names_and_messages_cannot_inject_markup(tmp_path: Path):
     assert html.escape(title) in page_text and "<i>36TWQ" not in page_text
 
 
+def test_control_and_direction_characters_a_server_sent_are_shown_escaped(tmp_path: Path):
+    out = tmp_path / "out"
+    out.mkdir()
+    sneaky = "busy \x1b[31m\x9b2Jpwned\u202egpj.exe"
+    state = JobState(record("1552"), JobPhase.FAILED, "ERROR", message=sneaky)
+    page_text = write_series_page(SeriesReport([JobSeries(state)]), out, title="t",
+                                  now=NOW).read_text()
+    assert "busy \\x1b[31m\\x9b2Jpwned\\u202egpj.exe" in Page(page_text).text
+    assert not {"\x1b", "\x9b", "\u202e"} & set(page_text)
+
+
 def test_the_page_is_self_contained(tmp_path: Path, series):
     report, out = series
     hostile = hostile_report(out)

@@ -4,13 +4,18 @@ from __future__ import annotations
 import html
 from typing import Iterable
 
+from ..console import printable
 from ..series import SeriesEntry
 from ..states import DateMark
 
 
 def escape(value: object) -> str:
-    """`value` as text safe in an element or a quoted attribute."""
-    return html.escape(str(value), quote=True)
+    """`value` as text safe in an element or a quoted attribute.
+
+    Control and direction-changing characters a server sent are shown escaped
+    (`\\u202e`), as the console shows them: they could hide or reorder what the page says.
+    """
+    return html.escape(printable(str(value)), quote=True)
 
 
 def mark_counts(entries: Iterable[SeriesEntry]) -> dict[DateMark, int]:
