@@ -6,10 +6,10 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
-from ..atomic import NotOwnFile, atomic_write, refuse_unless_own
-from ..capped import read_own_file
+from ..atomic import Lines, NotOwnFile, atomic_write, refuse_unless_own
+from ..capped import FileIdentity, file_identity, read_own_file_found
 from ..errors import BusyError, JobLogError
 from ..lock import hold_lock
 
@@ -18,7 +18,8 @@ RECORD_FORMAT = "full-maja verified products"
 SAVE_EVERY = 500
 SAVE_SECONDS = 5.0
 ORIGIN_KEYS = ("source", "others")
-FACT_KEYS = ("provenance", "sha256")
+FACT_KEYS = ("provenance", "grid", "sha256")
+SHARED_KEY, SHARED_REF = "grids", "grid"
 MAX_RECORD_BYTES = 256 * 1024 * 1024
 log = logging.getLogger(__name__)
 
@@ -31,32 +32,48 @@ class VerifiedRecord:
     and its lock are never opened through a link: a planted one makes the save fail
     (a problem of the run), never writes elsewhere. Saves are batched (every
     SAVE_EVERY products or SAVE_SECONDS, and `flush`): a product verified but not
-    saved yet is only verified again by the next run.
+    saved yet is only verified again by the next run. A save reads the record on disk
+    again only when another run has replaced it since this one last read or wrote it,
+    and writes one product a line, never holding the whole text.
+
+    Facts read from the products (`remember_facts`) are saved with the next batch or
+    after SAVE_SECONDS, never on their own count: reading them again is the whole cost
+    of losing them. Facts shared by many products (a tile's grid) are kept once, in
+    the record's `grids`, under the key their entries give (`share`, `shared`).
     """
 
     def __init__(self, write_dir: Path) -> None:
         self.path = write_dir / RECORD_NAME
         self._lock = threading.Lock()
+        self._found: Optional[FileIdentity] = None
+        self._shared: dict[str, str] = {}
         self._entries = self._load()
+        self._new_shared: dict[str, str] = {}
         self._changes: dict[str, dict] = {}
         self._facts: dict[str, tuple[tuple, dict]] = {}
         self._pending = 0
+        self._batch = 0
         self._saved_at = time.monotonic()
         self.problems: list[str] = []
 
     def _load(self) -> dict[str, dict]:
+        """The entries of the record on disk (and its shared facts, kept aside)."""
         try:
             refuse_unless_own(self.path)
         except NotOwnFile:  # a link or a FIFO: not read; saving says so, once
             return {}
-        data = read_own_file(self.path, "the record of verified products", MAX_RECORD_BYTES)
+        data, self._found = read_own_file_found(self.path, "the record of verified products",
+                                                MAX_RECORD_BYTES)
         try:
             document = json.loads(data.decode("utf-8")) if data is not None else None
         except (ValueError, RecursionError):
             return {}
-        products = document.get("products") if isinstance(document, dict) else None
-        if not isinstance(products, dict):
+        if not isinstance(document, dict) or not isinstance(document.get("products"), dict):
             return {}
+        products, shared = document["products"], document.get(SHARED_KEY)
+        if isinstance(shared, dict):
+            self._shared.update((key, text) for key, text in shared.items()
+                                if isinstance(text, str))
         return {name: entry for name, entry in products.items() if isinstance(entry, dict)}
 
     def is_current(self, name: str, path: Path) -> bool:
@@ -77,6 +94,17 @@ class VerifiedRecord:
     def entry(self, name: str) -> Optional[dict]:
         """What is recorded of `name`, if anything."""
         return self._entries.get(name)
+
+    def shared(self, key: object) -> Optional[str]:
+        """The shared fact kept under `key` (an entry's `grid`), if the record holds it."""
+        return self._shared.get(key) if isinstance(key, str) else None
+
+    def share(self, key: str, text: str) -> None:
+        """Keep `text` once under `key`, for the entries that give that key."""
+        with self._lock:
+            if self._shared.get(key) != text:
+                self._shared[key] = text
+                self._new_shared[key] = text
 
     def remember(self, name: str, path: Path, **extra: object) -> None:
         """Record `path` as verified; saved with the next batch.
@@ -108,7 +136,7 @@ class VerifiedRecord:
                 known = {}
             self._facts[name] = (identity_of(entry), {**known, **facts})
             self._entries[name] = {**entry, **facts}
-            self._count_pending()
+            self._count_pending(count=False)
 
     def note_other_source(self, name: str, url: str, size: int) -> None:
         """Record the size another URL announced for `name` (asked once, then known)."""
@@ -140,9 +168,10 @@ class VerifiedRecord:
             self._entries[name] = entry
             self._count_pending()
 
-    def _count_pending(self) -> None:
+    def _count_pending(self, count: bool = True) -> None:
         self._pending += 1
-        if self._pending >= SAVE_EVERY or time.monotonic() - self._saved_at >= SAVE_SECONDS:
+        self._batch += count
+        if self._batch >= SAVE_EVERY or time.monotonic() - self._saved_at >= SAVE_SECONDS:
             self._save(wait=False)
 
     def _save(self, wait: bool) -> None:
@@ -154,11 +183,13 @@ class VerifiedRecord:
             return
         try:
             with hold_lock(self.path, wait=wait, follow_symlinks=False):
-                merged = {**self._load(), **self._changes}
+                unchanged = self._found is not None and file_identity(self.path) == self._found
+                merged = {**(self._entries if unchanged else self._load()), **self._changes}
                 self._add_facts(merged)
-                document = {"format": RECORD_FORMAT, "products": merged}
-                atomic_write(self.path, json.dumps(document, indent=1, sort_keys=True) + "\n",
+                shared = self._kept_shared(merged)
+                atomic_write(self.path, Lines(_record_lines(merged, shared)),
                              follow_symlinks=False)
+                self._found = file_identity(self.path)
         except BusyError:
             self._saved_at = time.monotonic()
             return
@@ -166,10 +197,18 @@ class VerifiedRecord:
             self._failed(exc)
             return
         self._entries = {**merged, **self._entries}
+        self._shared = shared
         self._changes = {}
         self._facts = {}
-        self._pending = 0
+        self._new_shared = {}
+        self._pending = self._batch = 0
         self._saved_at = time.monotonic()
+
+    def _kept_shared(self, merged: dict[str, dict]) -> dict[str, str]:
+        """The shared facts some entry still gives the key of: the record's and this run's."""
+        known = {**self._shared, **self._new_shared}
+        used = {entry.get(SHARED_REF) for entry in merged.values()}
+        return {key: text for key, text in known.items() if key in used}
 
     def _add_facts(self, merged: dict[str, dict]) -> None:
         """Add the facts read to the entries that still describe what they were read from."""
@@ -187,6 +226,19 @@ class VerifiedRecord:
                              f"({reason}); the products are on disk and will be verified "
                              "again by the next run")
         log.error("%s", self.problems[0])
+
+
+def _record_lines(products: dict[str, dict], shared: dict[str, str]) -> Iterator[str]:
+    """The record's JSON document, one product a line, in name order."""
+    yield f'{{"format": {json.dumps(RECORD_FORMAT)},\n'
+    if shared:
+        yield f'"{SHARED_KEY}": {json.dumps(shared, sort_keys=True)},\n'
+    yield '"products": {\n'
+    last = len(products) - 1
+    for index, name in enumerate(sorted(products)):
+        line = f"{json.dumps(name)}: {json.dumps(products[name], sort_keys=True)}"
+        yield line + (",\n" if index < last else "\n")
+    yield "}}\n"
 
 
 def identity_of(entry: dict) -> tuple:
