@@ -5,6 +5,7 @@ import os
 import posixpath
 import re
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import date
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -19,6 +20,7 @@ CLOUDY_MARK = "NOVALD"
 MAX_NAME_LENGTH = 250
 _MD5 = re.compile(r"[0-9a-f]{32}")
 _REF_TEXT_KEYS = ("name", "md5", "mtd_url", "jpi_url", "skipped")
+_CHECKED = "_checked_name"
 
 
 @dataclass(frozen=True)
@@ -55,14 +57,24 @@ class ProductRef:
         return bool(self.skipped) or is_cloudy(self.label)
 
     def file_name(self) -> str:
-        """The file this product becomes in the write folder, checked (ProductError if unsafe)."""
+        """The file this product becomes in the write folder, checked (ProductError if unsafe).
+
+        Checked once: a run asks it of each product several times.
+        """
+        known = self.__dict__.get(_CHECKED)
+        if known is not None:
+            return known
         if self.name is None:
-            return product_name_from_url(self.url)
-        return checked_name(self.name, f"the product name {self.name!r}")
+            name = product_name_from_url(self.url)
+        else:
+            name = checked_name(self.name, f"the product name {self.name!r}")
+        self.__dict__[_CHECKED] = name
+        return name
 
     def as_json(self) -> Union[str, dict[str, Any]]:
         """The reference as kept on disk: a bare URL when that is all it holds."""
-        fields = {key: value for key, value in vars(self).items()
+        fields = {item.name: getattr(self, item.name) for item in dataclass_fields(self)}
+        fields = {key: value for key, value in fields.items()
                   if value is not None and value != ""}
         return self.url if list(fields) == ["url"] else fields
 

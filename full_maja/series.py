@@ -6,32 +6,47 @@ from datetime import date
 from typing import Any, Callable, Iterable, Optional
 
 from .download import ProductResult
+from .download.facts import ProductFacts, parse_provenance
 from .errors import ProductError
 from .products import ProductRef, acquisition_date
 from .provenance import Provenance
 from .service import JobState
 from .states import JobPhase, ProductOutcome
 
-ProvenanceOf = Callable[[str], Optional[Provenance]]
+EMPTY = "{}"
+ProvenanceOf = Callable[[str], Optional[str]]
 
 
 @dataclass(frozen=True)
 class SeriesEntry:
-    """One product of a series: its name, acquisition date, outcome and, on disk, provenance."""
+    """One product of a series: its name, acquisition date, outcome and, on disk, provenance.
+
+    The provenance is held as the verified record keeps it (`provenance_text`, compact
+    JSON) and parsed only when asked (`provenance`): a report that is not shown costs
+    no parsing, and its entries no copy of what the record already holds.
+    """
 
     name: str
     date: Optional[date]
     outcome: ProductOutcome
     size: Optional[int] = None
     message: str = ""
-    provenance: Optional[Provenance] = None
+    provenance_text: Optional[str] = None
+
+    @property
+    def provenance(self) -> Optional[Provenance]:
+        """What made the product, for a product on disk; None otherwise."""
+        if self.provenance_text is None:
+            return None
+        return parse_provenance(self.provenance_text)
 
     def as_json(self) -> dict[str, Any]:
         """The entry in the documented JSON schema (provenance fields for products on disk)."""
+        provenance = self.provenance
         return {"name": self.name, "date": self.date.isoformat() if self.date else None,
                 "outcome": self.outcome, "size": self.size,
                 **({"message": self.message} if self.message else {}),
-                **(provenance_json(self.provenance) if self.provenance else {})}
+                **(provenance_json(provenance) if provenance else {})}
 
 
 def provenance_json(provenance: Provenance) -> dict[str, Any]:
@@ -66,8 +81,9 @@ class JobSeries:
             entry.outcome in (ProductOutcome.FAILED, ProductOutcome.READY)
             for entry in self.entries)
 
-    def as_json(self) -> dict[str, Any]:
-        """The job in the documented JSON schema."""
+    def as_json(self, products: bool = True) -> dict[str, Any]:
+        """The job in the documented JSON schema (`products` False: the job alone, its
+        `products` and `missing` null)."""
         job, report = self.state.job, self.state.report
         return {"job_id": job.job_id, "tile": job.tile, "orbit": job.orbit,
                 "start": job.start.isoformat() if job.start else None,
@@ -76,17 +92,19 @@ class JobSeries:
                 "progress": self.state.progress, "message": self.state.message or None,
                 "replaces": job.replaces,
                 "products": [entry.as_json() for entry in self.entries
-                             if entry.outcome != ProductOutcome.MISSING],
+                             if entry.outcome != ProductOutcome.MISSING] if products else None,
                 "unprocessed": self.unprocessed,
                 "missing": [{"name": entry.name,
                              "date": entry.date.isoformat() if entry.date else None}
-                            for entry in self.with_outcome(ProductOutcome.MISSING)],
+                            for entry in self.with_outcome(ProductOutcome.MISSING)]
+                if products else None,
                 "logs": list(report.logs) if report else []}
 
 
 def build_series(state: JobState, results: Iterable[ProductResult],
                  provenance: Optional[ProvenanceOf] = None) -> JobSeries:
-    """Combine a job's report with what the downloads did (and the provenance on disk)."""
+    """Combine a job's report with what the downloads did (and the provenance on disk:
+    `provenance` gives the record's text of a product on disk)."""
     report = state.report
     if report is None or state.phase != JobPhase.FINISHED:
         return JobSeries(state)
@@ -124,7 +142,7 @@ def _with_provenance(entry: SeriesEntry, provenance: Optional[ProvenanceOf]) -> 
     """The entry with the provenance of its product, when the product is on disk."""
     if provenance is None or not entry.outcome.on_disk:
         return entry
-    return replace(entry, provenance=provenance(entry.name) or Provenance())
+    return replace(entry, provenance_text=provenance(entry.name) or EMPTY)
 
 
 def _date_order(entry: SeriesEntry) -> tuple[date, str]:
@@ -133,10 +151,16 @@ def _date_order(entry: SeriesEntry) -> tuple[date, str]:
 
 @dataclass(frozen=True)
 class SeriesReport:
-    """The state of every job of a log and of every product of the finished ones."""
+    """The state of every job of a log and of every product of the finished ones.
+
+    `facts` are those of the write folder's products as the run that made the report
+    left them (its record of verified products, read once per run): the page and the
+    catalogue written after the run read them there rather than from disk again.
+    """
 
     jobs: list[JobSeries]
     problems: list[str] = field(default_factory=list)
+    facts: Optional[ProductFacts] = field(default=None, compare=False, repr=False)
 
     @property
     def waiting(self) -> list[JobSeries]:

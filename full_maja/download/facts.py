@@ -2,8 +2,14 @@
 
 A product's provenance (`full_maja.provenance`, from its zip or extracted folder) and its
 zip's SHA-256 are read the first time an output needs them and saved with the product's
-entry (the provenance as one compact JSON string), so a later run that finds nothing new
-reopens no zip. They are dropped with the entry when the file changes.
+entry, so a later run that finds nothing new reopens no zip. They are dropped with the
+entry when the file changes.
+
+The provenance is kept compact: one JSON text per product (`provenance`) for what differs
+from product to product, and the tile's grid (EPSG code, raster grids, corners, band
+groups: the same for every product of a tile) once in the record, under the key the
+entry gives (`grid`). The text is parsed only where the provenance is shown (`--json`,
+the page's cards, an Item): a run that shows nothing parses nothing.
 """
 from __future__ import annotations
 
@@ -11,15 +17,17 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from ..errors import ProductError
 from ..products import target_path
 from ..provenance import Provenance, read_provenance
-from .verified import VerifiedRecord
+from .verified import SHARED_REF, VerifiedRecord
 
 HASH_CHUNK = 1024 * 1024
+GRID_FIELDS = ("epsg", "grids", "corners", "band_groups")
 _MD5 = 32
+_GRID_KEY = 16
 
 
 class ProductFacts:
@@ -30,24 +38,47 @@ class ProductFacts:
         self.write_dir = write_dir
         self._base = write_dir.resolve()
 
-    def provenance(self, name: str) -> Optional[Provenance]:
-        """The provenance of verified product `name`, read once; None if it has none."""
+    def covers(self, folder: Path) -> bool:
+        """True when these are the facts of the products of `folder`."""
+        try:
+            return Path(folder) == self.write_dir or Path(folder).resolve() == self._base
+        except OSError:
+            return False
+
+    def provenance_text(self, name: str) -> Optional[str]:
+        """The provenance of verified product `name` as the record keeps it (without the
+        tile's grid), read from the product once; None if it is not on disk as verified."""
         entry = self.record.entry(name)
         if entry is None:
             return None
         stored = entry.get("provenance")
         if isinstance(stored, str):
-            try:
-                return Provenance.from_record(json.loads(stored)) or Provenance()
-            except ValueError:
-                pass
+            return stored
         source = self.source(name)
         if source is None:
             return None
-        found = read_provenance(source) or Provenance()
-        text = json.dumps(found.as_record(), sort_keys=True, separators=(",", ":"))
-        self.record.remember_facts(name, provenance=text)
-        return found
+        record = (read_provenance(source) or Provenance()).as_record()
+        grid = {key: record.pop(key) for key in GRID_FIELDS if key in record}
+        text = compact(record)
+        if not grid:
+            self.record.remember_facts(name, provenance=text)
+            return text
+        grid_text = compact(grid)
+        key = hashlib.sha256(grid_text.encode("utf-8")).hexdigest()[:_GRID_KEY]
+        self.record.share(key, grid_text)
+        self.record.remember_facts(name, provenance=text, **{SHARED_REF: key})
+        return text
+
+    def provenance(self, name: str) -> Optional[Provenance]:
+        """The whole provenance of verified product `name` (its grid too); None if it has none."""
+        text = self.provenance_text(name)
+        if text is None:
+            return None
+        return parse_provenance(text, self.grid_text(name))
+
+    def grid_text(self, name: str) -> Optional[str]:
+        """The tile's grid as `name`'s provenance gives it, kept once for the tile."""
+        return self.record.shared((self.record.entry(name) or {}).get(SHARED_REF))
 
     def checksum(self, name: str) -> Optional[str]:
         """The multihash (hex) of the zip of `name`: its MD5 when known, else its SHA-256."""
@@ -88,6 +119,24 @@ class ProductFacts:
     def source(self, name: str) -> Optional[Path]:
         """Where the product's metadata can be read: its zip, else its extracted folder."""
         return self.zip_path(name) or self.folder(name)
+
+
+def compact(data: dict[str, Any]) -> str:
+    """A fact as the record keeps it: compact JSON, keys in order."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+def parse_provenance(text: Optional[str], grid: Optional[str] = None) -> Provenance:
+    """The provenance a record's text (and the tile's grid) tell; empty if they do not parse."""
+    try:
+        data = json.loads(text) if text else {}
+        if grid:
+            shared = json.loads(grid)
+            data = {**data, **shared} if isinstance(data, dict) and isinstance(shared, dict) \
+                else data
+    except ValueError:
+        return Provenance()
+    return Provenance.from_record(data) or Provenance()
 
 
 def _sha256(path: Path) -> Optional[str]:

@@ -3,7 +3,8 @@ is neither rebuilt nor are its quick-looks read again from the zips.
 
 The inputs are the title, each job's state and dates (the mark of each date, as the
 page shows it), the estimate of a job still waiting (it moves with time), and for each
-product on disk its zip's size and time, or its extracted folder's time.
+product on disk its zip's size and time, or its extracted folder's time, and its
+provenance as the verified record keeps it (not parsed).
 """
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ from ..capped import own_file
 from ..estimate import estimate_text
 from ..products import product_stem
 from ..quicklooks import QUICKLOOK_DIR, quicklook_name
-from ..series import JobSeries, SeriesEntry, SeriesReport, provenance_json
+from ..series import JobSeries, SeriesEntry, SeriesReport
 from ..states import DateMark
 
-INPUTS_VERSION = 2
+INPUTS_VERSION = 3
 HEAD_BYTES = 4096
 _STAMP = re.compile(r'<meta name="full-maja-inputs" content="([0-9a-f]{64})">')
 
@@ -53,7 +54,7 @@ def stamp_of(page: Path) -> Optional[str]:
 
 def _job_inputs(series: JobSeries, folder: Path, moment: datetime) -> dict[str, Any]:
     state = series.state
-    return {"job": series.as_json() | {"products": None, "missing": None},
+    return {"job": series.as_json(products=False),
             "notes": state.notes,
             "estimate": None if state.ended else estimate_text(state, moment),
             "dates": [_entry_inputs(entry, folder) for entry in series.entries]}
@@ -63,7 +64,7 @@ def _entry_inputs(entry: SeriesEntry, folder: Path) -> list[Any]:
     mark = entry.outcome.mark
     disk = _disk(folder, entry.name) if mark == DateMark.ON_DISK else None
     message = entry.message if mark in (DateMark.FAILED, DateMark.CLOUDY) else ""
-    provenance = provenance_json(entry.provenance) if entry.provenance else None
+    provenance = entry.provenance_text
     return [entry.name, entry.date, str(mark), message, disk,
             disk is not None and (folder / QUICKLOOK_DIR / quicklook_name(entry.name)).exists(),
             provenance]
