@@ -370,8 +370,8 @@ class Downloader:
                     self._transfers.discard(transfer)
             os.replace(parts.main, final)
             fsync_directory(final.parent)
-            self.record.remember(name, final, source=ref.url,
-                                 **({"md5": ref.md5} if ref.md5 else {}))
+            digest = {"md5": ref.md5} if ref.md5 else {"sha256": transfer.digest.sha256}
+            self.record.remember(name, final, source=ref.url, **digest)
             return size
         raise AssertionError("unreachable")
 
