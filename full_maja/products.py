@@ -137,10 +137,11 @@ def target_path(write_dir: Path, name: str, base: Optional[Path] = None) -> Path
     system call per folder of the path.
     """
     base = base or write_dir.resolve()
-    if name not in ("", ".", "..") and not any(c in name for c in ("/", os.sep, "\0")) \
-            and not os.path.islink(base / name):
-        return base / name
-    path = (base / name).resolve()
+    path = base / name
+    if name not in ("", ".", "..") and "/" not in name and os.sep not in name \
+            and "\0" not in name and not os.path.islink(path):
+        return path
+    path = path.resolve()
     if path.parent != base:
         raise ProductError(f"refused the product {name!r}: it would land outside {write_dir}",
                            product=name)

@@ -1,7 +1,7 @@
 """The series report: per job and per acquisition date, what the user has and lacks."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable, Iterable, Optional
 
@@ -109,8 +109,7 @@ def build_series(state: JobState, results: Iterable[ProductResult],
     if report is None or state.phase != JobPhase.FINISHED:
         return JobSeries(state)
     by_url = {result.url: result for result in results}
-    entries = [_with_provenance(_entry_for(ref, by_url.get(ref.url)), provenance)
-               for ref in report.results]
+    entries = [_entry_for(ref, by_url.get(ref.url), provenance) for ref in report.results]
     entries += [SeriesEntry(name, acquisition_date(name), ProductOutcome.MISSING)
                 for name in report.missing]
     return JobSeries(state, sorted(entries, key=_date_order))
@@ -123,7 +122,8 @@ def products_to_fetch(state: JobState) -> list[ProductRef]:
     return [ref for ref in state.report.results if not ref.cloudy]
 
 
-def _entry_for(ref: ProductRef, result: Optional[ProductResult]) -> SeriesEntry:
+def _entry_for(ref: ProductRef, result: Optional[ProductResult],
+               provenance: Optional[ProvenanceOf]) -> SeriesEntry:
     if ref.cloudy:
         return SeriesEntry(ref.label, acquisition_date(ref.label), ProductOutcome.CLOUDY,
                            message=ref.skipped)
@@ -134,15 +134,11 @@ def _entry_for(ref: ProductRef, result: Optional[ProductResult]) -> SeriesEntry:
     if result is None:
         return SeriesEntry(name, acquisition_date(name), ProductOutcome.FAILED,
                            message="not fetched")
-    return SeriesEntry(result.name or name, acquisition_date(name), result.outcome,
-                       size=result.size, message=result.message)
-
-
-def _with_provenance(entry: SeriesEntry, provenance: Optional[ProvenanceOf]) -> SeriesEntry:
-    """The entry with the provenance of its product, when the product is on disk."""
-    if provenance is None or not entry.outcome.on_disk:
-        return entry
-    return replace(entry, provenance_text=provenance(entry.name) or EMPTY)
+    shown = result.name or name
+    text = None if provenance is None or not result.outcome.on_disk \
+        else provenance(shown) or EMPTY
+    return SeriesEntry(shown, acquisition_date(name), result.outcome, size=result.size,
+                       message=result.message, provenance_text=text)
 
 
 def _date_order(entry: SeriesEntry) -> tuple[date, str]:

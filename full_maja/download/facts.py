@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any, Optional
 
@@ -37,6 +38,7 @@ class ProductFacts:
         self.record = record
         self.write_dir = write_dir
         self._base = write_dir.resolve()
+        self._base_text = os.fspath(self._base)
 
     def covers(self, folder: Path) -> bool:
         """True when these are the facts of the products of `folder`."""
@@ -104,6 +106,18 @@ class ProductFacts:
         except (ProductError, OSError):
             return None
         return path if self.record.is_current(name, path) else None
+
+    def has_zip(self, name: str) -> bool:
+        """True when `zip_path` has the zip of `name`: for a plain name one system call."""
+        if name in ("", ".", "..") or "/" in name or os.sep in name or "\0" in name:
+            return self.zip_path(name) is not None
+        try:
+            found = os.lstat(f"{self._base_text}{os.sep}{name}")
+        except OSError:
+            return False
+        if stat.S_ISLNK(found.st_mode):  # resolved and checked the long way
+            return self.zip_path(name) is not None
+        return self.record.describes(name, found)
 
     def folder(self, name: str) -> Optional[Path]:
         """The folder `name` was extracted into, if the record says so and it is there."""

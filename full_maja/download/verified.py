@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Union
 
 from ..atomic import Lines, NotOwnFile, atomic_write, refuse_unless_own
 from ..capped import FileIdentity, file_identity, read_own_file_found
@@ -76,16 +77,21 @@ class VerifiedRecord:
                                 if isinstance(text, str))
         return {name: entry for name, entry in products.items() if isinstance(entry, dict)}
 
-    def is_current(self, name: str, path: Path) -> bool:
+    def is_current(self, name: str, path: Union[str, Path]) -> bool:
         """True when `path` is the very file verified earlier (same size and time)."""
+        if name not in self._entries:
+            return False
+        try:
+            return self.describes(name, os.stat(path))
+        except (OSError, ValueError):
+            return False
+
+    def describes(self, name: str, found: os.stat_result) -> bool:
+        """True when the file `found` (its status) is the one verified as `name`."""
         entry = self._entries.get(name)
         if not entry:
             return False
-        try:
-            stat = path.stat()
-        except OSError:
-            return False
-        return entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns
+        return entry.get("size") == found.st_size and entry.get("mtime_ns") == found.st_mtime_ns
 
     def names(self) -> list[str]:
         """Every product recorded, by this run or by any other sharing the folder."""

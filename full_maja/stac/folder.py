@@ -74,23 +74,45 @@ def folder_products(facts: ProductFacts, *, checksums: bool = True) -> Iterator[
             yield product
 
 
+def product_keys(facts: ProductFacts) -> Iterator[tuple[str, str]]:
+    """The name and fingerprint of each verified product on disk, by name (nothing built)."""
+    for name in sorted(facts.record.names()):
+        found = _inputs(facts, name, True)
+        if found is not None:
+            yield name, found[-1]
+
+
 def folder_product(facts: ProductFacts, name: str, *,
                    checksums: bool = True) -> Optional[FolderProduct]:
     """Product `name` as its Item would show it, if it is on disk as verified."""
-    zip_path = facts.zip_path(name)
-    folder = facts.folder(name) if zip_path is None or _extracted(facts, name) else None
+    found = _inputs(facts, name, checksums)
+    if found is None:
+        return None
+    zipped, folder, text, grid, checksum, key = found
+    zip_path = facts.zip_path(name) if zipped else None
     if zip_path is None and folder is None:
         return None
+    return FolderProduct(name, _safe_stem(name), text, grid, zip_path, checksum, folder, key)
+
+
+def _inputs(facts: ProductFacts, name: str, checksums: bool) -> Optional[tuple[
+        bool, Optional[Path], Optional[str], Optional[str], Optional[str], str]]:
+    """What the Item of `name` is made of, and its fingerprint; None if it is not on disk."""
+    zipped = facts.has_zip(name)
+    folder = facts.folder(name) if not zipped or _extracted(facts, name) else None
+    if not zipped and folder is None:
+        return None
     text = facts.provenance_text(name)
-    checksum = facts.checksum(name) if checksums and zip_path is not None else None
+    checksum = facts.checksum(name) if checksums and zipped else None
     entry = facts.record.entry(name) or {}
     grid = facts.grid_text(name)
-    inputs = [FORMAT_VERSION, name, identity_of(entry), text,
-              entry.get(SHARED_REF) if grid is not None else None, checksum,
-              zip_path is not None, _folder_time(folder)]
-    key = hashlib.sha256(json.dumps(inputs, default=str, separators=(",", ":"))
-                         .encode("utf-8")).hexdigest()
-    return FolderProduct(name, _safe_stem(name), text, grid, zip_path, checksum, folder, key)
+    inputs = [FORMAT_VERSION, name, identity_of(entry), text is not None,
+              entry.get(SHARED_REF) if grid is not None else None, checksum, zipped,
+              _folder_time(folder)]
+    digest = hashlib.sha256(json.dumps(inputs, default=str, separators=(",", ":"))
+                            .encode("utf-8"))
+    digest.update(b"\0" + (text or "").encode("utf-8"))
+    return zipped, folder, text, grid, checksum, digest.hexdigest()
 
 
 def _extracted(facts: ProductFacts, name: str) -> bool:

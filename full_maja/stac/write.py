@@ -34,6 +34,7 @@ from .folder import (
     folder_product,
     folder_products,
     item_file,
+    product_keys,
 )
 
 INPUTS_FIELD = "full_maja:inputs"
@@ -65,7 +66,7 @@ def write_catalogue(write_dir: Union[str, Path],
         keyed, kept = _items(facts, items_dir, folder_products(facts), listed,
                              _old_keys(target))
     else:
-        keyed = [(product.name, product.key) for product in folder_products(facts)]
+        keyed = list(product_keys(facts))
         facts.record.flush()
         if stamp == _stamp(keyed, listed):
             return target
