@@ -26,7 +26,7 @@ _MODES = {"rb": os.O_RDONLY, "r+b": os.O_RDWR,
           "ab": os.O_WRONLY | os.O_APPEND | os.O_CREAT,
           "xb": os.O_WRONLY | os.O_CREAT | os.O_EXCL}
 WRITE_BUFFER = 256 * 1024
-PARALLEL_FLUSHES = 4
+PARALLEL_FLUSHES = 8
 
 
 class NotOwnFile(OSError):

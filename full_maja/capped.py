@@ -110,17 +110,32 @@ def read_own_file_found(path: Union[str, Path], what: str,
     The read asks for the bytes the file holds, not for `limit`: a small record never
     costs a buffer of the cap's size.
     """
+    with own_file_within(path, what, limit) as (stream, found):
+        if stream is None:
+            return None, found
+        data = stream.read(limit + 1)
+    if len(data) > limit:  # it grew while read
+        log.warning("%s %s is over %d bytes; going on without it", what, _shown(path), limit)
+        return None, found
+    return data, found
+
+
+@contextmanager
+def own_file_within(path: Union[str, Path], what: str, limit: int
+                    ) -> Iterator[tuple[Optional[BinaryIO], Optional[FileIdentity]]]:
+    """`own_file` and the identity of the file opened; no stream for a file over `limit`
+    bytes (said in a warning)."""
     with own_file(path, what) as stream:
         if stream is None:
-            return None, None
+            yield None, None
+            return
         found = os.fstat(stream.fileno())
-        data = stream.read(min(limit, found.st_size) + 1)
-        if len(data) > found.st_size:  # it grew while read: read the rest, within the cap
-            data += stream.read(limit + 1 - len(data))
-    if len(data) > limit:
-        log.warning("%s %s is over %d bytes; going on without it", what, _shown(path), limit)
-        return None, identity_of_stat(found)
-    return data, identity_of_stat(found)
+        if found.st_size > limit:
+            log.warning("%s %s is over %d bytes; going on without it", what, _shown(path),
+                        limit)
+            yield None, identity_of_stat(found)
+            return
+        yield stream, identity_of_stat(found)
 
 
 def file_identity(path: Union[str, Path]) -> Optional[FileIdentity]:

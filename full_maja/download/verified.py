@@ -7,10 +7,10 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Iterator, Optional, Union
+from typing import BinaryIO, Iterator, Optional, Union
 
 from ..atomic import Lines, NotOwnFile, atomic_write, refuse_unless_own
-from ..capped import FileIdentity, file_identity, read_own_file_found
+from ..capped import FileIdentity, file_identity, own_file_within
 from ..errors import BusyError, JobLogError
 from ..lock import hold_lock
 
@@ -21,6 +21,10 @@ SAVE_SECONDS = 5.0
 ORIGIN_KEYS = ("source", "others")
 FACT_KEYS = ("provenance", "grid", "sha256")
 SHARED_KEY, SHARED_REF = "grids", "grid"
+WHAT = "the record of verified products"
+HEAD_LINE = f'{{"format": {json.dumps(RECORD_FORMAT)},\n'.encode()
+SHARED_LINE = b'"grids": '
+PRODUCTS_LINE, END_LINE = b'"products": {\n', b"}}\n"
 MAX_RECORD_BYTES = 256 * 1024 * 1024
 log = logging.getLogger(__name__)
 
@@ -58,23 +62,25 @@ class VerifiedRecord:
         self.problems: list[str] = []
 
     def _load(self) -> dict[str, dict]:
-        """The entries of the record on disk (and its shared facts, kept aside)."""
+        """The entries of the record on disk (and its shared facts, kept aside).
+
+        A record full-maja wrote is read one product a line, never held whole.
+        """
         try:
             refuse_unless_own(self.path)
         except NotOwnFile:  # a link or a FIFO: not read; saving says so, once
             return {}
-        data, self._found = read_own_file_found(self.path, "the record of verified products",
-                                                MAX_RECORD_BYTES)
-        try:
-            document = json.loads(data.decode("utf-8")) if data is not None else None
-        except (ValueError, RecursionError):
-            return {}
-        if not isinstance(document, dict) or not isinstance(document.get("products"), dict):
-            return {}
-        products, shared = document["products"], document.get(SHARED_KEY)
-        if isinstance(shared, dict):
-            self._shared.update((key, text) for key, text in shared.items()
-                                if isinstance(text, str))
+        with own_file_within(self.path, WHAT, MAX_RECORD_BYTES) as (stream, self._found):
+            try:
+                read = _read_lines(stream) if stream is not None else ({}, {})
+                if read is None and stream is not None:
+                    stream.seek(0)
+                    read = _read_whole(stream.read(MAX_RECORD_BYTES + 1))
+            except (OSError, ValueError, RecursionError):
+                read = None
+        products, shared = read or ({}, {})
+        self._shared.update((key, text) for key, text in shared.items()
+                            if isinstance(text, str))
         return {name: entry for name, entry in products.items() if isinstance(entry, dict)}
 
     def is_current(self, name: str, path: Union[str, Path]) -> bool:
@@ -189,7 +195,7 @@ class VerifiedRecord:
             return
         try:
             with hold_lock(self.path, wait=wait, follow_symlinks=False):
-                unchanged = self._found is not None and file_identity(self.path) == self._found
+                unchanged = file_identity(self.path) == self._found
                 merged = {**(self._entries if unchanged else self._load()), **self._changes}
                 self._add_facts(merged)
                 shared = self._kept_shared(merged)
@@ -236,15 +242,48 @@ class VerifiedRecord:
 
 def _record_lines(products: dict[str, dict], shared: dict[str, str]) -> Iterator[str]:
     """The record's JSON document, one product a line, in name order."""
-    yield f'{{"format": {json.dumps(RECORD_FORMAT)},\n'
+    yield HEAD_LINE.decode("utf-8")
     if shared:
         yield f'"{SHARED_KEY}": {json.dumps(shared, sort_keys=True)},\n'
-    yield '"products": {\n'
+    yield PRODUCTS_LINE.decode("utf-8")
     last = len(products) - 1
     for index, name in enumerate(sorted(products)):
         line = f"{json.dumps(name)}: {json.dumps(products[name], sort_keys=True)}"
         yield line + (",\n" if index < last else "\n")
     yield "}}\n"
+
+
+Read = tuple[dict, dict]
+
+
+def _read_lines(stream: BinaryIO) -> Optional[Read]:
+    """The products and shared facts of a record in `_record_lines`'s layout, one line at a
+    time; None for any other layout (read whole then)."""
+    if stream.readline() != HEAD_LINE:
+        return None
+    line, shared = stream.readline(), {}
+    if line.startswith(SHARED_LINE):
+        shared = json.loads(line[len(SHARED_LINE):].rstrip(b",\r\n"))
+        line = stream.readline()
+    if line != PRODUCTS_LINE or not isinstance(shared, dict):
+        return None
+    products: dict = {}
+    for line in stream:
+        if line == END_LINE:
+            return products, shared
+        products.update(json.loads(b"{" + line.rstrip(b",\r\n") + b"}"))
+    return None
+
+
+def _read_whole(data: bytes) -> Optional[Read]:
+    """The products and shared facts of a record read whole (an earlier layout)."""
+    if len(data) > MAX_RECORD_BYTES:
+        return None
+    document = json.loads(data.decode("utf-8"))
+    if not isinstance(document, dict) or not isinstance(document.get("products"), dict):
+        return None
+    shared = document.get(SHARED_KEY)
+    return document["products"], shared if isinstance(shared, dict) else {}
 
 
 def identity_of(entry: dict) -> tuple:
