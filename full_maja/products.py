@@ -4,7 +4,8 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from datetime import date
 from pathlib import Path
@@ -20,10 +21,9 @@ CLOUDY_MARK = "NOVALD"
 MAX_NAME_LENGTH = 250
 _MD5 = re.compile(r"[0-9a-f]{32}")
 _REF_TEXT_KEYS = ("name", "md5", "mtd_url", "jpi_url", "skipped")
-_CHECKED = "_checked_name"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProductRef:
     """One product a job lists: where to fetch it, and what its source says of it.
 
@@ -42,6 +42,7 @@ class ProductRef:
     mtd_url: Optional[str] = None
     jpi_url: Optional[str] = None
     skipped: str = ""
+    _checked: Optional[str] = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def label(self) -> str:
@@ -61,28 +62,31 @@ class ProductRef:
 
         Checked once: a run asks it of each product several times.
         """
-        known = self.__dict__.get(_CHECKED)
-        if known is not None:
-            return known
+        if self._checked is not None:
+            return self._checked
         if self.name is None:
             name = product_name_from_url(self.url)
         else:
             name = checked_name(self.name, f"the product name {self.name!r}")
-        self.__dict__[_CHECKED] = name
+        object.__setattr__(self, "_checked", name)
         return name
 
     def as_json(self) -> Union[str, dict[str, Any]]:
         """The reference as kept on disk: a bare URL when that is all it holds."""
-        fields = {item.name: getattr(self, item.name) for item in dataclass_fields(self)}
+        fields = {item.name: getattr(self, item.name) for item in dataclass_fields(self)
+                  if item.init}
         fields = {key: value for key, value in fields.items()
                   if value is not None and value != ""}
         return self.url if list(fields) == ["url"] else fields
 
 
 def product_ref_from_json(value: Any) -> ProductRef:
-    """A reference kept by `as_json` (a URL, or an object); ValueError if it is neither."""
+    """A reference kept by `as_json` (a URL, or an object); ValueError if it is neither.
+
+    Its URL is one string with the same URL read elsewhere (the verified record's).
+    """
     if isinstance(value, str) and value:
-        return ProductRef(value)
+        return ProductRef(sys.intern(value))
     if not isinstance(value, dict) or not isinstance(value.get("url"), str):
         raise ValueError("not a product reference")
     size, online = value.get("size"), value.get("online")
@@ -91,7 +95,7 @@ def product_ref_from_json(value: Any) -> ProductRef:
             or not isinstance(online, (bool, type(None))) \
             or not all(isinstance(text, (str, type(None))) for text in texts.values()):
         raise ValueError("not a product reference")
-    return ProductRef(value["url"], texts["name"], size, texts["md5"], online,
+    return ProductRef(sys.intern(value["url"]), texts["name"], size, texts["md5"], online,
                       texts["mtd_url"], texts["jpi_url"], texts["skipped"] or "")
 
 

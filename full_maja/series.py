@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any, Callable, Iterable, Optional
 
 from .download import ProductResult
-from .download.facts import ProductFacts, parse_provenance
+from .download.facts import ProductFacts, Recorded, parse_provenance
 from .errors import ProductError
 from .products import ProductRef, acquisition_date
 from .provenance import Provenance
@@ -14,16 +14,17 @@ from .service import JobState
 from .states import JobPhase, ProductOutcome
 
 EMPTY = "{}"
-ProvenanceOf = Callable[[str], Optional[str]]
+ProvenanceOf = Callable[[str], Optional[Recorded]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SeriesEntry:
     """One product of a series: its name, acquisition date, outcome and, on disk, provenance.
 
     The provenance is held as the verified record keeps it (`provenance_text`, compact
-    JSON) and parsed only when asked (`provenance`): a report that is not shown costs
-    no parsing, and its entries no copy of what the record already holds.
+    JSON, and `shared_text`, what it shares with other products) and parsed only when
+    asked (`provenance`): a report that is not shown costs no parsing, and its entries
+    no copy of what the record already holds.
     """
 
     name: str
@@ -32,13 +33,14 @@ class SeriesEntry:
     size: Optional[int] = None
     message: str = ""
     provenance_text: Optional[str] = None
+    shared_text: Optional[str] = None
 
     @property
     def provenance(self) -> Optional[Provenance]:
         """What made the product, for a product on disk; None otherwise."""
         if self.provenance_text is None:
             return None
-        return parse_provenance(self.provenance_text)
+        return parse_provenance(self.provenance_text, self.shared_text)
 
     def as_json(self) -> dict[str, Any]:
         """The entry in the documented JSON schema (provenance fields for products on disk)."""
@@ -104,7 +106,7 @@ class JobSeries:
 def build_series(state: JobState, results: Iterable[ProductResult],
                  provenance: Optional[ProvenanceOf] = None) -> JobSeries:
     """Combine a job's report with what the downloads did (and the provenance on disk:
-    `provenance` gives the record's text of a product on disk)."""
+    `provenance` gives the record's texts of a product on disk)."""
     report = state.report
     if report is None or state.phase != JobPhase.FINISHED:
         return JobSeries(state)
@@ -135,10 +137,10 @@ def _entry_for(ref: ProductRef, result: Optional[ProductResult],
         return SeriesEntry(name, acquisition_date(name), ProductOutcome.FAILED,
                            message="not fetched")
     shown = result.name or name
-    text = None if provenance is None or not result.outcome.on_disk \
-        else provenance(shown) or EMPTY
+    text, shared = (None, None) if provenance is None or not result.outcome.on_disk \
+        else provenance(shown) or (EMPTY, None)
     return SeriesEntry(shown, acquisition_date(name), result.outcome, size=result.size,
-                       message=result.message, provenance_text=text)
+                       message=result.message, provenance_text=text, shared_text=shared)
 
 
 def _date_order(entry: SeriesEntry) -> tuple[date, str]:

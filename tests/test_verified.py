@@ -136,8 +136,8 @@ def test_a_save_reads_the_record_again_only_once_another_run_replaced_it(tmp_pat
     assert products["c.zip"]["size"] == len(b"changed")
 
 
-def test_facts_wait_for_the_next_save_and_a_tiles_grid_is_kept_once(tmp_path: Path,
-                                                                   monkeypatch):
+def test_facts_wait_for_the_next_save_and_what_products_share_is_kept_once(tmp_path: Path,
+                                                                          monkeypatch):
     names = [f"SENTINEL2A_201903{day:02d}-083751-{day:03d}_L2A_T31TCJ_C_V2-2.zip"
              for day in range(1, 8)]
     record = VerifiedRecord(tmp_path)
@@ -151,14 +151,15 @@ def test_facts_wait_for_the_next_save_and_a_tiles_grid_is_kept_once(tmp_path: Pa
     monkeypatch.setattr(verified_module, "atomic_write",
                         lambda *args, **kwargs: writes.append(args[0]) or real(*args, **kwargs))
     facts = ProductFacts(record, tmp_path)
-    texts = [facts.provenance_text(name) for name in names]
+    texts = [facts.recorded(name) for name in names]
     assert writes == []  # seven facts, a batch of two: facts are no batch of their own
     assert record.flush() and len(writes) == 1
     document = json.loads((tmp_path / RECORD_NAME).read_text())
-    [(key, grid)] = document["grids"].items()
-    for name, text in zip(names, texts):
+    [(key, shared)] = document["shared"].items()
+    assert "corners" in shared and "relative_orbit" in shared
+    for name, (own, common) in zip(names, texts):
         entry = document["products"][name]
-        assert entry["grid"] == key and entry["provenance"] == text
-        assert "corners" not in text and "corners" in grid
+        assert entry["shared"] == key and entry["provenance"] == own and common == shared
+        assert "corners" not in own and name[:-4] in own
         assert ProductFacts(VerifiedRecord(tmp_path), tmp_path).provenance(name) == \
             read_provenance(tmp_path / name)

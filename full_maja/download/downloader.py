@@ -37,7 +37,7 @@ KEY_REFUSALS = (401, 403)
 Product = Union[ProductRef, str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProductResult:
     """What became of one product URL."""
 

@@ -5,11 +5,12 @@ zip's SHA-256 are read the first time an output needs them and saved with the pr
 entry, so a later run that finds nothing new reopens no zip. They are dropped with the
 entry when the file changes.
 
-The provenance is kept compact: one JSON text per product (`provenance`) for what differs
-from product to product, and the tile's grid (EPSG code, raster grids, corners, band
-groups: the same for every product of a tile) once in the record, under the key the
-entry gives (`grid`). The text is parsed only where the provenance is shown (`--json`,
-the page's cards, an Item): a run that shows nothing parses nothing.
+The provenance is kept compact: one JSON text per product (`provenance`) for what tells
+one acquisition from another (its id, dates, cloud and snow cover), and the rest (the
+tile's grid, the platform, orbit, version and processing flags: the same for the many
+products of a tile and orbit) once in the record, under the key the entry gives
+(`shared`). Both texts are parsed only where the provenance is shown (`--json`, the
+page's cards, an Item): a run that shows nothing parses nothing.
 """
 from __future__ import annotations
 
@@ -26,9 +27,10 @@ from ..provenance import Provenance, read_provenance
 from .verified import SHARED_REF, VerifiedRecord
 
 HASH_CHUNK = 1024 * 1024
-GRID_FIELDS = ("epsg", "grids", "corners", "band_groups")
+OWN_FIELDS = ("product_id", "acquisition_date", "production_date", "cloud_cover", "snow_cover")
 _MD5 = 32
-_GRID_KEY = 16
+_SHARED_KEY = 16
+Recorded = tuple[str, Optional[str]]
 
 
 class ProductFacts:
@@ -47,40 +49,34 @@ class ProductFacts:
         except OSError:
             return False
 
-    def provenance_text(self, name: str) -> Optional[str]:
-        """The provenance of verified product `name` as the record keeps it (without the
-        tile's grid), read from the product once; None if it is not on disk as verified."""
+    def recorded(self, name: str) -> Optional[Recorded]:
+        """The provenance of verified product `name` as the record keeps it: its own text and
+        the text it shares with other products; read from the product once; None if it is
+        not on disk as verified."""
         entry = self.record.entry(name)
         if entry is None:
             return None
         stored = entry.get("provenance")
         if isinstance(stored, str):
-            return stored
+            return stored, self.record.shared(entry.get(SHARED_REF))
         source = self.source(name)
         if source is None:
             return None
         record = (read_provenance(source) or Provenance()).as_record()
-        grid = {key: record.pop(key) for key in GRID_FIELDS if key in record}
-        text = compact(record)
-        if not grid:
-            self.record.remember_facts(name, provenance=text)
-            return text
-        grid_text = compact(grid)
-        key = hashlib.sha256(grid_text.encode("utf-8")).hexdigest()[:_GRID_KEY]
-        self.record.share(key, grid_text)
-        self.record.remember_facts(name, provenance=text, **{SHARED_REF: key})
-        return text
+        own = compact({key: record.pop(key) for key in OWN_FIELDS if key in record})
+        if not record:
+            self.record.remember_facts(name, provenance=own)
+            return own, None
+        shared = compact(record)
+        key = hashlib.sha256(shared.encode("utf-8")).hexdigest()[:_SHARED_KEY]
+        self.record.share(key, shared)
+        self.record.remember_facts(name, provenance=own, **{SHARED_REF: key})
+        return own, self.record.shared(key)
 
     def provenance(self, name: str) -> Optional[Provenance]:
-        """The whole provenance of verified product `name` (its grid too); None if it has none."""
-        text = self.provenance_text(name)
-        if text is None:
-            return None
-        return parse_provenance(text, self.grid_text(name))
-
-    def grid_text(self, name: str) -> Optional[str]:
-        """The tile's grid as `name`'s provenance gives it, kept once for the tile."""
-        return self.record.shared((self.record.entry(name) or {}).get(SHARED_REF))
+        """The provenance of verified product `name`, parsed; None if it is not on disk."""
+        found = self.recorded(name)
+        return None if found is None else parse_provenance(*found)
 
     def checksum(self, name: str) -> Optional[str]:
         """The multihash (hex) of the zip of `name`: its MD5 when known, else its SHA-256."""
@@ -140,16 +136,15 @@ def compact(data: dict[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
-def parse_provenance(text: Optional[str], grid: Optional[str] = None) -> Provenance:
-    """The provenance a record's text (and the tile's grid) tell; empty if they do not parse."""
+def parse_provenance(text: Optional[str], shared: Optional[str] = None) -> Provenance:
+    """The provenance a record's own text and shared text tell; empty if they do not parse."""
     try:
         data = json.loads(text) if text else {}
-        if grid:
-            shared = json.loads(grid)
-            data = {**data, **shared} if isinstance(data, dict) and isinstance(shared, dict) \
-                else data
+        common = json.loads(shared) if shared else {}
     except ValueError:
         return Provenance()
+    if isinstance(data, dict) and isinstance(common, dict):
+        data = {**common, **data}
     return Provenance.from_record(data) or Provenance()
 
 

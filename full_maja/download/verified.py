@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -19,11 +20,11 @@ RECORD_FORMAT = "full-maja verified products"
 SAVE_EVERY = 500
 SAVE_SECONDS = 5.0
 ORIGIN_KEYS = ("source", "others")
-FACT_KEYS = ("provenance", "grid", "sha256")
-SHARED_KEY, SHARED_REF = "grids", "grid"
+FACT_KEYS = ("provenance", "shared", "sha256")
+SHARED_KEY = SHARED_REF = "shared"
 WHAT = "the record of verified products"
 HEAD_LINE = f'{{"format": {json.dumps(RECORD_FORMAT)},\n'.encode()
-SHARED_LINE = b'"grids": '
+SHARED_LINE = b'"shared": '
 PRODUCTS_LINE, END_LINE = b'"products": {\n', b"}}\n"
 MAX_RECORD_BYTES = 256 * 1024 * 1024
 log = logging.getLogger(__name__)
@@ -43,8 +44,9 @@ class VerifiedRecord:
 
     Facts read from the products (`remember_facts`) are saved with the next batch or
     after SAVE_SECONDS, never on their own count: reading them again is the whole cost
-    of losing them. Facts shared by many products (a tile's grid) are kept once, in
-    the record's `grids`, under the key their entries give (`share`, `shared`).
+    of losing them. Facts shared by many products (a tile's grid, how its products were
+    made) are kept once, in the record's `shared`, under the key their entries give
+    (`share`, `shared`).
     """
 
     def __init__(self, write_dir: Path) -> None:
@@ -108,7 +110,7 @@ class VerifiedRecord:
         return self._entries.get(name)
 
     def shared(self, key: object) -> Optional[str]:
-        """The shared fact kept under `key` (an entry's `grid`), if the record holds it."""
+        """The shared facts kept under `key` (an entry's `shared`), if the record holds them."""
         return self._shared.get(key) if isinstance(key, str) else None
 
     def share(self, key: str, text: str) -> None:
@@ -271,8 +273,22 @@ def _read_lines(stream: BinaryIO) -> Optional[Read]:
     for line in stream:
         if line == END_LINE:
             return products, shared
-        products.update(json.loads(b"{" + line.rstrip(b",\r\n") + b"}"))
+        for name, entry in json.loads(b"{" + line.rstrip(b",\r\n") + b"}").items():
+            products[name] = _interned(entry)
     return None
+
+
+def _interned(entry: object) -> object:
+    """An entry read on its own line, its keys (and the key of its shared facts) one string
+    with every other entry's, as a document read whole would have them; its source one
+    string with the job's product reference."""
+    if not isinstance(entry, dict):
+        return entry
+    kept = {sys.intern(key): value for key, value in entry.items()}
+    for key in (SHARED_REF, "source"):
+        if isinstance(kept.get(key), str):
+            kept[key] = sys.intern(kept[key])
+    return kept
 
 
 def _read_whole(data: bytes) -> Optional[Read]:

@@ -70,7 +70,8 @@ def _entry_inputs(entry: SeriesEntry, folder: str) -> list[Any]:
     quicklook = disk is not None and os.path.exists(
         f"{folder}{os.sep}{QUICKLOOK_DIR}{os.sep}{quicklook_name(entry.name)}")
     text = entry.provenance_text
-    provenance = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16] if text else text
+    provenance = None if text is None else hashlib.sha256(
+        f"{text}\0{entry.shared_text or ''}".encode()).hexdigest()[:16]
     return [entry.name, entry.date, str(mark), message, disk, quicklook, provenance]
 
 

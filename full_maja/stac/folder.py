@@ -2,7 +2,7 @@
 that is on disk as verified (its zip, or the folder it was extracted into).
 
 Each comes with the fingerprint of everything its Item says (name, file identity,
-provenance, the tile's grid, checksum, extracted folder's time), so that an unchanged
+provenance, checksum, extracted folder's time), so that an unchanged
 product's Item is neither rebuilt nor rewritten. Products come one at a time, by name:
 a catalogue of thousands holds one product's facts at once. Reading the facts once per
 product (provenance, SHA-256) is `ProductFacts`'s; here they are only looked up.
@@ -33,7 +33,7 @@ class FolderProduct:
     name: str
     stem: str
     provenance_text: Optional[str]
-    grid_text: Optional[str]
+    shared_text: Optional[str]
     zip_path: Optional[Path]
     checksum: Optional[str]
     folder: Optional[Path]
@@ -42,7 +42,7 @@ class FolderProduct:
     @property
     def provenance(self) -> Provenance:
         """The product's provenance, parsed from the record's texts when asked (not kept)."""
-        return parse_provenance(self.provenance_text, self.grid_text)
+        return parse_provenance(self.provenance_text, self.shared_text)
 
     @property
     def item_file(self) -> str:
@@ -88,31 +88,30 @@ def folder_product(facts: ProductFacts, name: str, *,
     found = _inputs(facts, name, checksums)
     if found is None:
         return None
-    zipped, folder, text, grid, checksum, key = found
+    zipped, folder, (text, shared), checksum, key = found
     zip_path = facts.zip_path(name) if zipped else None
     if zip_path is None and folder is None:
         return None
-    return FolderProduct(name, _safe_stem(name), text, grid, zip_path, checksum, folder, key)
+    return FolderProduct(name, _safe_stem(name), text, shared, zip_path, checksum, folder, key)
 
 
 def _inputs(facts: ProductFacts, name: str, checksums: bool) -> Optional[tuple[
-        bool, Optional[Path], Optional[str], Optional[str], Optional[str], str]]:
+        bool, Optional[Path], tuple[Optional[str], Optional[str]], Optional[str], str]]:
     """What the Item of `name` is made of, and its fingerprint; None if it is not on disk."""
     zipped = facts.has_zip(name)
     folder = facts.folder(name) if not zipped or _extracted(facts, name) else None
     if not zipped and folder is None:
         return None
-    text = facts.provenance_text(name)
+    text, shared = facts.recorded(name) or (None, None)
     checksum = facts.checksum(name) if checksums and zipped else None
     entry = facts.record.entry(name) or {}
-    grid = facts.grid_text(name)
     inputs = [FORMAT_VERSION, name, identity_of(entry), text is not None,
-              entry.get(SHARED_REF) if grid is not None else None, checksum, zipped,
+              entry.get(SHARED_REF) if shared is not None else None, checksum, zipped,
               _folder_time(folder)]
     digest = hashlib.sha256(json.dumps(inputs, default=str, separators=(",", ":"))
                             .encode("utf-8"))
     digest.update(b"\0" + (text or "").encode("utf-8"))
-    return zipped, folder, text, grid, checksum, digest.hexdigest()
+    return zipped, folder, (text, shared), checksum, digest.hexdigest()
 
 
 def _extracted(facts: ProductFacts, name: str) -> bool:
