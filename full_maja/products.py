@@ -73,11 +73,13 @@ class ProductRef:
 
     def as_json(self) -> Union[str, dict[str, Any]]:
         """The reference as kept on disk: a bare URL when that is all it holds."""
-        fields = {item.name: getattr(self, item.name) for item in dataclass_fields(self)
-                  if item.init}
+        fields = {key: getattr(self, key) for key in _REF_FIELDS}
         fields = {key: value for key, value in fields.items()
                   if value is not None and value != ""}
         return self.url if list(fields) == ["url"] else fields
+
+
+_REF_FIELDS = tuple(item.name for item in dataclass_fields(ProductRef) if item.init)
 
 
 def product_ref_from_json(value: Any) -> ProductRef:
