@@ -952,12 +952,14 @@ def relative(word: str) -> str:
     return word
 
 
-def render(figures: list[Figure], seconds: float) -> str:
-    """BENCHMARKS.md."""
+def render(figures: list[Figure], seconds: float, load: tuple[float, float, float]) -> str:
+    """BENCHMARKS.md (`load`: the load average when the run began)."""
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = ["# Benchmarks", "",
              "Written by `make bench` (`scripts/bench.py`); each run overwrites this file.", "",
              f"- Date: {stamp}", *(f"- {line}" for line in machine()),
+             f"- Load average (1, 5, 15 min): {load_text(load)} when the run began, "
+             f"{load_text(os.getloadavg())} when it ended",
              f"- Command: `{invocation()}` (from the repository root)",
              f"- Duration: {seconds:.0f} s", "",
              "| figure | measured | target | result |", "|---|---|---|---|"]
@@ -966,6 +968,11 @@ def render(figures: list[Figure], seconds: float) -> str:
     for figure in figures:
         lines += [f"### {figure.title}", "", *(f"- {note}" for note in figure.notes), ""]
     return "\n".join([*lines, *METHOD]) + "\n"
+
+
+def load_text(load: tuple[float, float, float]) -> str:
+    """A load average as three numbers."""
+    return ", ".join(f"{value:.2f}" for value in load)
 
 
 def verdict(figure: Figure) -> str:
@@ -1218,7 +1225,7 @@ def compile_package() -> None:
 def main(argv: Optional[list[str]] = None) -> int:
     """Run the benchmarks, print them and write BENCHMARKS.md; 1 if a target is missed."""
     args = parse_args(argv)
-    began = time.perf_counter()
+    began, load = time.perf_counter(), os.getloadavg()
     compile_package()
     with workspace() as ws:
         figures = all_figures(ws, args.only or list(SCENARIOS))
@@ -1229,7 +1236,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             for note in figure.notes:
                 say(f"    {note}")
     if not args.only:
-        REPORT.write_text(render(figures, time.perf_counter() - began))
+        REPORT.write_text(render(figures, time.perf_counter() - began, load))
         say(f"written to {REPORT.relative_to(ROOT)}")
     return 0 if all(figure.passed for figure in figures) else 1
 
