@@ -15,6 +15,7 @@ import requests
 from .errors import DocumentLimitError, UsageError
 
 DOCUMENT_CHUNK = 64 * 1024
+FileIdentity = tuple[int, int, int, int]
 log = logging.getLogger(__name__)
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
           (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
@@ -99,12 +100,55 @@ def own_file(path: Union[str, Path], what: str) -> Iterator[Optional[BinaryIO]]:
 
 def read_own_file(path: Union[str, Path], what: str, limit: int) -> Optional[bytes]:
     """The bytes of a file full-maja keeps for itself; None when unusable or over `limit`."""
-    with own_file(path, what) as stream:
-        data = stream.read(limit + 1) if stream is not None else None
-    if data is not None and len(data) > limit:
+    return read_own_file_found(path, what, limit)[0]
+
+
+def read_own_file_found(path: Union[str, Path], what: str,
+                        limit: int) -> tuple[Optional[bytes], Optional[FileIdentity]]:
+    """`read_own_file`, and the identity of the very file read (None when none was read).
+
+    The read asks for the bytes the file holds, not for `limit`: a small record never
+    costs a buffer of the cap's size.
+    """
+    with own_file_within(path, what, limit) as (stream, found):
+        if stream is None:
+            return None, found
+        data = stream.read(limit + 1)
+    if len(data) > limit:  # it grew while read
         log.warning("%s %s is over %d bytes; going on without it", what, _shown(path), limit)
+        return None, found
+    return data, found
+
+
+@contextmanager
+def own_file_within(path: Union[str, Path], what: str, limit: int
+                    ) -> Iterator[tuple[Optional[BinaryIO], Optional[FileIdentity]]]:
+    """`own_file` and the identity of the file opened; no stream for a file over `limit`
+    bytes (said in a warning)."""
+    with own_file(path, what) as stream:
+        if stream is None:
+            yield None, None
+            return
+        found = os.fstat(stream.fileno())
+        if found.st_size > limit:
+            log.warning("%s %s is over %d bytes; going on without it", what, _shown(path),
+                        limit)
+            yield None, identity_of_stat(found)
+            return
+        yield stream, identity_of_stat(found)
+
+
+def file_identity(path: Union[str, Path]) -> Optional[FileIdentity]:
+    """The identity of the file at `path` (not followed through a link); None if absent."""
+    try:
+        return identity_of_stat(os.lstat(path))
+    except OSError:
         return None
-    return data
+
+
+def identity_of_stat(found: os.stat_result) -> FileIdentity:
+    """What tells one version of a file from another: device, inode, size, time."""
+    return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns
 
 
 def _shown(path: Union[str, Path]) -> str:

@@ -223,8 +223,9 @@ class Client:
         settled = None if refresh else settled_by(downloader)
         states = self._check_jobs(job_log.active_jobs, JobMemory.load(job_log.path), settled)
         facts = ProductFacts(downloader.record, Path(write_dir))
-        report = SeriesReport([build_series(state, _on_disk(downloader, state), facts.provenance)
-                               for state in states])
+        report = SeriesReport([build_series(state, _on_disk(downloader, state),
+                                            facts.recorded) for state in states],
+                              facts=facts)
         downloader.record.flush()
         return report
 
@@ -258,8 +259,8 @@ class Client:
             results = downloader.fetch_all(
                 [ref for state in states for ref in products_to_fetch(state)])
             facts = ProductFacts(downloader.record, Path(write_dir))
-            report = SeriesReport([build_series(state, results, facts.provenance)
-                                   for state in states])
+            report = SeriesReport([build_series(state, results, facts.recorded)
+                                   for state in states], facts=facts)
             downloader.record.flush()
             return replace(report, problems=downloader.problems + remember(memory, report))
 

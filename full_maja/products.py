@@ -4,7 +4,9 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import date
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -22,7 +24,7 @@ _MD5 = re.compile(r"[0-9a-f]{32}")
 _REF_TEXT_KEYS = ("name", "md5", "mtd_url", "jpi_url", "skipped")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProductRef:
     """One product a job lists: where to fetch it, and what its source says of it.
 
@@ -41,6 +43,7 @@ class ProductRef:
     mtd_url: Optional[str] = None
     jpi_url: Optional[str] = None
     skipped: str = ""
+    _checked: Optional[str] = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def label(self) -> str:
@@ -56,22 +59,37 @@ class ProductRef:
         return bool(self.skipped) or is_cloudy(self.label)
 
     def file_name(self) -> str:
-        """The file this product becomes in the write folder, checked (ProductError if unsafe)."""
+        """The file this product becomes in the write folder, checked (ProductError if unsafe).
+
+        Checked once: a run asks it of each product several times.
+        """
+        if self._checked is not None:
+            return self._checked
         if self.name is None:
-            return product_name_from_url(self.url)
-        return checked_name(self.name, f"the product name {self.name!r}")
+            name = product_name_from_url(self.url)
+        else:
+            name = checked_name(self.name, f"the product name {self.name!r}")
+        object.__setattr__(self, "_checked", name)
+        return name
 
     def as_json(self) -> Union[str, dict[str, Any]]:
         """The reference as kept on disk: a bare URL when that is all it holds."""
-        fields = {key: value for key, value in vars(self).items()
+        fields = {key: getattr(self, key) for key in _REF_FIELDS}
+        fields = {key: value for key, value in fields.items()
                   if value is not None and value != ""}
         return self.url if list(fields) == ["url"] else fields
 
 
+_REF_FIELDS = tuple(item.name for item in dataclass_fields(ProductRef) if item.init)
+
+
 def product_ref_from_json(value: Any) -> ProductRef:
-    """A reference kept by `as_json` (a URL, or an object); ValueError if it is neither."""
+    """A reference kept by `as_json` (a URL, or an object); ValueError if it is neither.
+
+    Its URL is one string with the same URL read elsewhere (the verified record's).
+    """
     if isinstance(value, str) and value:
-        return ProductRef(value)
+        return ProductRef(sys.intern(value))
     if not isinstance(value, dict) or not isinstance(value.get("url"), str):
         raise ValueError("not a product reference")
     size, online = value.get("size"), value.get("online")
@@ -80,7 +98,7 @@ def product_ref_from_json(value: Any) -> ProductRef:
             or not isinstance(online, (bool, type(None))) \
             or not all(isinstance(text, (str, type(None))) for text in texts.values()):
         raise ValueError("not a product reference")
-    return ProductRef(value["url"], texts["name"], size, texts["md5"], online,
+    return ProductRef(sys.intern(value["url"]), texts["name"], size, texts["md5"], online,
                       texts["mtd_url"], texts["jpi_url"], texts["skipped"] or "")
 
 
@@ -136,10 +154,11 @@ def target_path(write_dir: Path, name: str, base: Optional[Path] = None) -> Path
     system call per folder of the path.
     """
     base = base or write_dir.resolve()
-    if name not in ("", ".", "..") and not any(c in name for c in ("/", os.sep, "\0")) \
-            and not os.path.islink(base / name):
-        return base / name
-    path = (base / name).resolve()
+    path = base / name
+    if name not in ("", ".", "..") and "/" not in name and os.sep not in name \
+            and "\0" not in name and not os.path.islink(path):
+        return path
+    path = path.resolve()
     if path.parent != base:
         raise ProductError(f"refused the product {name!r}: it would land outside {write_dir}",
                            product=name)

@@ -9,7 +9,7 @@ MAJA software version nor the DEM, so nothing here does either.
 from __future__ import annotations
 
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Union
@@ -76,12 +76,23 @@ class Provenance:
         return next((grid for grid in self.grids if grid.group == group), None)
 
     def as_record(self) -> dict[str, Any]:
-        """A JSON-ready form, read back by `from_record` (dates in ISO 8601)."""
-        data = asdict(self)
-        for key in ("acquisition_date", "production_date"):
+        """A JSON-ready form, read back by `from_record` (dates in ISO 8601); absent values
+        are left out."""
+        data: dict[str, Any] = {}
+        for key in self.__slots__:
             value = getattr(self, key)
-            data[key] = value.isoformat() if value else None
-        return {key: value for key, value in data.items() if value not in (None, [], ())}
+            if value is None or value == ():
+                continue
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            elif isinstance(value, DemStatistics):
+                value = {"minimum": value.minimum, "maximum": value.maximum,
+                         "mean": value.mean, "std": value.std}
+            elif key == "grids":
+                value = [{"group": grid.group, "rows": grid.rows, "cols": grid.cols,
+                          "transform": grid.transform} for grid in value]
+            data[key] = value
+        return data
 
     @classmethod
     def from_record(cls, data: object) -> Optional[Provenance]:

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from defusedxml import ElementTree as SafeET
 
-from .atomic import atomic_write
+from .atomic import FolderWrites, atomic_write
 from .download.verified import VerifiedRecord
 from .errors import ProductError
 from .products import product_stem, target_path
@@ -43,11 +43,32 @@ class Preview:
 
 
 class Previews:
-    """Finds each product's quick-look and cloud cover, in its zip or extracted folder."""
+    """Finds each product's quick-look and cloud cover, in its zip or extracted folder.
 
-    def __init__(self, write_dir: Path) -> None:
+    Each quick-look copied is on disk under its name when `of` returns, unless `batched`:
+    then they are flushed side by side (`atomic.FolderWrites`), and `close` (or the end
+    of a `with` block) waits until each is.
+    """
+
+    def __init__(self, write_dir: Path, record: Optional[VerifiedRecord] = None, *,
+                 batched: bool = False) -> None:
+        """`record`: the folder's record of verified products, if the caller holds it."""
         self.write_dir = write_dir
-        self.record = VerifiedRecord(write_dir)
+        self.record = record if record is not None else VerifiedRecord(write_dir)
+        self.batched = batched
+        self._writes: Optional[FolderWrites] = None
+
+    def __enter__(self) -> Previews:
+        return self
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        self.close(raise_failure=kind is None)
+
+    def close(self, raise_failure: bool = True) -> None:
+        """Wait for the quick-looks copied to be on disk; OSError if one could not be."""
+        if self._writes is not None:
+            writes, self._writes = self._writes, None
+            writes.close(raise_failure)
 
     def of(self, name: str) -> Preview:
         """The preview of product `name` in the write folder; empty if there is none."""
@@ -123,7 +144,12 @@ class Previews:
         if not data.startswith(JPEG_MAGIC):
             return None
         target.parent.mkdir(exist_ok=True)
-        atomic_write(target, data, follow_symlinks=False)
+        if not self.batched:
+            atomic_write(target, data, follow_symlinks=False)
+            return link
+        if self._writes is None:
+            self._writes = FolderWrites(target.parent)
+        self._writes.write(file_name, data)
         return link
 
 

@@ -1,37 +1,54 @@
 """The series report: per job and per acquisition date, what the user has and lacks."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable, Iterable, Optional
 
 from .download import ProductResult
+from .download.facts import ProductFacts, Recorded, parse_provenance
 from .errors import ProductError
 from .products import ProductRef, acquisition_date
 from .provenance import Provenance
 from .service import JobState
 from .states import JobPhase, ProductOutcome
 
-ProvenanceOf = Callable[[str], Optional[Provenance]]
+EMPTY = "{}"
+ProvenanceOf = Callable[[str], Optional[Recorded]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SeriesEntry:
-    """One product of a series: its name, acquisition date, outcome and, on disk, provenance."""
+    """One product of a series: its name, acquisition date, outcome and, on disk, provenance.
+
+    The provenance is held as the verified record keeps it (`provenance_text`, compact
+    JSON, and `shared_text`, what it shares with other products) and parsed only when
+    asked (`provenance`): a report that is not shown costs no parsing, and its entries
+    no copy of what the record already holds.
+    """
 
     name: str
     date: Optional[date]
     outcome: ProductOutcome
     size: Optional[int] = None
     message: str = ""
-    provenance: Optional[Provenance] = None
+    provenance_text: Optional[str] = None
+    shared_text: Optional[str] = None
+
+    @property
+    def provenance(self) -> Optional[Provenance]:
+        """What made the product, for a product on disk; None otherwise."""
+        if self.provenance_text is None:
+            return None
+        return parse_provenance(self.provenance_text, self.shared_text)
 
     def as_json(self) -> dict[str, Any]:
         """The entry in the documented JSON schema (provenance fields for products on disk)."""
+        provenance = self.provenance
         return {"name": self.name, "date": self.date.isoformat() if self.date else None,
                 "outcome": self.outcome, "size": self.size,
                 **({"message": self.message} if self.message else {}),
-                **(provenance_json(self.provenance) if self.provenance else {})}
+                **(provenance_json(provenance) if provenance else {})}
 
 
 def provenance_json(provenance: Provenance) -> dict[str, Any]:
@@ -66,8 +83,9 @@ class JobSeries:
             entry.outcome in (ProductOutcome.FAILED, ProductOutcome.READY)
             for entry in self.entries)
 
-    def as_json(self) -> dict[str, Any]:
-        """The job in the documented JSON schema."""
+    def as_json(self, products: bool = True) -> dict[str, Any]:
+        """The job in the documented JSON schema (`products` False: the job alone, its
+        `products` and `missing` null)."""
         job, report = self.state.job, self.state.report
         return {"job_id": job.job_id, "tile": job.tile, "orbit": job.orbit,
                 "start": job.start.isoformat() if job.start else None,
@@ -76,23 +94,24 @@ class JobSeries:
                 "progress": self.state.progress, "message": self.state.message or None,
                 "replaces": job.replaces,
                 "products": [entry.as_json() for entry in self.entries
-                             if entry.outcome != ProductOutcome.MISSING],
+                             if entry.outcome != ProductOutcome.MISSING] if products else None,
                 "unprocessed": self.unprocessed,
                 "missing": [{"name": entry.name,
                              "date": entry.date.isoformat() if entry.date else None}
-                            for entry in self.with_outcome(ProductOutcome.MISSING)],
+                            for entry in self.with_outcome(ProductOutcome.MISSING)]
+                if products else None,
                 "logs": list(report.logs) if report else []}
 
 
 def build_series(state: JobState, results: Iterable[ProductResult],
                  provenance: Optional[ProvenanceOf] = None) -> JobSeries:
-    """Combine a job's report with what the downloads did (and the provenance on disk)."""
+    """Combine a job's report with what the downloads did (and the provenance on disk:
+    `provenance` gives the record's texts of a product on disk)."""
     report = state.report
     if report is None or state.phase != JobPhase.FINISHED:
         return JobSeries(state)
     by_url = {result.url: result for result in results}
-    entries = [_with_provenance(_entry_for(ref, by_url.get(ref.url)), provenance)
-               for ref in report.results]
+    entries = [_entry_for(ref, by_url.get(ref.url), provenance) for ref in report.results]
     entries += [SeriesEntry(name, acquisition_date(name), ProductOutcome.MISSING)
                 for name in report.missing]
     return JobSeries(state, sorted(entries, key=_date_order))
@@ -105,7 +124,8 @@ def products_to_fetch(state: JobState) -> list[ProductRef]:
     return [ref for ref in state.report.results if not ref.cloudy]
 
 
-def _entry_for(ref: ProductRef, result: Optional[ProductResult]) -> SeriesEntry:
+def _entry_for(ref: ProductRef, result: Optional[ProductResult],
+               provenance: Optional[ProvenanceOf]) -> SeriesEntry:
     if ref.cloudy:
         return SeriesEntry(ref.label, acquisition_date(ref.label), ProductOutcome.CLOUDY,
                            message=ref.skipped)
@@ -116,15 +136,11 @@ def _entry_for(ref: ProductRef, result: Optional[ProductResult]) -> SeriesEntry:
     if result is None:
         return SeriesEntry(name, acquisition_date(name), ProductOutcome.FAILED,
                            message="not fetched")
-    return SeriesEntry(result.name or name, acquisition_date(name), result.outcome,
-                       size=result.size, message=result.message)
-
-
-def _with_provenance(entry: SeriesEntry, provenance: Optional[ProvenanceOf]) -> SeriesEntry:
-    """The entry with the provenance of its product, when the product is on disk."""
-    if provenance is None or not entry.outcome.on_disk:
-        return entry
-    return replace(entry, provenance=provenance(entry.name) or Provenance())
+    shown = result.name or name
+    text, shared = (None, None) if provenance is None or not result.outcome.on_disk \
+        else provenance(shown) or (EMPTY, None)
+    return SeriesEntry(shown, acquisition_date(name), result.outcome, size=result.size,
+                       message=result.message, provenance_text=text, shared_text=shared)
 
 
 def _date_order(entry: SeriesEntry) -> tuple[date, str]:
@@ -133,10 +149,16 @@ def _date_order(entry: SeriesEntry) -> tuple[date, str]:
 
 @dataclass(frozen=True)
 class SeriesReport:
-    """The state of every job of a log and of every product of the finished ones."""
+    """The state of every job of a log and of every product of the finished ones.
+
+    `facts` are those of the write folder's products as the run that made the report
+    left them (its record of verified products, read once per run): the page and the
+    catalogue written after the run read them there rather than from disk again.
+    """
 
     jobs: list[JobSeries]
     problems: list[str] = field(default_factory=list)
+    facts: Optional[ProductFacts] = field(default=None, compare=False, repr=False)
 
     @property
     def waiting(self) -> list[JobSeries]:

@@ -383,3 +383,47 @@ def test_a_catalogue_that_cannot_be_written_is_a_warning(cli, finished, auth_fil
     assert result.returncode == 0
     assert f"could not write {CATALOG_NAME} in out" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def sha256_of(path: Path) -> str:
+    import hashlib
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def refuse_to_read(*args: object, **kwargs: object) -> None:
+    raise AssertionError("a product was read again to be hashed")
+
+
+def test_a_downloaded_products_checksum_is_hashed_while_it_arrives(cli, finished, auth_file,
+                                                                   monkeypatch):
+    emulator = finished()
+    submit(cli, emulator, auth_file)
+    monkeypatch.setattr("full_maja.download.facts._sha256", refuse_to_read)
+    result = download(cli, auth_file)
+    assert result.returncode == 0, result.stderr
+    items = documents(Path("out"))[1]
+    assert len(items) == 9
+    for item in items:
+        zipped = Path("out", item["id"] + ".zip")
+        assert item["assets"]["zip"]["file:checksum"] == "1220" + sha256_of(zipped)
+
+
+def test_a_resumed_products_checksum_covers_the_part_an_earlier_run_kept(cli, finished,
+                                                                         auth_file, monkeypatch):
+    emulator = finished()
+    submit(cli, emulator, auth_file)
+    assert download(cli, auth_file, "--no-catalogue").returncode == 0
+    name = sorted(path.name for path in Path("out").glob("*.zip"))[0]
+    whole = Path("out", name).read_bytes()
+    shutil.rmtree("out")
+    Path("out").mkdir()
+    Path("out", name + ".part").write_bytes(whole[:5000])
+    emulator.clear_requests()
+    monkeypatch.setattr("full_maja.download.facts._sha256", refuse_to_read)
+    result = download(cli, auth_file, "-j", "1")
+    assert result.returncode == 0, result.stderr
+    assert [record.range for record in emulator.requests
+            if record.path.endswith("/" + name)] == ["bytes=5000-"]
+    assert Path("out", name).read_bytes() == whole
+    item = json.loads(Path("out", ITEMS_DIR, name[:-4] + ".json").read_text())
+    assert item["assets"]["zip"]["file:checksum"] == "1220" + sha256_of(Path("out", name))

@@ -196,7 +196,8 @@ def _download_series(client: Client, settings: DownloadSettings,
         write_series_page, report, folder, title=printable(Path(settings.log).name),
         log=Path(settings.log)))]
     if not settings.no_catalogue:
-        outputs.append((CATALOG_NAME, "STAC catalogue", partial(write_catalogue, folder)))
+        outputs.append((CATALOG_NAME, "STAC catalogue",
+                        partial(write_catalogue, folder, report.facts)))
     written = [_write_output(name, label, write, settings, console)
                for name, label, write in outputs]
     return code if all(written) else ExitCode.FAILED

@@ -1,10 +1,11 @@
-"""The MD5 a catalogue publishes for a product, computed while the bytes arrive.
+"""A product's digest, computed while its bytes arrive: the MD5 a catalogue publishes for
+it, checked, or else its SHA-256, kept for the STAC catalogue's `file:checksum`.
 
 The hash follows the main part file: it sees each piece as it is appended (from the
 network, or from a tail absorbed in order), so a product is never read again to be
-checked. A part kept by an earlier run is read once when the transfer resumes, in the
-same pass that brings the zip check up to date: a hash state is never stored on disk,
-where it could disagree with the part it describes.
+checked or described. A part kept by an earlier run is read once when the transfer
+resumes, in the same pass that brings the zip check up to date: a hash state is never
+stored on disk, where it could disagree with the part it describes.
 """
 from __future__ import annotations
 
@@ -17,11 +18,11 @@ from .zipcheck import CorruptZip
 
 
 class StreamDigest:
-    """The running MD5 of a product's bytes, in product order."""
+    """The running MD5 (`expected`: the one published) or SHA-256 of a product's bytes."""
 
-    def __init__(self, expected: str) -> None:
-        self.expected = expected.lower()
-        self._hash = hashlib.md5(usedforsecurity=False)
+    def __init__(self, expected: Optional[str] = None) -> None:
+        self.expected = expected.lower() if expected else None
+        self._hash = hashlib.md5(usedforsecurity=False) if expected else hashlib.sha256()
         self.seen = 0
 
     def feed(self, piece: bytes) -> None:
@@ -30,12 +31,20 @@ class StreamDigest:
         self.seen += len(piece)
 
     def mismatch(self) -> Optional[str]:
-        """Why the bytes seen are not the product published; None when their MD5 matches."""
+        """Why the bytes seen are not the product published; None when their MD5 matches
+        (or none is published)."""
+        if self.expected is None:
+            return None
         found = self._hash.hexdigest()
         if found == self.expected:
             return None
         return (f"its bytes do not match the MD5 the catalogue publishes "
                 f"({found} instead of {self.expected})")
+
+    @property
+    def sha256(self) -> Optional[str]:
+        """The SHA-256 (hex) of the bytes seen, for a product whose source publishes no MD5."""
+        return None if self.expected else self._hash.hexdigest()
 
 
 def read_prefix(path: Path, count: int) -> Iterator[bytes]:

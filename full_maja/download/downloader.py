@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import threading
 import time
 from collections import deque
@@ -42,7 +43,7 @@ KEY_REFUSALS = (401, 403)
 Product = Union[ProductRef, str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProductResult:
     """What became of one product URL."""
 
@@ -74,6 +75,7 @@ class Downloader:
         self._transfers: set[ProductTransfer] = set()
         self._parts: Optional[dict[str, dict[int, Path]]] = None
         self._held: set[str] = set()
+        self._held_sizes: dict[str, Optional[int]] = {}
         self._base: Optional[Path] = None
 
     @property
@@ -82,15 +84,38 @@ class Downloader:
         return list(self.record.problems)
 
     def holds(self, product: Product) -> bool:
-        """True when `product` is on disk and verified (kept for this run)."""
+        """True when `product` is on disk and verified (kept for this run, with its size)."""
         try:
             name = as_ref(product).file_name()
-            present = self.is_present(name, self._target(name))
+            found = self._verified_file(name)
+            if found is not None:
+                self._held.add(name)
+                self._held_sizes[name] = found
+                return True
+            final = self._target(name)
+            present = self.is_present(name, final)
         except ProductError:
             return False
         if present:
             self._held.add(name)
+            if final.name == name:
+                self._held_sizes[name] = file_size(final)
         return present
+
+    def _verified_file(self, name: str) -> Optional[int]:
+        """The size of the zip of plain name `name` when it is the file the record verified
+        (one system call); None otherwise, and for anything else (`is_present` then tells)."""
+        if "/" in name or os.sep in name or name in ("", ".", ".."):
+            return None
+        if self._base is None:
+            self._base = self.write_dir.resolve()
+        try:
+            found = os.lstat(f"{self._base}{os.sep}{name}")
+        except (OSError, ValueError):
+            return None
+        if stat.S_ISREG(found.st_mode) and self.record.describes(name, found):
+            return found.st_size
+        return None
 
     def _target(self, name: str) -> Path:
         if self._base is None:
@@ -147,6 +172,9 @@ class Downloader:
 
     def _settled(self, ref: ProductRef, name: Optional[str]) -> Optional[ProductResult]:
         """The result of a product that needs no work (on disk, nothing to tidy); else None."""
+        if name is not None and name in self._held_sizes and not self.extract \
+                and name not in (self._parts or {}):  # found on disk by this run already
+            return self._present(ref, name, self._held_sizes[name])
         try:
             final = self._target(name) if name is not None else None
         except ProductError:
@@ -157,10 +185,14 @@ class Downloader:
                 or not (name in self._held or self.is_present(name, final)) \
                 or self._extraction_pending(name, final):
             return None
+        return self._present(ref, name, file_size(final))
+
+    def _present(self, ref: ProductRef, name: str, size: Optional[int]) -> ProductResult:
+        """The result of a product on disk: present, unless another URL's conflicts with it."""
         problem = self._disagrees(name, ref)
         if problem is not None:
             return self._failed(ref.url, ProductError(problem, product=name))
-        return self._finished(ref.url, name, ProductOutcome.PRESENT, file_size(final))
+        return self._finished(ref.url, name, ProductOutcome.PRESENT, size)
 
     def _extraction_pending(self, name: str, final: Path) -> bool:
         if not self.extract or not final.exists():
@@ -386,8 +418,8 @@ class Downloader:
                     self._transfers.discard(transfer)
             os.replace(parts.main, final)
             fsync_directory(final.parent)
-            self.record.remember(name, final, source=ref.url,
-                                 **({"md5": ref.md5} if ref.md5 else {}))
+            digest = {"md5": ref.md5} if ref.md5 else {"sha256": transfer.digest.sha256}
+            self.record.remember(name, final, source=ref.url, **digest)
             return size
         raise AssertionError("unreachable")
 

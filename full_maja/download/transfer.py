@@ -105,7 +105,7 @@ class ProductTransfer:
         """Raise BadBody unless the whole product has the size and MD5 its source publishes."""
         if self.ref.size is not None and size != self.ref.size:
             raise BadBody(f"it has {size} bytes, its source publishes {self.ref.size}")
-        problem = self.digest.mismatch() if self.digest is not None else None
+        problem = self.digest.mismatch()
         if problem is not None:
             raise BadBody(problem)
 
@@ -329,30 +329,24 @@ class ProductTransfer:
         except CorruptZip as exc:
             raise BadBody(str(exc)) from None
 
-    def _new_digest(self) -> Optional[StreamDigest]:
-        return StreamDigest(self.ref.md5) if self.ref.md5 else None
+    def _new_digest(self) -> StreamDigest:
+        return StreamDigest(self.ref.md5)
 
     def _bring_checks_up_to_date(self) -> None:
-        """Have the zip check and the MD5 see the main part's bytes kept on disk, if they have not.
-
-        One read of the kept part serves both; without an MD5 to compute it stops where
-        the zip check gives up, as it always did.
-        """
+        """Have the zip check and the digest see the main part's bytes kept on disk, if they
+        have not: one read of the kept part serves both."""
         head = self.parts.head
         if self.checked == head.have:
             return
         self.check, self.digest, self.checked = StreamingZipCheck(), self._new_digest(), 0
         for piece in read_prefix(self.parts.main, head.have):
             self._feed_check(piece)
-            if self.check.unsure and self.digest is None:
-                break
         self.checked = head.have
 
     def _feed_check(self, piece: bytes) -> None:
-        """Have the streaming check and the MD5 see the next bytes of the main part."""
+        """Have the streaming check and the digest see the next bytes of the main part."""
         self.check.feed(piece)
-        if self.digest is not None:
-            self.digest.feed(piece)
+        self.digest.feed(piece)
         self.checked += len(piece)
 
     def _receive(self, response: requests.Response, segment: Segment,

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import sys
 import threading
 import time
 from pathlib import Path
-from typing import Optional
+from typing import BinaryIO, Iterator, Optional, Union
 
-from ..atomic import NotOwnFile, atomic_write, refuse_unless_own
-from ..capped import read_own_file
+from ..atomic import Lines, NotOwnFile, atomic_write, refuse_unless_own
+from ..capped import FileIdentity, file_identity, own_file_within
 from ..errors import BusyError, JobLogError
 from ..lock import hold_lock
 
@@ -18,7 +20,13 @@ RECORD_FORMAT = "full-maja verified products"
 SAVE_EVERY = 500
 SAVE_SECONDS = 5.0
 ORIGIN_KEYS = ("source", "others")
-FACT_KEYS = ("provenance", "sha256")
+FACT_KEYS = ("provenance", "shared", "sha256")
+SHARED_KEY = SHARED_REF = "shared"
+WHAT = "the record of verified products"
+HEAD_LINE = f'{{"format": {json.dumps(RECORD_FORMAT)},\n'.encode()
+SHARED_LINE = b'"shared": '
+PRODUCTS_LINE, END_LINE = b'"products": {\n', b"}}\n"
+LINES_AT_ONCE = 500
 MAX_RECORD_BYTES = 256 * 1024 * 1024
 log = logging.getLogger(__name__)
 
@@ -31,44 +39,68 @@ class VerifiedRecord:
     and its lock are never opened through a link: a planted one makes the save fail
     (a problem of the run), never writes elsewhere. Saves are batched (every
     SAVE_EVERY products or SAVE_SECONDS, and `flush`): a product verified but not
-    saved yet is only verified again by the next run.
+    saved yet is only verified again by the next run. A save reads the record on disk
+    again only when another run has replaced it since this one last read or wrote it,
+    and writes one product a line, never holding the whole text.
+
+    Facts read from the products (`remember_facts`) are saved with the next batch or
+    after SAVE_SECONDS, never on their own count: reading them again is the whole cost
+    of losing them. Facts shared by many products (a tile's grid, how its products were
+    made) are kept once, in the record's `shared`, under the key their entries give
+    (`share`, `shared`).
     """
 
     def __init__(self, write_dir: Path) -> None:
         self.path = write_dir / RECORD_NAME
         self._lock = threading.Lock()
+        self._found: Optional[FileIdentity] = None
+        self._shared: dict[str, str] = {}
         self._entries = self._load()
+        self._new_shared: dict[str, str] = {}
         self._changes: dict[str, dict] = {}
         self._facts: dict[str, tuple[tuple, dict]] = {}
         self._pending = 0
+        self._batch = 0
         self._saved_at = time.monotonic()
         self.problems: list[str] = []
 
     def _load(self) -> dict[str, dict]:
+        """The entries of the record on disk (and its shared facts, kept aside).
+
+        A record full-maja wrote is read a few hundred products at a time, never whole.
+        """
         try:
             refuse_unless_own(self.path)
         except NotOwnFile:  # a link or a FIFO: not read; saving says so, once
             return {}
-        data = read_own_file(self.path, "the record of verified products", MAX_RECORD_BYTES)
-        try:
-            document = json.loads(data.decode("utf-8")) if data is not None else None
-        except (ValueError, RecursionError):
-            return {}
-        products = document.get("products") if isinstance(document, dict) else None
-        if not isinstance(products, dict):
-            return {}
+        with own_file_within(self.path, WHAT, MAX_RECORD_BYTES) as (stream, self._found):
+            try:
+                read = _read_lines(stream) if stream is not None else ({}, {})
+                if read is None and stream is not None:
+                    stream.seek(0)
+                    read = _read_whole(stream.read(MAX_RECORD_BYTES + 1))
+            except (OSError, ValueError, RecursionError):
+                read = None
+        products, shared = read or ({}, {})
+        self._shared.update((key, text) for key, text in shared.items()
+                            if isinstance(text, str))
         return {name: entry for name, entry in products.items() if isinstance(entry, dict)}
 
-    def is_current(self, name: str, path: Path) -> bool:
+    def is_current(self, name: str, path: Union[str, Path]) -> bool:
         """True when `path` is the very file verified earlier (same size and time)."""
+        if name not in self._entries:
+            return False
+        try:
+            return self.describes(name, os.stat(path))
+        except (OSError, ValueError):
+            return False
+
+    def describes(self, name: str, found: os.stat_result) -> bool:
+        """True when the file `found` (its status) is the one verified as `name`."""
         entry = self._entries.get(name)
         if not entry:
             return False
-        try:
-            stat = path.stat()
-        except OSError:
-            return False
-        return entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns
+        return entry.get("size") == found.st_size and entry.get("mtime_ns") == found.st_mtime_ns
 
     def names(self) -> list[str]:
         """Every product recorded, by this run or by any other sharing the folder."""
@@ -77,6 +109,17 @@ class VerifiedRecord:
     def entry(self, name: str) -> Optional[dict]:
         """What is recorded of `name`, if anything."""
         return self._entries.get(name)
+
+    def shared(self, key: object) -> Optional[str]:
+        """The shared facts kept under `key` (an entry's `shared`), if the record holds them."""
+        return self._shared.get(key) if isinstance(key, str) else None
+
+    def share(self, key: str, text: str) -> None:
+        """Keep `text` once under `key`, for the entries that give that key."""
+        with self._lock:
+            if self._shared.get(key) != text:
+                self._shared[key] = text
+                self._new_shared[key] = text
 
     def remember(self, name: str, path: Path, **extra: object) -> None:
         """Record `path` as verified; saved with the next batch.
@@ -108,7 +151,7 @@ class VerifiedRecord:
                 known = {}
             self._facts[name] = (identity_of(entry), {**known, **facts})
             self._entries[name] = {**entry, **facts}
-            self._count_pending()
+            self._count_pending(count=False)
 
     def note_other_source(self, name: str, url: str, size: int) -> None:
         """Record the size another URL announced for `name` (asked once, then known)."""
@@ -140,9 +183,10 @@ class VerifiedRecord:
             self._entries[name] = entry
             self._count_pending()
 
-    def _count_pending(self) -> None:
+    def _count_pending(self, count: bool = True) -> None:
         self._pending += 1
-        if self._pending >= SAVE_EVERY or time.monotonic() - self._saved_at >= SAVE_SECONDS:
+        self._batch += count
+        if self._batch >= SAVE_EVERY or time.monotonic() - self._saved_at >= SAVE_SECONDS:
             self._save(wait=False)
 
     def _save(self, wait: bool) -> None:
@@ -154,11 +198,13 @@ class VerifiedRecord:
             return
         try:
             with hold_lock(self.path, wait=wait, follow_symlinks=False):
-                merged = {**self._load(), **self._changes}
+                unchanged = file_identity(self.path) == self._found
+                merged = {**(self._entries if unchanged else self._load()), **self._changes}
                 self._add_facts(merged)
-                document = {"format": RECORD_FORMAT, "products": merged}
-                atomic_write(self.path, json.dumps(document, indent=1, sort_keys=True) + "\n",
+                shared = self._kept_shared(merged)
+                atomic_write(self.path, Lines(_record_lines(merged, shared)),
                              follow_symlinks=False)
+                self._found = file_identity(self.path)
         except BusyError:
             self._saved_at = time.monotonic()
             return
@@ -166,10 +212,18 @@ class VerifiedRecord:
             self._failed(exc)
             return
         self._entries = {**merged, **self._entries}
+        self._shared = shared
         self._changes = {}
         self._facts = {}
-        self._pending = 0
+        self._new_shared = {}
+        self._pending = self._batch = 0
         self._saved_at = time.monotonic()
+
+    def _kept_shared(self, merged: dict[str, dict]) -> dict[str, str]:
+        """The shared facts some entry still gives the key of: the record's and this run's."""
+        known = {**self._shared, **self._new_shared}
+        used = {entry.get(SHARED_REF) for entry in merged.values()}
+        return {key: text for key, text in known.items() if key in used}
 
     def _add_facts(self, merged: dict[str, dict]) -> None:
         """Add the facts read to the entries that still describe what they were read from."""
@@ -187,6 +241,70 @@ class VerifiedRecord:
                              f"({reason}); the products are on disk and will be verified "
                              "again by the next run")
         log.error("%s", self.problems[0])
+
+
+def _record_lines(products: dict[str, dict], shared: dict[str, str]) -> Iterator[str]:
+    """The record's JSON document, one product a line, in name order."""
+    yield HEAD_LINE.decode("utf-8")
+    if shared:
+        yield f'"{SHARED_KEY}": {json.dumps(shared, sort_keys=True)},\n'
+    yield PRODUCTS_LINE.decode("utf-8")
+    last = len(products) - 1
+    for index, name in enumerate(sorted(products)):
+        line = f"{json.dumps(name)}: {json.dumps(products[name], sort_keys=True)}"
+        yield line + (",\n" if index < last else "\n")
+    yield "}}\n"
+
+
+Read = tuple[dict, dict]
+
+
+def _read_lines(stream: BinaryIO) -> Optional[Read]:
+    """The products and shared facts of a record in `_record_lines`'s layout, some lines at
+    a time; None for any other layout (read whole then)."""
+    if stream.readline() != HEAD_LINE:
+        return None
+    line, shared = stream.readline(), {}
+    if line.startswith(SHARED_LINE):
+        shared = json.loads(line[len(SHARED_LINE):].rstrip(b",\r\n"))
+        line = stream.readline()
+    if line != PRODUCTS_LINE or not isinstance(shared, dict):
+        return None
+    products: dict = {}
+    lines: list[bytes] = []
+    for line in stream:
+        if line == END_LINE:
+            _take(products, lines)
+            return products, shared
+        lines.append(line.rstrip(b",\r\n"))
+        if len(lines) == LINES_AT_ONCE:
+            _take(products, lines)
+            lines = []
+    return None
+
+
+def _take(products: dict, lines: list[bytes]) -> None:
+    """Add the products of some lines of the record: parsed together (their keys one string
+    each), their source and shared key one string with every other entry's."""
+    if not lines:
+        return
+    for name, entry in json.loads(b"{" + b",".join(lines) + b"}").items():
+        if isinstance(entry, dict):
+            for key in (SHARED_REF, "source"):
+                if isinstance(entry.get(key), str):
+                    entry[key] = sys.intern(entry[key])
+        products[name] = entry
+
+
+def _read_whole(data: bytes) -> Optional[Read]:
+    """The products and shared facts of a record read whole (an earlier layout)."""
+    if len(data) > MAX_RECORD_BYTES:
+        return None
+    document = json.loads(data.decode("utf-8"))
+    if not isinstance(document, dict) or not isinstance(document.get("products"), dict):
+        return None
+    shared = document.get(SHARED_KEY)
+    return document["products"], shared if isinstance(shared, dict) else {}
 
 
 def identity_of(entry: dict) -> tuple:

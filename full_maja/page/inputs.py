@@ -3,13 +3,16 @@ is neither rebuilt nor are its quick-looks read again from the zips.
 
 The inputs are the title, each job's state and dates (the mark of each date, as the
 page shows it), the estimate of a job still waiting (it moves with time), and for each
-product on disk its zip's size and time, or its extracted folder's time.
+product on disk its zip's size and time, or its extracted folder's time, and a digest
+of its provenance as the verified record keeps it (not parsed).
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import stat
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Optional
@@ -18,10 +21,10 @@ from ..capped import own_file
 from ..estimate import estimate_text
 from ..products import product_stem
 from ..quicklooks import QUICKLOOK_DIR, quicklook_name
-from ..series import JobSeries, SeriesEntry, SeriesReport, provenance_json
+from ..series import JobSeries, SeriesEntry, SeriesReport
 from ..states import DateMark
 
-INPUTS_VERSION = 2
+INPUTS_VERSION = 3
 HEAD_BYTES = 4096
 _STAMP = re.compile(r'<meta name="full-maja-inputs" content="([0-9a-f]{64})">')
 
@@ -53,27 +56,31 @@ def stamp_of(page: Path) -> Optional[str]:
 
 def _job_inputs(series: JobSeries, folder: Path, moment: datetime) -> dict[str, Any]:
     state = series.state
-    return {"job": series.as_json() | {"products": None, "missing": None},
+    where = os.fspath(folder)
+    return {"job": series.as_json(products=False),
             "notes": state.notes,
             "estimate": None if state.ended else estimate_text(state, moment),
-            "dates": [_entry_inputs(entry, folder) for entry in series.entries]}
+            "dates": [_entry_inputs(entry, where) for entry in series.entries]}
 
 
-def _entry_inputs(entry: SeriesEntry, folder: Path) -> list[Any]:
+def _entry_inputs(entry: SeriesEntry, folder: str) -> list[Any]:
     mark = entry.outcome.mark
     disk = _disk(folder, entry.name) if mark == DateMark.ON_DISK else None
     message = entry.message if mark in (DateMark.FAILED, DateMark.CLOUDY) else ""
-    provenance = provenance_json(entry.provenance) if entry.provenance else None
-    return [entry.name, entry.date, str(mark), message, disk,
-            disk is not None and (folder / QUICKLOOK_DIR / quicklook_name(entry.name)).exists(),
-            provenance]
+    quicklook = disk is not None and os.path.exists(
+        f"{folder}{os.sep}{QUICKLOOK_DIR}{os.sep}{quicklook_name(entry.name)}")
+    text = entry.provenance_text
+    provenance = None if text is None else hashlib.sha256(
+        f"{text}\0{entry.shared_text or ''}".encode()).hexdigest()[:16]
+    return [entry.name, entry.date, str(mark), message, disk, quicklook, provenance]
 
 
-def _disk(folder: Path, name: str) -> Optional[list[int]]:
-    for path in (folder / name, folder / product_stem(name)):
+def _disk(folder: str, name: str) -> Optional[list[int]]:
+    """The size (-1 for a folder) and time of a product's zip, else of its extracted folder."""
+    for path in (f"{folder}{os.sep}{name}", f"{folder}{os.sep}{product_stem(name)}"):
         try:
-            stat = path.stat()
+            found = os.stat(path)
         except (OSError, ValueError):
             continue
-        return [stat.st_size if path.is_file() else -1, stat.st_mtime_ns]
+        return [found.st_size if stat.S_ISREG(found.st_mode) else -1, found.st_mtime_ns]
     return None

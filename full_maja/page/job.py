@@ -114,8 +114,9 @@ def _card(index: int, number: int, entry: SeriesEntry, preview: Preview) -> str:
              _thumb(day, mark, preview)]
     if preview.cloud is not None:
         parts.append(f'<p class="cloud">Cloud {escape(_percent(preview.cloud))} %</p>')
-    if entry.provenance is not None:
-        parts.append(_provenance(entry.provenance))
+    provenance = entry.provenance
+    if provenance is not None:
+        parts.append(_provenance(provenance))
     name = escape(entry.name)
     parts.append(f'<p class="name"><a href="{escape(preview.link)}">{name}</a></p>'
                  if preview.link else f'<p class="name">{name}</p>')

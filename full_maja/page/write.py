@@ -65,10 +65,12 @@ def write_series_page(report: SeriesReport, write_dir: Path, *, title: str,
 def _rendered(report: SeriesReport, folder: Path, key: str, title: str, number: int,
               moment: datetime) -> LogPart:
     """The part of one log: its job sections, numbered apart from the other logs' jobs."""
-    previews = Previews(folder)
+    facts = report.facts
     first = (number - 1) * JOB_IDS_PER_LOG
-    sections = [job_section(first + index, series, previews, moment)
-                for index, series in enumerate(report.jobs, 1)]
+    record = facts.record if facts and facts.covers(folder) else None
+    with Previews(folder, record, batched=True) as previews:
+        sections = [job_section(first + index, series, previews, moment)
+                    for index, series in enumerate(report.jobs, 1)]
     phases, marks = report_counts(report)
     return LogPart(key=key, title=title, number=number,
                    inputs=page_inputs(report, folder, title, moment),

@@ -3,11 +3,14 @@
 Why one file per Item: a STAC Catalog links its Items (it cannot hold them inline), every
 STAC tool opens it so, and an added product costs one new Item file and one rewritten
 index, not a rewrite of every Item. Each item link keeps the fingerprint of its Item's
-inputs (`full_maja:inputs`), and the catalogue the fingerprint of all of them: a run
-that changed nothing builds no Item and writes nothing, one that added a product writes
-its Item and the index only. Hrefs are relative, so the folder can be moved or shared.
-Every file is written atomically; a link planted in place of `stac-items/` or a file is
-never followed (the folder is refused, a file replaced).
+inputs (`full_maja:inputs`), and the catalogue the fingerprint of all of them, first in
+the file: a run that changed nothing reads the head of `catalog.json`, builds no Item and
+writes nothing; one that added a product writes its Item and the index only. Products
+are taken one at a time and the index is written one link a line, so the memory a
+catalogue takes does not grow with its products. Hrefs are relative, so the folder can
+be moved or shared. Every file is written atomically (the Items' folder flushed once
+after the last); a link planted in place of `stac-items/` or a file is never followed
+(the folder is refused, a file replaced).
 """
 from __future__ import annotations
 
@@ -15,48 +18,68 @@ import hashlib
 import json
 import logging
 import os
+import re
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Iterable, Iterator, Optional, Union
 
-from ..atomic import atomic_write
-from ..capped import read_own_file
-from .folder import CATALOG_NAME, FORMAT_VERSION, ITEMS_DIR, FolderProduct, folder_products
+from ..atomic import FolderWrites, Lines, atomic_write
+from ..capped import own_file, read_own_file
+from ..download.facts import ProductFacts
+from .folder import (
+    CATALOG_NAME,
+    FORMAT_VERSION,
+    ITEMS_DIR,
+    FolderProduct,
+    folder_facts,
+    folder_product,
+    folder_products,
+    item_file,
+    product_keys,
+)
 
 INPUTS_FIELD = "full_maja:inputs"
 MAX_CATALOG_BYTES = 256 * 1024 * 1024
+HEAD_BYTES = 4096
+_HEAD = re.compile(r'^\{"full_maja:inputs": "([0-9a-f]{64})",\n')
 log = logging.getLogger(__name__)
+Keyed = list[tuple[str, str]]
 
 
-def write_catalogue(write_dir: Union[str, Path]) -> Optional[Path]:
+def write_catalogue(write_dir: Union[str, Path],
+                    facts: Optional[ProductFacts] = None) -> Optional[Path]:
     """Write `write_dir/catalog.json` and its Items; its path, or None if there is no folder.
 
-    Nothing is written when no product changed. An OSError (disk full, a link where
-    `stac-items/` should be) propagates: the caller decides how much it matters.
+    `facts`: the folder's facts as the run that just ended there holds them (else its
+    record is read). Nothing is written when no product changed. An OSError (disk full,
+    a link where `stac-items/` should be) propagates: the caller decides how much it
+    matters.
     """
     folder = Path(write_dir)
     if not folder.is_dir():
         return None
-    products = folder_products(folder)
-    target = folder / CATALOG_NAME
-    items_dir = folder / ITEMS_DIR
+    facts = folder_facts(folder, facts)
+    target, items_dir = folder / CATALOG_NAME, folder / ITEMS_DIR
     listed = _listing(items_dir)
-    stamp = _stamp(products, listed)
-    old = _old_catalogue(target)
-    if old.get(INPUTS_FIELD) == stamp:
-        return target
-    _check_items_dir(items_dir)
-    keys = _old_keys(old)
-    kept = [product for product in products
-            if (keys.get(product.item_file) == product.key and product.item_file in listed)
-            or _write_item(items_dir, product)]
-    _remove_stale(items_dir, listed, {product.item_file for product in kept})
-    stamp = _stamp(products, _listing(items_dir))
-    atomic_write(target, json.dumps(_catalogue(folder, kept, stamp), indent=1) + "\n",
+    stamp = _stamp_of(target)
+    if stamp is None:  # no catalogue of this form: each Item is checked as its product comes
+        _check_items_dir(items_dir)
+        keyed, kept = _items(facts, items_dir, folder_products(facts), listed,
+                             _old_keys(target))
+    else:
+        keyed = list(product_keys(facts))
+        facts.record.flush()
+        if stamp == _stamp(keyed, listed):
+            return target
+        _check_items_dir(items_dir)
+        kept = _items(facts, items_dir, keyed, listed, _old_keys(target))[1]
+    _remove_stale(items_dir, listed, {item_file(name) for name, _ in kept})
+    atomic_write(target, Lines(_catalogue_lines(folder, kept,
+                                                _stamp(keyed, _listing(items_dir)))),
                  follow_symlinks=False)
     return target
 
 
-def series_items(write_dir: Union[str, Path]) -> list[Any]:
+def series_items(write_dir: Union[str, Path], facts: Optional[ProductFacts] = None) -> list[Any]:
     """The verified products of `write_dir` as pystac Items, by name (nothing written).
 
     Their asset hrefs are relative to `write_dir/stac-items/`, where `write_catalogue`
@@ -65,18 +88,57 @@ def series_items(write_dir: Union[str, Path]) -> list[Any]:
     from .items import build_item
 
     folder = Path(write_dir)
+    facts = folder_facts(folder, facts)
     items = []
-    for product in folder_products(folder):
+    for product in folder_products(facts):
         item = build_item(product)
         item.set_self_href(str((folder / ITEMS_DIR / product.item_file).resolve()))
         items.append(item)
+    facts.record.flush()
     return items
 
 
-def _stamp(products: list[FolderProduct], listed: set[str]) -> str:
-    text = json.dumps([FORMAT_VERSION, [product.key for product in products], sorted(listed)],
-                      separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _items(facts: ProductFacts, items_dir: Path,
+           products: Iterable[Union[FolderProduct, tuple[str, str]]], listed: set[str],
+           old: dict[str, str]) -> tuple[Keyed, Keyed]:
+    """Every product's fingerprint, and those that have an Item file: kept as it is (same
+    fingerprint), or written now (a product given by name and fingerprint is looked up
+    again to be written)."""
+    keyed: Keyed = []
+    kept: Keyed = []
+    with FolderWrites(items_dir) as writes:
+        for given in products:
+            name, key = (given.name, given.key) if isinstance(given, FolderProduct) else given
+            keyed.append((name, key))
+            if old.get(item_file(name)) == key and item_file(name) in listed:
+                kept.append((name, key))
+                continue
+            product = given if isinstance(given, FolderProduct) else folder_product(facts, name)
+            if product is not None and _write_item(writes, product):
+                kept.append((name, product.key))
+    facts.record.flush()
+    return keyed, kept
+
+
+def _stamp(keyed: Keyed, listed: set[str]) -> str:
+    """The fingerprint of a catalogue: every Item's inputs, and the Item files there."""
+    digest = hashlib.sha256(f"{FORMAT_VERSION}\0".encode("ascii"))
+    for _, key in keyed:
+        digest.update(key.encode("ascii"))
+    for name in sorted(listed):
+        digest.update(f"\0{name}".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def _stamp_of(target: Path) -> Optional[str]:
+    """The fingerprint the catalogue on disk keeps at its head, if it has one."""
+    with own_file(target, "the catalogue") as handle:
+        try:
+            head = handle.read(HEAD_BYTES).decode("utf-8", "replace") if handle else ""
+        except OSError:
+            return None
+    match = _HEAD.match(head)
+    return match.group(1) if match else None
 
 
 def _listing(items_dir: Path) -> set[str]:
@@ -90,22 +152,51 @@ def _listing(items_dir: Path) -> set[str]:
         return set()
 
 
-def _old_catalogue(target: Path) -> dict[str, Any]:
+def _old_keys(target: Path) -> dict[str, str]:
+    """The fingerprint each item link of the catalogue on disk kept, by Item file name.
+
+    A catalogue full-maja wrote has one link a line, read one at a time; any other is
+    read whole.
+    """
+    keys: dict[str, str] = {}
+    with own_file(target, "the catalogue") as handle:
+        if handle is None:
+            return keys
+        try:
+            if not _HEAD.match(handle.readline(HEAD_BYTES).decode("utf-8", "replace")):
+                return _whole_catalogue_keys(target)
+            for line in handle:
+                _add_key(keys, line.rstrip(b",\r\n"))
+        except OSError:
+            return {}
+    return keys
+
+
+def _add_key(keys: dict[str, str], line: bytes) -> None:
+    """Note the fingerprint of one item link, given as one line of JSON."""
+    if not line.startswith(b"{"):
+        return
+    try:
+        link = json.loads(line)
+    except (ValueError, RecursionError):
+        return
+    if isinstance(link, dict) and link.get("rel") == "item" \
+            and isinstance(link.get("href"), str) and isinstance(link.get(INPUTS_FIELD), str):
+        keys[link["href"].rsplit("/", 1)[-1]] = link[INPUTS_FIELD]
+
+
+def _whole_catalogue_keys(target: Path) -> dict[str, str]:
+    """`_old_keys` of a catalogue in another layout, read whole."""
     data = read_own_file(target, "the catalogue", MAX_CATALOG_BYTES)
     try:
         document = json.loads(data.decode("utf-8")) if data is not None else None
     except (ValueError, RecursionError):
         return {}
-    return document if isinstance(document, dict) else {}
-
-
-def _old_keys(catalogue: dict[str, Any]) -> dict[str, str]:
-    """The fingerprint each item link of the catalogue on disk kept, by Item file name."""
-    keys = {}
-    for link in catalogue.get("links") or []:
-        if isinstance(link, dict) and link.get("rel") == "item" \
-                and isinstance(link.get("href"), str) and isinstance(link.get(INPUTS_FIELD), str):
-            keys[link["href"].rsplit("/", 1)[-1]] = link[INPUTS_FIELD]
+    keys: dict[str, str] = {}
+    links = document.get("links") if isinstance(document, dict) else None
+    for link in links if isinstance(links, list) else []:
+        if isinstance(link, dict):
+            _add_key(keys, json.dumps(link).encode("utf-8"))
     return keys
 
 
@@ -117,7 +208,7 @@ def _check_items_dir(items_dir: Path) -> None:
     items_dir.mkdir(exist_ok=True)
 
 
-def _write_item(items_dir: Path, product: FolderProduct) -> bool:
+def _write_item(writes: FolderWrites, product: FolderProduct) -> bool:
     """Write the Item file of `product`; False when it has no Item (no acquisition time)."""
     from .items import build_item, item_document
 
@@ -126,8 +217,7 @@ def _write_item(items_dir: Path, product: FolderProduct) -> bool:
     except ValueError as exc:
         log.warning("%s; left out of the catalogue", exc)
         return False
-    atomic_write(items_dir / product.item_file, json.dumps(item_document(item), indent=1)
-                 + "\n", follow_symlinks=False)
+    writes.write(product.item_file, json.dumps(item_document(item)) + "\n")
     return True
 
 
@@ -140,21 +230,31 @@ def _remove_stale(items_dir: Path, listed: set[str], current: set[str]) -> None:
             pass
 
 
-def _catalogue(folder: Path, products: list[FolderProduct], stamp: str) -> dict[str, Any]:
-    """The catalogue document, built with pystac: description, root link, one link per Item."""
+def _catalogue_lines(folder: Path, kept: Keyed, stamp: str) -> Iterator[str]:
+    """The catalogue document, its fingerprint first and one link a line.
+
+    The catalogue and each link are pystac's; only their order in the file is set here.
+    """
     import pystac
 
+    name = folder.resolve().name
     catalog = pystac.Catalog(
-        id=f"full-maja-{folder.resolve().name or 'products'}",
-        title=f"MAJA L2A products in {folder.resolve().name}",
+        id=f"full-maja-{name or 'products'}",
+        title=f"MAJA L2A products in {name}",
         description="The MAJA L2A products verified in this folder by full-maja, one Item "
                     "each: acquisition time, tile footprint and projection, cloud and snow "
                     "cover, provenance (product version, production date, CAMS, processing "
-                    "mode), the zip and, once extracted, every raster.",
-        extra_fields={INPUTS_FIELD: stamp})
+                    "mode), the zip and, once extracted, every raster.")
     catalog.links = [pystac.Link("root", f"./{CATALOG_NAME}", pystac.MediaType.JSON)]
-    for product in products:
-        catalog.links.append(pystac.Link(
-            "item", f"./{ITEMS_DIR}/{product.item_file}", pystac.MediaType.GEOJSON,
-            extra_fields={INPUTS_FIELD: product.key}))
-    return catalog.to_dict(include_self_link=False, transform_hrefs=False)
+    document = catalog.to_dict(include_self_link=False, transform_hrefs=False)
+    links = document.pop("links")
+    yield f"{{{json.dumps(INPUTS_FIELD)}: {json.dumps(stamp)},\n"
+    for key, value in document.items():
+        yield f"{json.dumps(key)}: {json.dumps(value)},\n"
+    yield '"links": [\n'
+    yield json.dumps(links[0]) + (",\n" if kept else "\n")
+    for index, (product, key) in enumerate(kept, 1):
+        link = pystac.Link("item", f"./{ITEMS_DIR}/{item_file(product)}",
+                           pystac.MediaType.GEOJSON, extra_fields={INPUTS_FIELD: key})
+        yield json.dumps(link.to_dict()) + (",\n" if index < len(kept) else "\n")
+    yield "]}\n"
