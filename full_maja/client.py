@@ -13,6 +13,7 @@ from typing import Callable, Mapping, Optional, Sequence, Union
 from .auth import DEFAULT_API_KEY_HEADER, ApiKey, EndpointAuth, resolve_api_key
 from .credentials import Credentials, resolve_credentials
 from .download import DEFAULT_SPLIT_POLICY, Downloader, ProductResult, SplitPolicy
+from .download.announced import announced_provenance
 from .download.facts import ProductFacts
 from .errors import (
     FullMajaError,
@@ -36,7 +37,7 @@ from .jobmemory import JobMemory
 from .jobrecord import JobRecord, utc_now
 from .journal import adopt_from_journal, find_replacement, record_job
 from .lock import hold_lock
-from .series import JobSeries, SeriesReport, build_series, products_to_fetch
+from .series import JobSeries, ProvenanceOf, SeriesReport, build_series, products_to_fetch
 from .service import (
     UNREACHABLE,
     JobState,
@@ -221,11 +222,13 @@ class Client:
         job_log = open_log(log_path)
         downloader = Downloader(self.session, Path(write_dir))
         settled = None if refresh else settled_by(downloader)
-        states = self._check_jobs(job_log.active_jobs, JobMemory.load(job_log.path), settled)
+        memory = JobMemory.load(job_log.path)
+        states = self._check_jobs(job_log.active_jobs, memory, settled)
         facts = ProductFacts(downloader.record, Path(write_dir))
-        report = SeriesReport([build_series(state, _on_disk(downloader, state),
-                                            facts.recorded) for state in states],
-                              facts=facts)
+        results = [result for state in states for result in _on_disk(downloader, state)]
+        announced = self._announced(states, results, memory, refresh)
+        report = SeriesReport([build_series(state, results, facts.recorded, announced)
+                               for state in states], facts=facts)
         downloader.record.flush()
         return report
 
@@ -259,10 +262,32 @@ class Client:
             results = downloader.fetch_all(
                 [ref for state in states for ref in products_to_fetch(state)])
             facts = ProductFacts(downloader.record, Path(write_dir))
-            report = SeriesReport([build_series(state, results, facts.recorded)
+            announced = self._announced(states, results, memory, refresh)
+            report = SeriesReport([build_series(state, results, facts.recorded, announced)
                                    for state in states], facts=facts)
             downloader.record.flush()
             return replace(report, problems=downloader.problems + remember(memory, report))
+
+    def _announced(self, states: list[JobState], results: list[ProductResult],
+                   memory: JobMemory, refresh: bool) -> ProvenanceOf:
+        """The provenance the metadata of products that are not on disk gives: a date
+        skipped for clouds, a product still to come (on tape, or not fetched by
+        `status`). Read once and kept in the job memory (`refresh` tries again those
+        that could not be read); a catalogue's metadata files."""
+        ready = {result.url for result in results if result.outcome == ProductOutcome.READY}
+        texts: dict[str, str] = {}
+        for state in states:
+            if state.report is None or state.phase != JobPhase.FINISHED:
+                continue
+            known = {name: text for name, text in memory.announced(state.job).items()
+                     if text or not refresh}
+            refs = [ref for ref in state.report.results if ref.cloudy or ref.url in ready]
+            new = announced_provenance(self.session, refs, known)
+            if new:
+                memory.announce(state.job, new)
+            texts.update(known)
+            texts.update(new)
+        return lambda name: (texts[name], None) if texts.get(name) else None
 
     def _check_jobs(self, jobs: list[JobRecord], memory: JobMemory,
                     settled: Optional[Settled]) -> list[JobState]:

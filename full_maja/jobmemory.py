@@ -1,4 +1,5 @@
-"""What earlier runs learnt of a log's jobs, kept beside the log: hints, and final states.
+"""What earlier runs learnt of a log's jobs, kept beside the log: hints, final states, and
+the provenance a source's metadata announced for products not on disk (`announced`).
 
 The file `LOG.state.json` sits beside the log's real file (a symlink followed), for
 full-maja's logs and the original client's XML logs alike: the log stays the record
@@ -74,12 +75,29 @@ class JobMemory:
         except (FullMajaError, ValueError, TypeError):
             return None
 
+    def announced(self, job: JobRecord) -> dict[str, str]:
+        """The provenance texts, by product name, that the metadata of `job`'s products gave."""
+        texts = self._entry(job).get("announced")
+        if not isinstance(texts, dict):
+            return {}
+        return {name: text for name, text in texts.items() if isinstance(text, str)}
+
+    def announce(self, job: JobRecord, texts: dict[str, str]) -> None:
+        """Keep provenance texts read from the metadata of `job`'s products."""
+        entry = {"status_url": job.status_url, **self._entry(job)}
+        entry["announced"] = {**self.announced(job), **texts}
+        self._entries[job.job_id] = entry
+        self.changed = True
+
     def learn(self, state: JobState, *, complete: bool) -> None:
         """Keep a check's hint, and its state if the job finished and is complete on disk."""
         job = state.job
         if state.server_state == UNREACHABLE:
             return
         entry: dict[str, Any] = {"status_url": job.status_url}
+        announced = self.announced(job)
+        if announced:
+            entry["announced"] = announced
         if state.hint:
             entry["hint"] = state.hint
         if complete and state.phase == JobPhase.FINISHED and state.report is not None \

@@ -1,7 +1,7 @@
 """The series report: per job and per acquisition date, what the user has and lacks."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Callable, Iterable, Optional
 
@@ -19,7 +19,8 @@ ProvenanceOf = Callable[[str], Optional[Recorded]]
 
 @dataclass(frozen=True, slots=True)
 class SeriesEntry:
-    """One product of a series: its name, acquisition date, outcome and, on disk, provenance.
+    """One product of a series: its name, acquisition date, outcome and provenance (read
+    from the product on disk, or from the metadata files its source publishes).
 
     The provenance is held as the verified record keeps it (`provenance_text`, compact
     JSON, and `shared_text`, what it shares with other products) and parsed only when
@@ -104,14 +105,17 @@ class JobSeries:
 
 
 def build_series(state: JobState, results: Iterable[ProductResult],
-                 provenance: Optional[ProvenanceOf] = None) -> JobSeries:
+                 provenance: Optional[ProvenanceOf] = None,
+                 announced: Optional[ProvenanceOf] = None) -> JobSeries:
     """Combine a job's report with what the downloads did (and the provenance on disk:
-    `provenance` gives the record's texts of a product on disk)."""
+    `provenance` gives the record's texts of a product on disk; `announced`, those its
+    source's metadata gave for a product that is not)."""
     report = state.report
     if report is None or state.phase != JobPhase.FINISHED:
         return JobSeries(state)
     by_url = {result.url: result for result in results}
-    entries = [_entry_for(ref, by_url.get(ref.url), provenance) for ref in report.results]
+    entries = [_with_announced(_entry_for(ref, by_url.get(ref.url), provenance), ref,
+                               announced) for ref in report.results]
     entries += [SeriesEntry(name, acquisition_date(name), ProductOutcome.MISSING)
                 for name in report.missing]
     return JobSeries(state, sorted(entries, key=_date_order))
@@ -141,6 +145,16 @@ def _entry_for(ref: ProductRef, result: Optional[ProductResult],
         else provenance(shown) or (EMPTY, None)
     return SeriesEntry(shown, acquisition_date(name), result.outcome, size=result.size,
                        message=result.message, provenance_text=text, shared_text=shared)
+
+
+def _with_announced(entry: SeriesEntry, ref: ProductRef,
+                    announced: Optional[ProvenanceOf]) -> SeriesEntry:
+    """The entry with the provenance its source's metadata gave, when it has none of its own."""
+    if announced is None or entry.provenance_text is not None:
+        return entry
+    texts = announced(ref.label)
+    return entry if texts is None else replace(entry, provenance_text=texts[0],
+                                               shared_text=texts[1])
 
 
 def _date_order(entry: SeriesEntry) -> tuple[date, str]:

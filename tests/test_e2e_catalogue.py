@@ -494,3 +494,56 @@ def test_the_stac_checksum_of_a_catalogue_product_is_its_md5_as_a_multihash(cli,
     item = json.loads(Path("out", "stac-items", name[:-4] + ".json").read_text())
     code, digest = multihash(item["assets"]["zip"]["file:checksum"])
     assert (code, digest.hex()) == (0xD5, md5(Path("out", name)))  # 0xd5: MD5
+
+
+# -- Provenance before the zip: the catalogue's metadata files ------------------------------
+
+PROVENANCE_FIELDS = ("product_version", "production_date", "cloud_cover", "snow_cover", "cams",
+                     "processing_mode")
+
+
+def products_of(result: Any) -> list[dict]:
+    [job] = json.loads(result.stdout)["jobs"]
+    return job["products"]
+
+
+def test_dates_skipped_for_clouds_carry_the_provenance_of_their_metadata_read_once(
+        cli, geodes, key_file):
+    search(cli, geodes)
+    first = cli("download", "-l", LOG, "-w", "out", "--api-key-file", key_file, "--json")
+    assert first.returncode == 0, (first.stdout, first.stderr)
+    cloudy = [p for p in products_of(first) if p["outcome"] == "cloudy"]
+    assert cloudy and all(p["product_version"] and p["cloud_cover"] is not None
+                          and set(PROVENANCE_FIELDS) <= set(p) for p in cloudy)
+    on_disk = [p for p in products_of(first) if p["outcome"] == "downloaded"]
+    assert on_disk and all(p["production_date"] for p in on_disk)
+    read = [r for r in geodes.downloads() if not r.path.endswith(tuple(zips("out")))]
+    geodes.requests.clear()
+    again = cli("download", "-l", LOG, "-w", "out", "--api-key-file", key_file, "--json")
+    assert again.returncode == 0, again.stderr
+    assert not geodes.downloads(), "each metadata file is read once, then remembered"
+    assert [p for p in products_of(again) if p["outcome"] == "cloudy"] == cloudy
+    assert read, "the metadata were read from the catalogue the first time"
+    assert "cloud" in Path("out", "series.html").read_text()
+
+
+def test_a_product_on_tape_shows_its_provenance_before_its_zip(cli, make_geodes, key_file):
+    geodes = make_geodes(offline_every=3, tape_refusals=1)
+    search(cli, geodes)
+    first = cli("download", "-l", LOG, "-w", "out", "--api-key-file", key_file, "--json")
+    assert first.returncode == 75, (first.stdout, first.stderr)
+    later = [p for p in products_of(first) if p["outcome"] == "ready"]
+    assert later and all(p["cams"] and p["production_date"] for p in later)
+    assert not any(Path("out", p["name"]).exists() for p in later)
+
+
+def test_metadata_that_cannot_be_read_leave_the_provenance_absent_and_fail_nothing(
+        cli, geodes, key_file):
+    search(cli, geodes)
+    for plan in geodes.plans():
+        if plan.metadata_only:
+            geodes.add_fault(f"{plan.zip_name[:-4]}_MTD_ALL.xml", GeodesFault("http404"))
+    result = cli("download", "-l", LOG, "-w", "out", "--api-key-file", key_file, "--json")
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    cloudy = [p for p in products_of(result) if p["outcome"] == "cloudy"]
+    assert cloudy and not any(field in p for p in cloudy for field in PROVENANCE_FIELDS)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Optional, Tuple, Union
 
 COLLECTION = "THEIA_REFLECTANCE_SENTINEL2_L2A"
-FAULT_KINDS = ("none", "http500", "wrong-bytes", "truncate")
+FAULT_KINDS = ("none", "http500", "http404", "wrong-bytes", "truncate")
 DEFAULT_API_KEY = "demo-api-key"
 
 
@@ -15,8 +15,9 @@ DEFAULT_API_KEY = "demo-api-key"
 class GeodesFault:
     """One misbehaviour, used up by one request to its target ("search" or a zip name).
 
-    `http500` answers 500; `wrong-bytes` serves another valid zip of the same size (its
-    MD5 differs, its CRCs hold); `truncate` cuts the body after `value` bytes; `none`
+    `http500` answers 500, `http404` 404 (a file the catalogue lists but lost);
+    `wrong-bytes` serves another valid zip of the same size (its MD5 differs, its CRCs
+    hold); `truncate` cuts the body after `value` bytes; `none`
     lets one request through, to fault the next one.
     """
 

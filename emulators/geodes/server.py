@@ -102,7 +102,7 @@ class GeodesServer:
         return self._root(self._storage)
 
     def add_fault(self, target: str, fault: GeodesFault) -> None:
-        """Queue a fault for "search" or a zip name; each is used up by one request."""
+        """Queue a fault for "search" or a file's name; each is used up by one request."""
         with self._lock:
             self._faults.setdefault(target, []).append(fault)
 
@@ -353,6 +353,11 @@ class ApiHandler(_Handler):
         stored = files.by_md5(md5) if files is not None else None
         if stored is None or files is None:
             return self.send_error_json(404, "NotFound", "no such file")
+        fault = self.emulator.take_fault(stored.name)
+        if fault is not None and fault.kind == "http500":
+            return self.send_error_json(500, "InternalServerError", "the storage failed")
+        if fault is not None and fault.kind == "http404":
+            return self.send_error_json(404, "NotFound", "the file is lost")
         if stored.data is not None:
             return self.send_bytes(200, stored.data, "application/xml")
         if self._on_tape(path) and self.emulator.tape_refuses(stored.name):
@@ -360,11 +365,8 @@ class ApiHandler(_Handler):
                                         "the file is being brought back from tape")
         assert stored.path is not None
         target, cut = stored.path.name, ""
-        fault = self.emulator.take_fault(stored.name)
         if fault is not None and fault.kind == "wrong-bytes":
             target = files.sibling(stored.name).name
-        if fault is not None and fault.kind == "http500":
-            return self.send_error_json(500, "InternalServerError", "the storage failed")
         if fault is not None and fault.kind == "truncate":
             cut = f"?cut={fault.value}"
         self.send_response(302)
