@@ -9,16 +9,15 @@ The command-line scripts are thin users of this API::
         report = client.download("36TWQ.log", "products")
 """
 from .__version__ import __version__
-from .client import (
+from .client import Client, open_log
+from .credentials import Credentials, resolve_credentials
+from .download import ProductResult
+from .endpoints import (
                      DEFAULT_CATALOGUE,
                      DEFAULT_ENDPOINT,
-                     Client,
-                     open_log,
                      resolve_catalogue,
                      resolve_endpoint,
 )
-from .credentials import Credentials, resolve_credentials
-from .download import ProductResult
 from .errors import (
                      AuthenticationError,
                      BusyError,

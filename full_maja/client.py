@@ -3,25 +3,24 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Mapping, Optional, Sequence, Union
+from typing import Callable, Optional, Sequence, Union
 
 from .auth import DEFAULT_API_KEY_HEADER, ApiKey, EndpointAuth, resolve_api_key
-from .credentials import Credentials, resolve_credentials
-from .download import DEFAULT_SPLIT_POLICY, Downloader, ProductResult, SplitPolicy
-from .download.announced import announced_provenance
+from .credentials import Credentials, basic_account
+from .download import DEFAULT_SPLIT_POLICY, Downloader, SplitPolicy
+from .download.announced import provenance_announced
 from .download.facts import ProductFacts
+from .endpoints import resolve_catalogue, resolve_endpoint
 from .errors import (
     FullMajaError,
     JobLogError,
     NetworkError,
     NoAccountError,
     ServiceError,
-    UnrecordedJobError,
     UsageError,
 )
 from .jobchecks import CHECKS_AT_ONCE, Settled, check_side_by_side, remember, settled_by
@@ -34,10 +33,16 @@ from .joblog import (
     write_job_log,
 )
 from .jobmemory import JobMemory
-from .jobrecord import JobRecord, utc_now
-from .journal import adopt_from_journal, find_replacement, record_job
+from .jobrecord import JobRecord, checked_job_id, utc_now
+from .journal import adopt_from_journal, find_replacement, journal_then_write
 from .lock import hold_lock
-from .series import JobSeries, ProvenanceOf, SeriesReport, build_series, products_to_fetch
+from .series import (
+    JobSeries,
+    SeriesReport,
+    build_series,
+    products_on_disk,
+    products_to_fetch,
+)
 from .service import (
     UNREACHABLE,
     JobState,
@@ -45,36 +50,16 @@ from .service import (
     ServerJobList,
     Service,
     detect_protocol,
-    needs_account,
-    open_service,
     protocol_named,
 )
+from .service.registry import ServiceRegistry
 from .session import READ_TIMEOUT, PepsSession, check_transport, make_session, warn_if_clear_text
-from .states import JobPhase, ProductOutcome, ProgressCallback, Protocol
+from .states import JobPhase, ProgressCallback, Protocol
 from .validation import JobRequest
 
-DEFAULT_ENDPOINT = "https://peps.cnes.fr/resto/wps"
-ENDPOINT_VARIABLE = "PEPS_WPS_URL"
 MAX_POLL_INTERVAL = 86400.0
-DEFAULT_CATALOGUE = "https://geodes-portal.cnes.fr/api/stac"
-CATALOGUE_VARIABLE = "FULL_MAJA_CATALOGUE_URL"
 PathLike = Union[str, "os.PathLike[str]"]
-_JOB_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 log = logging.getLogger(__name__)
-
-
-def resolve_endpoint(url: Optional[str] = None,
-                     environ: Optional[Mapping[str, str]] = None) -> str:
-    """The WPS endpoint: `url`, else $PEPS_WPS_URL, else the PEPS default."""
-    env = os.environ if environ is None else environ
-    return url or env.get(ENDPOINT_VARIABLE) or DEFAULT_ENDPOINT
-
-
-def resolve_catalogue(url: Optional[str] = None,
-                      environ: Optional[Mapping[str, str]] = None) -> str:
-    """The catalogue: `url`, else $FULL_MAJA_CATALOGUE_URL, else GEODES's STAC API."""
-    env = os.environ if environ is None else environ
-    return url or env.get(CATALOGUE_VARIABLE) or DEFAULT_CATALOGUE
 
 
 def open_log(path: PathLike) -> JobLog:
@@ -106,34 +91,28 @@ class Client:
         check_transport(self.endpoint, insecure_http)
         warn_if_clear_text(self.endpoint)
         self.api_key: Optional[ApiKey] = resolve_api_key(api_key, api_key_file, api_key_header)
-        self._no_account: Optional[NoAccountError] = None
+        no_account: Optional[NoAccountError] = None
         try:
-            self.credentials = _account(credentials, auth_file, self.endpoint, self.api_key,
-                                        self.protocol)
+            self.credentials = basic_account(credentials, auth_file, self.endpoint,
+                                             self.api_key is not None,
+                                             self.protocol == Protocol.CATALOGUE)
         except NoAccountError as exc:  # only a service that needs an account refuses
-            self.credentials, self._no_account = None, exc
+            self.credentials, no_account = None, exc
         self.account = EndpointAuth(self.endpoint, self.credentials, self.api_key)
         self.session: PepsSession = make_session(
             self.account,
             insecure_http=insecure_http, read_timeout=timeout, retries=retries,
             backoff=backoff, pool_size=max(10, parallel + 2, CHECKS_AT_ONCE + 2))
-        self._services: dict[tuple[str, Protocol], Service] = {}
-        self._services_lock = threading.Lock()
+        self._services = ServiceRegistry(self.session, self.account, no_account)
         self._hints: dict[str, str] = {}
 
     @property
     def service(self) -> Service:
         """The service of the endpoint, its protocol detected on first use unless given."""
         if self.protocol is None:
-            self._require_account(None)
+            self._services.require_account(None)
             self.protocol = detect_protocol(self.session, self.endpoint)
-        return self._service_at(self.endpoint, self.protocol)
-
-    def _require_account(self, protocol: Optional[Protocol]) -> None:
-        """Raise the missing account's error for a service that needs one (None: any)."""
-        if self._no_account is not None and self.api_key is None \
-                and (protocol is None or needs_account(protocol)):
-            raise self._no_account
+        return self._services.at(self.endpoint, self.protocol)
 
     def close(self) -> None:
         """Close the connections."""
@@ -169,7 +148,7 @@ class Client:
                 if any(job.job_id == record.job_id for job in log.active_jobs):
                     _say_already_logged(record, path)
                 else:
-                    log = _logged(log.with_job(record), record, accepted,
+                    log = journal_then_write(log.with_job(record), record, accepted,
                                   requests[index + 1:])
                 accepted.append(record)
             return accepted
@@ -225,8 +204,9 @@ class Client:
         memory = JobMemory.load(job_log.path)
         states = self._check_jobs(job_log.active_jobs, memory, settled)
         facts = ProductFacts(downloader.record, Path(write_dir))
-        results = [result for state in states for result in _on_disk(downloader, state)]
-        announced = self._announced(states, results, memory, refresh)
+        results = [result for state in states
+                   for result in products_on_disk(state, downloader.holds)]
+        announced = provenance_announced(self.session, states, results, memory, refresh)
         report = SeriesReport([build_series(state, results, facts.recorded, announced)
                                for state in states], facts=facts)
         downloader.record.flush()
@@ -262,32 +242,11 @@ class Client:
             results = downloader.fetch_all(
                 [ref for state in states for ref in products_to_fetch(state)])
             facts = ProductFacts(downloader.record, Path(write_dir))
-            announced = self._announced(states, results, memory, refresh)
+            announced = provenance_announced(self.session, states, results, memory, refresh)
             report = SeriesReport([build_series(state, results, facts.recorded, announced)
                                    for state in states], facts=facts)
             downloader.record.flush()
             return replace(report, problems=downloader.problems + remember(memory, report))
-
-    def _announced(self, states: list[JobState], results: list[ProductResult],
-                   memory: JobMemory, refresh: bool) -> ProvenanceOf:
-        """The provenance the metadata of products that are not on disk gives: a date
-        skipped for clouds, a product still to come (on tape, or not fetched by
-        `status`). Read once and kept in the job memory (`refresh` tries again those
-        that could not be read); a catalogue's metadata files."""
-        ready = {result.url for result in results if result.outcome == ProductOutcome.READY}
-        texts: dict[str, str] = {}
-        for state in states:
-            if state.report is None or state.phase != JobPhase.FINISHED:
-                continue
-            known = {name: text for name, text in memory.announced(state.job).items()
-                     if text or not refresh}
-            refs = [ref for ref in state.report.results if ref.cloudy or ref.url in ready]
-            new = announced_provenance(self.session, refs, known)
-            if new:
-                memory.announce(state.job, new)
-            texts.update(known)
-            texts.update(new)
-        return lambda name: (texts[name], None) if texts.get(name) else None
 
     def _check_jobs(self, jobs: list[JobRecord], memory: JobMemory,
                     settled: Optional[Settled]) -> list[JobState]:
@@ -338,7 +297,7 @@ class Client:
                 if not state.resubmittable:
                     continue
                 record = self._replacement(state.job)
-                log = _logged(log.with_replacement(state.job.job_id, record), record,
+                log = journal_then_write(log.with_replacement(state.job.job_id, record), record,
                               new_jobs, [])
                 new_jobs.append(log.jobs[-1])
             return new_jobs
@@ -389,7 +348,7 @@ class Client:
         path = Path(log_path)
         check_log_is_free(path, append)
         return adopt_from_journal(job_id, path, append=append) or add_adopted_job(
-            self.service.job_record(_checked_id(job_id)), path, append)
+            self.service.job_record(checked_job_id(job_id)), path, append)
 
     def _replacement(self, job: JobRecord) -> JobRecord:
         """The job replacing `job`: one already journalled, else a new submission."""
@@ -409,17 +368,7 @@ class Client:
 
     def _service_for(self, job: JobRecord) -> Service:
         """The service of the endpoint and protocol a job was submitted with."""
-        return self._service_at(job.endpoint or self.endpoint, protocol_named(job.protocol))
-
-    def _service_at(self, endpoint: str, protocol: Protocol) -> Service:
-        key = (endpoint, protocol)
-        self._require_account(protocol)
-        if not needs_account(protocol):
-            self.account.add_key_origin(endpoint)
-        with self._services_lock:
-            if key not in self._services:
-                self._services[key] = open_service(self.session, endpoint, protocol)
-            return self._services[key]
+        return self._services.of_job(job, self.endpoint)
 
 
 def _say_already_logged(record: JobRecord, path: Path) -> None:
@@ -430,60 +379,6 @@ def _say_already_logged(record: JobRecord, path: Path) -> None:
 def _say_if_unreachable(state: JobState) -> None:
     if state.server_state == UNREACHABLE:
         log.error("job %s: %s", state.job.job_id, state.message)
-
-
-def _account(credentials: Optional[Credentials], auth_file: Optional[str], endpoint: str,
-             api_key: Optional[ApiKey],
-             protocol: Optional[Protocol] = None) -> Optional[Credentials]:
-    """The basic-auth account: given, or resolved; optional only when an API key is set.
-
-    A catalogue gets none: the e-mail and password are a processing service's, never
-    sent to a catalogue (found in the environment or netrc, or given).
-    """
-    if protocol == Protocol.CATALOGUE:
-        if credentials is not None or auth_file:
-            log.warning("the e-mail and password (%s) are not sent to a catalogue, which "
-                        "takes the API key alone", auth_file or "credentials")
-        return None
-    if credentials is not None:
-        return credentials
-    if auth_file or api_key is None:
-        return resolve_credentials(auth_file, endpoint)
-    return None
-
-
-def _logged(log: JobLog, record: JobRecord, accepted: list[JobRecord],
-            remaining: Sequence[JobRequest]) -> JobLog:
-    """Journal `record`, then write `log` (which holds it); UnrecordedJobError if it fails."""
-    record_job(record, record.protocol)
-    try:
-        write_job_log(log)
-    except JobLogError as exc:
-        error = UnrecordedJobError(str(exc), record=record, log_path=str(log.path))
-        error.accepted = list(accepted)
-        error.remaining = list(remaining)
-        raise error from None
-    return log
-
-
-def _checked_id(job_id: str) -> str:
-    """A job id as the user typed it, refused unless it is one plain path segment."""
-    if not _JOB_ID.fullmatch(job_id) or set(job_id) == {"."}:
-        raise UsageError(f"{job_id!r} is not a job id (letters, digits, "
-                         "'.', '_', '-')")
-    return job_id
-
-
-def _on_disk(downloader: Downloader, state: JobState) -> list[ProductResult]:
-    results = []
-    for ref in products_to_fetch(state):
-        try:
-            name = ref.file_name()
-        except FullMajaError:
-            continue
-        outcome = ProductOutcome.PRESENT if downloader.holds(ref) else ProductOutcome.READY
-        results.append(ProductResult(ref.url, name, outcome))
-    return results
 
 
 def _write_dir(write_dir: PathLike) -> Path:
@@ -501,5 +396,4 @@ def _ignore(_: object) -> None:
     return None
 
 
-__all__ = ["DEFAULT_CATALOGUE", "DEFAULT_ENDPOINT", "Client", "JobSeries", "open_log",
-           "resolve_catalogue", "resolve_endpoint"]
+__all__ = ["Client", "JobSeries", "open_log"]

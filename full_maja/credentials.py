@@ -52,6 +52,25 @@ def resolve_credentials(auth_file: Optional[str], endpoint: str,
         "--api-key-file FILE or $FULL_MAJA_API_KEY")
 
 
+def basic_account(credentials: Optional[Credentials], auth_file: Optional[str], endpoint: str,
+                  has_api_key: bool, catalogue: bool = False) -> Optional[Credentials]:
+    """The basic-auth account: given, or resolved; optional only when an API key is set.
+
+    A catalogue gets none: the e-mail and password are a processing service's, never
+    sent to a catalogue (found in the environment or netrc, or given).
+    """
+    if catalogue:
+        if credentials is not None or auth_file:
+            log.warning("the e-mail and password (%s) are not sent to a catalogue, which "
+                        "takes the API key alone", auth_file or "credentials")
+        return None
+    if credentials is not None:
+        return credentials
+    if auth_file or not has_api_key:
+        return resolve_credentials(auth_file, endpoint)
+    return None
+
+
 def read_auth_file(path: str) -> Credentials:
     """Read the one-line credentials file of the original client."""
     text = read_secret_file(path, "--auth", "the e-mail, one space, the password")

@@ -1,11 +1,15 @@
 """The record of one submitted job: what the job log keeps of it."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Optional
 
+from .errors import UsageError
 from .validation import JobRequest
+
+_JOB_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,14 @@ def new_record(request: JobRequest, job_id: str, status_url: str, endpoint: str,
                      endpoint=endpoint, tile=request.tile, orbit=request.orbit,
                      start=request.start, end=request.end, submitted=utc_now(),
                      protocol=protocol, max_cloud=request.max_cloud)
+
+
+def checked_job_id(job_id: str) -> str:
+    """A job id as the user typed it, refused unless it is one plain path segment."""
+    if not _JOB_ID.fullmatch(job_id) or set(job_id) == {"."}:
+        raise UsageError(f"{job_id!r} is not a job id (letters, digits, "
+                         "'.', '_', '-')")
+    return job_id
 
 
 def utc_now() -> str:

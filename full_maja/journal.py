@@ -11,17 +11,20 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Callable, Mapping, Optional, Union
+from typing import Callable, Mapping, Optional, Sequence, Union
 
 from .capped import check_regular_file
-from .errors import FullMajaError, JobLogError
+from .errors import FullMajaError, JobLogError, UnrecordedJobError
 from .joblog import (
+    JobLog,
     add_adopted_job,
     job_from_json,
     job_to_json,
+    write_job_log,
 )
 from .jobrecord import JobRecord
 from .masking import mask
+from .validation import JobRequest
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,23 @@ def record_job(record: JobRecord, protocol: Optional[str] = None,
                     record.job_id, target, getattr(exc, "strerror", None) or exc)
         return False
     return True
+
+
+def journal_then_write(log: JobLog, record: JobRecord, accepted: Sequence[JobRecord],
+                       remaining: Sequence[JobRequest]) -> JobLog:
+    """Journal `record`, then write `log` (which holds it); UnrecordedJobError if it fails.
+
+    The error carries the jobs `accepted` before this one and the requests `remaining`.
+    """
+    record_job(record, record.protocol)
+    try:
+        write_job_log(log)
+    except JobLogError as exc:
+        error = UnrecordedJobError(str(exc), record=record, log_path=str(log.path))
+        error.accepted = list(accepted)
+        error.remaining = list(remaining)
+        raise error from None
+    return log
 
 
 def adopt_from_journal(job_id: str, log_path: Union[str, Path], *,

@@ -128,6 +128,19 @@ def products_to_fetch(state: JobState) -> list[ProductRef]:
     return [ref for ref in state.report.results if not ref.cloudy]
 
 
+def products_on_disk(state: JobState, holds: Callable[[ProductRef], bool]) -> list[ProductResult]:
+    """The products of a finished job as a check finds them: on disk, or ready to fetch."""
+    results = []
+    for ref in products_to_fetch(state):
+        try:
+            name = ref.file_name()
+        except ProductError:
+            continue
+        outcome = ProductOutcome.PRESENT if holds(ref) else ProductOutcome.READY
+        results.append(ProductResult(ref.url, name, outcome))
+    return results
+
+
 def _entry_for(ref: ProductRef, result: Optional[ProductResult],
                provenance: Optional[ProvenanceOf]) -> SeriesEntry:
     if ref.cloudy:

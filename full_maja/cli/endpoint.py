@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..auth import origin_of
-from ..client import DEFAULT_ENDPOINT, ENDPOINT_VARIABLE
+from ..endpoints import DEFAULT_ENDPOINT, ENDPOINT_VARIABLE
 from ..errors import FullMajaError, NetworkError, UsageError
 from ..joblog import JobLog, JobRecord, log_holds_jobs, read_job_log
 from ..service import needs_account

@@ -6,8 +6,9 @@ import json
 from dataclasses import asdict
 from typing import Any, Callable, Optional, TypeVar
 
-from ..client import ENDPOINT_VARIABLE, Client
+from ..client import Client
 from ..console import Console, printable
+from ..endpoints import ENDPOINT_VARIABLE
 from ..errors import FullMajaError, NotSupported
 from ..jobrecord import JobRecord
 from ..journal import adopt_from_journal, journal_path

@@ -12,9 +12,9 @@ from typing import Optional, Sequence
 
 from ..__version__ import __version__
 from ..auth import API_KEY_VARIABLE
-from ..client import CATALOGUE_VARIABLE, DEFAULT_CATALOGUE, ENDPOINT_VARIABLE
 from ..console import Console
 from ..credentials import PASSWORD_VARIABLE, USER_VARIABLE
+from ..endpoints import CATALOGUE_VARIABLE, DEFAULT_CATALOGUE, ENDPOINT_VARIABLE
 from .download import SUBCOMMANDS, follow
 from .following import DownloadSettings
 from .nextstep import PROGRAM, SCRIPTS

@@ -14,7 +14,8 @@ from typing import Any, Callable, Mapping, NoReturn, Optional, Sequence
 
 from ..__version__ import __version__
 from ..auth import API_KEY_VARIABLE, DEFAULT_API_KEY_HEADER
-from ..client import ENDPOINT_VARIABLE, MAX_POLL_INTERVAL, Client
+from ..client import MAX_POLL_INTERVAL, Client
+from ..endpoints import ENDPOINT_VARIABLE
 from ..errors import UsageError
 from ..session import MAX_TIMEOUT, MIN_TIMEOUT
 from ..states import Protocol

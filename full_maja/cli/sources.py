@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from ..client import CATALOGUE_VARIABLE, DEFAULT_CATALOGUE, Client, resolve_catalogue
+from ..client import Client
 from ..console import Console
+from ..endpoints import CATALOGUE_VARIABLE, DEFAULT_CATALOGUE, resolve_catalogue
 from ..errors import UsageError
 from ..joblog import check_log_is_free
 from ..jobrecord import JobRecord

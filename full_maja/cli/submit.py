@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Optional, Sequence
 from urllib.parse import urlsplit
 
-from ..client import ENDPOINT_VARIABLE
 from ..console import Console
+from ..endpoints import ENDPOINT_VARIABLE
 from ..errors import (
     Cancelled,
     FullMajaError,

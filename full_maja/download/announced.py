@@ -14,17 +14,46 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from ..errors import FullMajaError
+from ..jobmemory import JobMemory
 from ..products import ProductRef
 from ..provenance import provenance_from_documents
+from ..service import JobState
 from ..session import PepsSession
+from ..states import JobPhase, ProductOutcome
+from . import ProductResult
 from .facts import compact
+
+if TYPE_CHECKING:
+    from ..series import ProvenanceOf
 
 READ_AT_ONCE = 8
 """Metadata files read side by side: a year of a tile has dozens of dates to describe."""
 log = logging.getLogger(__name__)
+
+
+def provenance_announced(session: PepsSession, states: Iterable[JobState],
+                         results: Iterable[ProductResult], memory: JobMemory,
+                         refresh: bool) -> ProvenanceOf:
+    """The provenance of the finished jobs' products not on disk: a date skipped for
+    clouds, a product still to come (on tape, or not fetched by `status`). Read once
+    and kept in the job memory; `refresh` tries again those that could not be read."""
+    ready = {result.url for result in results if result.outcome == ProductOutcome.READY}
+    texts: dict[str, str] = {}
+    for state in states:
+        if state.report is None or state.phase != JobPhase.FINISHED:
+            continue
+        known = {name: text for name, text in memory.announced(state.job).items()
+                 if text or not refresh}
+        refs = [ref for ref in state.report.results if ref.cloudy or ref.url in ready]
+        new = announced_provenance(session, refs, known)
+        if new:
+            memory.announce(state.job, new)
+        texts.update(known)
+        texts.update(new)
+    return lambda name: (texts[name], None) if texts.get(name) else None
 
 
 def announced_provenance(session: PepsSession, refs: Iterable[ProductRef],
