@@ -27,7 +27,8 @@ the shell. It imports nothing from full_maja.
 from __future__ import annotations
 
 from .config import COLLECTION, DEFAULT_API_KEY, GeodesConfig, GeodesFault
-from .server import GeodesRequest, GeodesServer
+from .handler import GeodesRequest
+from .server import GeodesServer
 
 __all__ = ["COLLECTION", "DEFAULT_API_KEY", "GeodesConfig", "GeodesFault", "GeodesRequest",
            "GeodesServer"]

@@ -1,8 +1,11 @@
-"""GEODES's search body: the query operators, the sort and the page-number paging."""
+"""GEODES's search: its body, the query operators, the sort and the page-number paging."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from .config import COLLECTION
+from .items import Plan
 
 OPERATORS = ("eq", "neq", "in", "contains", "lte", "gte")
 
@@ -51,6 +54,17 @@ def _sort(value: Any) -> List[Tuple[str, bool]]:
             raise BadSearch("sortBy: each entry needs a field")
         keys.append((entry["field"], str(entry.get("direction", "asc")).lower() != "asc"))
     return keys
+
+
+def found(search: Search, plans: Sequence[Plan]) -> List[Tuple[Dict[str, Any], Plan]]:
+    """The plans a search finds, as (properties, plan) rows in the order it asks."""
+    if search.collections is not None and COLLECTION not in search.collections:
+        rows: List[Tuple[Dict[str, Any], Plan]] = []
+    else:
+        rows = [(plan.properties(), plan) for plan in plans]
+        rows = [row for row in rows if matches(row[0], search.query)]
+    sort_in_place(rows, search.sort)
+    return rows
 
 
 def matches(properties: Dict[str, Any], query: Dict[str, Dict[str, Any]]) -> bool:
