@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import SCRIPTS, product_requests
 
-import full_maja.download.downloader as downloader_module
+import full_maja.download.extract as extract_module
 from emulators.acquisitions import many_products
 from full_maja.download.verified import VerifiedRecord
 
@@ -47,7 +47,7 @@ def test_a_crash_after_an_extraction_never_costs_a_product(cli, finished, auth_f
                                                             monkeypatch):
     emulator = finished(products=NAMES)
     submit(cli, emulator, auth_file)
-    real_extract, real_save, calls = downloader_module.extract_product, VerifiedRecord._save, []
+    real_extract, real_save, calls = extract_module.extract_product, VerifiedRecord._save, []
 
     def crash_on_the_second(archive, write_dir, **options):
         calls.append(archive)
@@ -60,7 +60,7 @@ def test_a_crash_after_an_extraction_never_costs_a_product(cli, finished, auth_f
             real_save(record, **options)
 
     with monkeypatch.context() as patch:
-        patch.setattr(downloader_module, "extract_product", crash_on_the_second)
+        patch.setattr(extract_module, "extract_product", crash_on_the_second)
         patch.setattr(VerifiedRecord, "_save", save_until_the_crash)
         first = download(cli, auth_file, "-x", "-j", "1")
     assert first.returncode == 130, first.stderr

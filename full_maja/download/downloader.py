@@ -8,14 +8,13 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Optional, Union
 
 from ..atomic import fsync_directory, refuse_unless_own
-from ..errors import BusyError, DamagedProduct, ProductError
+from ..errors import BusyError, ProductError
 from ..lock import hold_file_lock, remove_stale_locks
 from ..products import ProductRef, target_path
 from ..session import PepsSession
@@ -26,14 +25,15 @@ from ..states import (
     ProgressCallback,
     ProgressKind,
 )
-from .extract import extract_product, leftover_extractions, remove_leftover
+from .extract import Extractions, remove_leftover
+from .partchecks import verify_while_syncing
 from .parts import PartFiles, file_size, remove_part_files, scan_part_files
 from .policy import DEFAULT_SPLIT_POLICY, SplitPolicy
-from .responses import BadBody, bad_zip, describe_disk_error
-from .samenames import SameNames, announced_size
+from .responses import BadBody, describe_disk_error
+from .samenames import SameNames, disagreement
 from .transfer import ProductTransfer
 from .verified import VerifiedRecord
-from .zipcheck import CorruptZip, StreamingZipCheck, check_zip_file, zip_is_sound
+from .zipcheck import zip_is_sound
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +66,12 @@ class Downloader:
         self.write_dir = write_dir
         self.parallel = max(1, parallel)
         self.extract = extract
-        self.keep_zip = keep_zip
         self.split_policy = split_policy
         self.on_progress = on_progress or (lambda event: None)
         self.cancel = cancel or threading.Event()
         self.record = VerifiedRecord(write_dir)
+        self.extractions = Extractions(write_dir, self.record, asked=extract,
+                                       keep_zip=keep_zip, cancel=self.cancel)
         self._lock = threading.Lock()
         self._transfers: set[ProductTransfer] = set()
         self._parts: Optional[dict[str, dict[int, Path]]] = None
@@ -148,8 +149,7 @@ class Downloader:
 
         A product whose lock is held is being extracted by a live run: its folder stays.
         """
-        known = partial(_recorded, self.record)
-        for name, path in leftover_extractions(self.write_dir, known):
+        for name, path in self.extractions.leftovers():
             try:
                 final = self._target(name)
                 with hold_file_lock(final.with_name(final.name + LOCK_SUFFIX)):
@@ -183,51 +183,22 @@ class Downloader:
             return None
         if final.name in (self._parts or {}) \
                 or not (name in self._held or self.is_present(name, final)) \
-                or self._extraction_pending(name, final):
+                or self.extractions.pending(name, final):
             return None
         return self._present(ref, name, file_size(final))
 
     def _present(self, ref: ProductRef, name: str, size: Optional[int]) -> ProductResult:
         """The result of a product on disk: present, unless another URL's conflicts with it."""
-        problem = self._disagrees(name, ref)
+        problem = disagreement(self.record, self.session, name, ref)
         if problem is not None:
             return self._failed(ref.url, ProductError(problem, product=name))
         return self._finished(ref.url, name, ProductOutcome.PRESENT, size)
 
-    def _extraction_pending(self, name: str, final: Path) -> bool:
-        if not self.extract or not final.exists():
-            return False
-        return not self.keep_zip or not self._extracted_entries(name)
-
     def _conflict(self, first: ProductResult, ref: ProductRef) -> Optional[str]:
         """Why `ref` does not give the product `first` put on disk, when their sizes tell."""
-        return self._disagrees(first.name, ref) if first.outcome.on_disk else None
-
-    def _disagrees(self, name: str, ref: ProductRef) -> Optional[str]:
-        """Why `ref` does not give the product on disk, which another URL gave; else None.
-
-        A size (and MD5) the source publishes is compared with the record at once;
-        otherwise the other URL's size is asked once (HEAD) and recorded: a conflict is
-        told by every run, a URL that agrees costs nothing more.
-        """
-        entry = self.record.entry(name) or {}
-        source, kept, url = entry.get("source"), entry.get("size"), ref.url
-        if ref.size is not None and isinstance(kept, int):
-            return _published_conflict(name, ref, kept, entry.get("md5"))
-        if not isinstance(source, str) or source == url or not isinstance(kept, int):
+        if not first.outcome.on_disk:
             return None
-        others = entry.get("others")
-        size = others.get(url) if isinstance(others, dict) else None
-        if not isinstance(size, int):
-            size = announced_size(self.session, url)
-            if size is None:
-                return None
-            self.record.note_other_source(name, url, size)
-        if size == kept:
-            return None
-        return (f"{name}: conflict: two jobs give different products of this name "
-                f"({kept} bytes kept, {size} bytes at {url}); the one on disk is "
-                "the one first downloaded")
+        return disagreement(self.record, self.session, first.name, ref)
 
     def _fetch_with(self, pool: ThreadPoolExecutor,
                     refs: list[ProductRef]) -> list[ProductResult]:
@@ -262,13 +233,13 @@ class Downloader:
         now = time.monotonic()
         with self._lock:
             transfers = list(self._transfers)
-        worth = [(transfer.split_worth(now), index) for index, transfer in enumerate(transfers)]
+        worth = [(transfer.helpers.worth(now), index) for index, transfer in enumerate(transfers)]
         best = max(worth, default=(0.0, -1))
         if best[0] <= 0:
             return None
         transfer = transfers[best[1]]
-        segment = transfer.take_work(now)
-        return None if segment is None else partial(transfer.fetch_side, segment)
+        segment = transfer.helpers.take(now)
+        return None if segment is None else partial(transfer.helpers.fetch, segment)
 
     def fetch(self, product: Product) -> ProductResult:
         """Make sure one product is complete and verified in the write folder.
@@ -299,26 +270,16 @@ class Downloader:
         try:
             if self.is_present(name, final):
                 remove_part_files(final, self._sides(final))
-                if self._extracted_sound(name, final):
+                if self.extractions.sound(name, final):
                     return self._finished(ref.url, name, ProductOutcome.PRESENT,
                                           file_size(final))
             size = self._download(ref, name, final)
-            self._extract_if_asked(name, final)
+            self.extractions.extract_if_asked(name, final)
         except ProductError as exc:
             if ref.online is False and exc.status not in (None, *KEY_REFUSALS):
                 return self._on_tape(ref, name, exc)
             return self._failed(ref.url, exc)
         return self._finished(ref.url, name, ProductOutcome.DOWNLOADED, size)
-
-    def _extracted_sound(self, name: str, final: Path) -> bool:
-        """Extract a product on disk if asked; False when its zip proves damaged since it
-        was verified (a disk, a hand): it is then fetched again."""
-        try:
-            self._extract_if_asked(name, final)
-        except DamagedProduct as exc:
-            log.warning("%s; fetching it again", exc)
-            return False
-        return True
 
     def _on_tape(self, ref: ProductRef, name: str, exc: ProductError) -> ProductResult:
         """A product on tape that the server does not give yet: for a later run, not failed."""
@@ -355,7 +316,7 @@ class Downloader:
 
     def is_present(self, name: str, final: Path) -> bool:
         """True when the product is on disk and verified, now or by an earlier run."""
-        if self._extracted_entries(name) and not final.exists():
+        if self.extractions.entries(name) and not final.exists():
             return True
         if self.record.is_current(name, final):
             return True
@@ -363,37 +324,6 @@ class Downloader:
             self.record.remember(name, final)
             return True
         return False
-
-    def _extracted_entries(self, name: str) -> list[str]:
-        """What an earlier extraction of `name` made, if all of it is still there."""
-        entries = (self.record.entry(name) or {}).get("extracted")
-        if isinstance(entries, str):
-            entries = [entries]
-        if not isinstance(entries, list) or not entries:
-            return []
-        paths = [self.write_dir / entry for entry in entries if isinstance(entry, str)]
-        return entries if paths and all(path.exists() for path in paths) else []
-
-    def _extract_if_asked(self, name: str, final: Path) -> None:
-        if not self.extract or not final.exists():
-            return
-        entries = self._extracted_entries(name)
-        if not entries:
-            entries = extract_product(final, self.write_dir, cancel=self.cancel,
-                                      before_placing=partial(self._placing, name, final))
-        if not self.keep_zip:
-            self.record.remember_extracted(name, entries)
-            if self.record.flush():
-                final.unlink()
-
-    def _placing(self, name: str, final: Path, entries: list[str]) -> None:
-        """Record the entries an extraction is about to place, before they take their names.
-
-        A run killed right after placing them leaves them known as this product's,
-        never mistaken for the user's by the next run.
-        """
-        self.record.remember(name, final, extracted=entries)
-        self.record.flush()
 
     def _download(self, ref: ProductRef, name: str, final: Path) -> int:
         for attempt in (1, 2):
@@ -403,9 +333,9 @@ class Downloader:
             with self._lock:
                 self._transfers.add(transfer)
             try:
-                size, check = transfer.run()
-                transfer.check_published(size)
-                _verify_while_syncing(parts.main, name, check)
+                size, checks = transfer.run()
+                checks.check_published(size, ref.size)
+                verify_while_syncing(parts.main, name, checks.zip)
             except BadBody as exc:
                 parts.remove_all()
                 if attempt == 2 or exc.final:
@@ -418,7 +348,7 @@ class Downloader:
                     self._transfers.discard(transfer)
             os.replace(parts.main, final)
             fsync_directory(final.parent)
-            digest = {"md5": ref.md5} if ref.md5 else {"sha256": transfer.digest.sha256}
+            digest = {"md5": ref.md5} if ref.md5 else {"sha256": checks.digest.sha256}
             self.record.remember(name, final, source=ref.url, **digest)
             return size
         raise AssertionError("unreachable")
@@ -427,50 +357,3 @@ class Downloader:
 def as_ref(product: Product) -> ProductRef:
     """A product reference; a bare URL becomes one that holds only its URL."""
     return product if isinstance(product, ProductRef) else ProductRef(product)
-
-
-def _published_conflict(name: str, ref: ProductRef, kept: int,
-                        kept_md5: object) -> Optional[str]:
-    """Why the product on disk is not the one the source publishes (size, MD5); else None."""
-    if ref.size == kept and (ref.md5 is None or kept_md5 in (None, ref.md5)):
-        return None
-    what = (f"{kept} bytes kept, {ref.size} bytes published" if ref.size != kept
-            else "the MD5 recorded differs from the one published")
-    return (f"{name}: conflict: the product on disk is not the one {ref.url} gives ({what}); "
-            "the one on disk is kept: move it away to fetch the published one")
-
-
-def _recorded(record: VerifiedRecord, name: str) -> bool:
-    return record.entry(name) is not None
-
-
-def _verify_while_syncing(path: Path, name: str, check: StreamingZipCheck) -> None:
-    """Make sure the zip is sound and on disk before it may take its final name.
-
-    When the streaming check saw every member, only the directory is read again;
-    otherwise the whole archive is checked while the kernel flushes it, side by side.
-    """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="full-maja-fsync") as pool:
-        synced = pool.submit(_fsync_file, path)
-        try:
-            if not check.confirms(path):
-                check_zip_file(path)
-        except CorruptZip as exc:
-            raise bad_zip(exc) from None
-        finally:
-            error = synced.exception()
-    if error is not None:
-        with suppress(OSError):
-            path.unlink()
-        if not isinstance(error, OSError):
-            raise error
-        raise ProductError(describe_disk_error(name, error), product=name) from None
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(str(path), os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-

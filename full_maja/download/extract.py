@@ -7,9 +7,15 @@ by Ctrl-C or SIGTERM removes that folder on its way out; one killed outright lea
 and the next run removes it (`leftover_extractions`): only real folders named so, or as
 earlier versions named them (`.NAME.zip.XXXXXXXX/`, for a product the verified record
 knows), never anything else.
+
+A write folder whose products are kept unpacked (`Extractions`) records what each
+extraction made in the verified record before the entries take their names, so a run
+killed then leaves them known as the product's, never mistaken for the user's; the zip
+is removed once that record is saved, unless it is to be kept.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -18,11 +24,13 @@ import tempfile
 import threading
 import zipfile
 import zlib
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Callable, Optional
 
 from ..errors import Cancelled, DamagedProduct, ProductError
 from ..products import SAFE_NAME
+from .verified import VerifiedRecord
 
 RESERVED_SUFFIXES = (".zip", ".part", ".html", ".json", ".log", ".lock")
 DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError)
@@ -32,6 +40,75 @@ EXTRACTING = ".full-maja-extract-"
 _TEMPORARY = r"\.(?P<name>.+\.zip)"
 _LEFTOVER = re.compile(_TEMPORARY + re.escape(EXTRACTING) + r"[a-z0-9_]{8}")
 _EARLIER_LEFTOVER = re.compile(_TEMPORARY + r"\.[a-z0-9_]{8}")
+log = logging.getLogger(__name__)
+
+
+class Extractions:
+    """The products of one write folder kept unpacked (when `asked`), and their zips."""
+
+    def __init__(self, write_dir: Path, record: VerifiedRecord, *, asked: bool,
+                 keep_zip: bool, cancel: threading.Event) -> None:
+        self.write_dir = write_dir
+        self.record = record
+        self.asked = asked
+        self.keep_zip = keep_zip
+        self.cancel = cancel
+
+    def entries(self, name: str) -> list[str]:
+        """What an earlier extraction of `name` made, if all of it is still there."""
+        entries = (self.record.entry(name) or {}).get("extracted")
+        if isinstance(entries, str):
+            entries = [entries]
+        if not isinstance(entries, list) or not entries:
+            return []
+        paths = [self.write_dir / entry for entry in entries if isinstance(entry, str)]
+        return entries if paths and all(path.exists() for path in paths) else []
+
+    def pending(self, name: str, final: Path) -> bool:
+        """True when the zip on disk is still to be extracted, or removed once extracted."""
+        if not self.asked or not final.exists():
+            return False
+        return not self.keep_zip or not self.entries(name)
+
+    def extract_if_asked(self, name: str, final: Path) -> None:
+        """Extract the zip `final` unless done already; remove it once recorded, unless kept."""
+        if not self.asked or not final.exists():
+            return
+        entries = self.entries(name)
+        if not entries:
+            entries = extract_product(final, self.write_dir, cancel=self.cancel,
+                                      before_placing=partial(self._placing, name, final))
+        if not self.keep_zip:
+            self.record.remember_extracted(name, entries)
+            if self.record.flush():
+                final.unlink()
+
+    def sound(self, name: str, final: Path) -> bool:
+        """Extract a product on disk if asked; False when its zip proves damaged since it
+        was verified (a disk, a hand): it is then fetched again."""
+        try:
+            self.extract_if_asked(name, final)
+        except DamagedProduct as exc:
+            log.warning("%s; fetching it again", exc)
+            return False
+        return True
+
+    def leftovers(self) -> list[tuple[str, Path]]:
+        """The folders killed runs' extractions left, each with its product's name."""
+        return leftover_extractions(self.write_dir, self._recorded)
+
+    def _recorded(self, name: str) -> bool:
+        """True when the verified record knows `name`."""
+        return self.record.entry(name) is not None
+
+    def _placing(self, name: str, final: Path, entries: list[str]) -> None:
+        """Record the entries an extraction is about to place, before they take their names.
+
+        A run killed right after placing them leaves them known as this product's,
+        never mistaken for the user's by the next run.
+        """
+        self.record.remember(name, final, extracted=entries)
+        self.record.flush()
 
 
 def extract_product(archive: Path, write_dir: Path, *,

@@ -39,6 +39,10 @@ class BadBody(Exception):
         self.final = final
 
 
+class Interrupted(Exception):
+    """The transfer stopped early and can resume from the part files."""
+
+
 def bad_zip(exc: CorruptZip) -> BadBody:
     """The BadBody of a zip that failed its check; final for a zip bomb."""
     return BadBody(str(exc), final=isinstance(exc, UnsafeZip))

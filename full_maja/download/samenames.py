@@ -2,10 +2,11 @@
 
 Two jobs may list the same product (a tile submitted twice, overlapping periods): one
 writer per name, so the first URL of a name is fetched and the others share its
-result. Whether another URL gives the product on disk is the downloader's to judge
-(its size, asked once and kept in the verified record); a different size is reported
-as a conflict for that URL, and the product on disk stays the one first downloaded.
-Bytes that differ at the same size cannot be told apart without fetching twice.
+result. Whether another URL gives the product on disk is judged by its size (and MD5)
+when its source publishes them, else by the size the server announces, asked once and
+kept in the verified record (`disagreement`); a different size is reported as a
+conflict for that URL, and the product on disk stays the one first downloaded. Bytes
+that differ at the same size cannot be told apart without fetching twice.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ..errors import FullMajaError, ProductError
 from ..products import ProductRef
 from ..session import PepsSession
 from ..states import ProductOutcome
+from .verified import VerifiedRecord
 
 if TYPE_CHECKING:
     from .downloader import ProductResult
@@ -60,6 +62,45 @@ class SameNames:
             return replace(first, url=url)
         log.error("%s", problem)
         return replace(first, url=url, outcome=ProductOutcome.FAILED, message=problem)
+
+
+def disagreement(record: VerifiedRecord, session: PepsSession, name: str,
+                 ref: ProductRef) -> Optional[str]:
+    """Why `ref` does not give the product on disk, which another URL gave; else None.
+
+    A size (and MD5) the source publishes is compared with the record at once;
+    otherwise the other URL's size is asked once (HEAD) and recorded: a conflict is
+    told by every run, a URL that agrees costs nothing more.
+    """
+    entry = record.entry(name) or {}
+    source, kept, url = entry.get("source"), entry.get("size"), ref.url
+    if ref.size is not None and isinstance(kept, int):
+        return _published_conflict(name, ref, kept, entry.get("md5"))
+    if not isinstance(source, str) or source == url or not isinstance(kept, int):
+        return None
+    others = entry.get("others")
+    size = others.get(url) if isinstance(others, dict) else None
+    if not isinstance(size, int):
+        size = announced_size(session, url)
+        if size is None:
+            return None
+        record.note_other_source(name, url, size)
+    if size == kept:
+        return None
+    return (f"{name}: conflict: two jobs give different products of this name "
+            f"({kept} bytes kept, {size} bytes at {url}); the one on disk is "
+            "the one first downloaded")
+
+
+def _published_conflict(name: str, ref: ProductRef, kept: int,
+                        kept_md5: object) -> Optional[str]:
+    """Why the product on disk is not the one the source publishes (size, MD5); else None."""
+    if ref.size == kept and (ref.md5 is None or kept_md5 in (None, ref.md5)):
+        return None
+    what = (f"{kept} bytes kept, {ref.size} bytes published" if ref.size != kept
+            else "the MD5 recorded differs from the one published")
+    return (f"{name}: conflict: the product on disk is not the one {ref.url} gives ({what}); "
+            "the one on disk is kept: move it away to fetch the published one")
 
 
 def announced_size(session: PepsSession, url: str) -> Optional[int]:

@@ -3,8 +3,8 @@
 The product's own thread fetches the main part from byte 0 and resumes it
 with `Range` when the connection breaks. When a connection is free and the
 server honours ranges, the scheduler may cut the tail off a slow stretch and
-hand it to another connection (`split` then `fetch_side`); the main part
-absorbs each tail once it reaches it, so the zip is checked in order.
+hand it to another connection (`tails`); the main part absorbs each tail once
+it reaches it, so the zip is checked in order (`partchecks`).
 """
 from __future__ import annotations
 
@@ -28,11 +28,13 @@ from ..errors import (
 from ..products import ProductRef
 from ..session import PepsSession
 from ..states import Progress, ProgressCallback, ProgressKind
-from .digest import StreamDigest, read_prefix
+from .digest import read_prefix
+from .partchecks import PartChecks
 from .parts import PartFiles, Segment, WriteBehind, file_size
 from .policy import DEFAULT_SPLIT_POLICY, SplitPolicy
 from .responses import (
     BadBody,
+    Interrupted,
     accepts_ranges,
     bad_zip,
     body_chunks,
@@ -44,17 +46,14 @@ from .responses import (
     range_headers,
     unsatisfied_size,
 )
-from .zipcheck import CorruptZip, StreamingZipCheck
+from .tails import TailHelpers
+from .zipcheck import CorruptZip
 
 log = logging.getLogger(__name__)
 
 RESUME_ATTEMPTS = 5
 WAIT_STEP = 0.2
 FORBIDDEN = 403
-
-
-class Interrupted(Exception):
-    """The transfer stopped early and can resume from the part files."""
 
 
 class ProductTransfer:
@@ -71,16 +70,13 @@ class ProductTransfer:
         self.lock = threading.Condition()
         self.total: Optional[int] = None
         self.ranged = False
-        self.side_failures = 0
-        self.helper_refused = False
         self.stopped = False
         self.until_eof = False
-        self.check = StreamingZipCheck()
-        self.digest = self._new_digest()
-        self.checked = 0
+        self.checks = PartChecks(ref.md5)
+        self.helpers = TailHelpers(self)
 
-    def run(self) -> tuple[int, StreamingZipCheck]:
-        """Bring the whole product into the main part; its size and its streaming check."""
+    def run(self) -> tuple[int, PartChecks]:
+        """Bring the whole product into the main part; its size and its checks."""
         failures = 0
         try:
             while True:
@@ -88,7 +84,7 @@ class ProductTransfer:
                 self._absorb_ready_segments()
                 if self._complete():
                     self._checks_of_whole_part()
-                    return self.parts.head.have, self.check
+                    return self.parts.head.have, self.checks
                 try:
                     self._advance()
                 except Interrupted as exc:
@@ -101,58 +97,11 @@ class ProductTransfer:
         finally:
             self.stop()
 
-    def check_published(self, size: int) -> None:
-        """Raise BadBody unless the whole product has the size and MD5 its source publishes."""
-        if self.ref.size is not None and size != self.ref.size:
-            raise BadBody(f"it has {size} bytes, its source publishes {self.ref.size}")
-        problem = self.digest.mismatch()
-        if problem is not None:
-            raise BadBody(problem)
-
     def stop(self) -> None:
         """Let no helper write any more: the product is done, failed or being dropped."""
         with self.lock:
             self.stopped = True
             self.lock.notify_all()
-
-    def split_worth(self, now: float) -> float:
-        """Seconds a free connection could take off this product now (0: nothing to take)."""
-        with self.lock:
-            total = self._total_for_helpers()
-            if total is None:
-                return 0.0
-            if self.parts.leftover(total) is not None:
-                return float("inf")
-            candidate = self.policy.candidate(self.parts.segments, total, now)
-        return 0.0 if candidate is None else candidate[1]
-
-    def take_work(self, now: float) -> Optional[Segment]:
-        """A stretch for a free connection: one left by an earlier run, or a new tail."""
-        with self.lock:
-            total = self._total_for_helpers()
-            if total is None:
-                return None
-            leftover = self.parts.leftover(total)
-            if leftover is not None:
-                leftover.busy = True
-                return leftover
-            candidate = self.policy.candidate(self.parts.segments, total, now)
-            return None if candidate is None else self.parts.split(candidate[0], total)
-
-    def fetch_side(self, segment: Segment) -> None:
-        """Fetch a stretch handed out by `take_work`; on any trouble leave it to the main part."""
-        try:
-            self._fetch_side(segment)
-        except (Interrupted, BadBody, ProductError, Cancelled, OSError) as exc:
-            with self.lock:
-                self.side_failures += 1
-            log.debug("%s: the connection for bytes %d and on stopped (%s)", self.name,
-                      segment.start, exc)
-        finally:
-            with self.lock:
-                segment.busy = False
-                segment.fetch_began = 0.0
-                self.lock.notify_all()
 
     def _raise_if_cancelled(self) -> None:
         """Raise Cancelled once the run is asked to stop."""
@@ -175,9 +124,9 @@ class ProductTransfer:
         if head_open:
             self._fetch_head()
             return
-        segment = self.take_work(time.monotonic())
+        segment = self.helpers.take(time.monotonic())
         if segment is not None:
-            self.fetch_side(segment)
+            self.helpers.fetch(segment)
             return
         with self.lock:
             self.lock.wait(WAIT_STEP)
@@ -192,7 +141,7 @@ class ProductTransfer:
                 following.busy = True
             try:
                 self._bring_checks_up_to_date()
-                copied = self.parts.append_to_head(following, self._feed_check, self.cancel)
+                copied = self.parts.append_to_head(following, self.checks.feed, self.cancel)
             except BaseException as exc:
                 with self.lock:
                     following.busy = False
@@ -211,7 +160,7 @@ class ProductTransfer:
         with self.lock:
             offset, end = head.have, head.end
         headers = range_headers(offset, end)
-        with self._get(headers) as response:
+        with self.request(headers) as response:
             if response.status_code == 416 and "Range" in headers:
                 self._take_refused_range(response)
                 return
@@ -219,7 +168,7 @@ class ProductTransfer:
             self.on_progress(Progress(ProgressKind.START, self.name, total=total,
                                       done=self.parts.bytes_on_disk()))
             self._resume_check()
-            self._receive(response, head, self._feed_check)
+            self.receive(response, head, self.checks.feed)
 
     def _take_head_answer(self, response: requests.Response, offset: int) -> Optional[int]:
         """Check the main connection's answer and learn from it; the product's size."""
@@ -278,22 +227,7 @@ class ProductTransfer:
             self.total = self.parts.head.have
         return True
 
-    def _fetch_side(self, segment: Segment) -> None:
-        """Fetch a tail over this connection, unless it was dropped meanwhile."""
-        with self.lock:
-            offset, stop, total = segment.position, segment.stop(self.total), self.total
-            dropped = segment.abandoned or self.stopped or self.cancel.is_set()
-        if dropped or stop is None or offset >= stop:
-            return
-        with self._get(range_headers(offset, stop)) as response:
-            span = body_span(response, offset) if response.status_code == 206 else None
-            if span is None or span[1] != total:
-                with self.lock:
-                    self.helper_refused = True
-                raise Interrupted(f"HTTP {response.status_code} to a range request")
-            self._receive(response, segment, None)
-
-    def _get(self, headers: dict[str, str]) -> requests.Response:
+    def request(self, headers: dict[str, str]) -> requests.Response:
         """The product's response, streamed; a network failure fails the product."""
         try:
             return self.session.get(self.url, headers=headers, stream=True)
@@ -318,9 +252,7 @@ class ProductTransfer:
             self.parts.remove_all()
             self.total = None
             self.until_eof = False
-            self.check = StreamingZipCheck()
-            self.digest = self._new_digest()
-            self.checked = 0
+            self.checks.reset()
 
     def _checks_of_whole_part(self) -> None:
         """Make sure the checks saw every byte (a part found whole needs one read of it)."""
@@ -329,28 +261,15 @@ class ProductTransfer:
         except CorruptZip as exc:
             raise BadBody(str(exc)) from None
 
-    def _new_digest(self) -> StreamDigest:
-        return StreamDigest(self.ref.md5)
-
     def _bring_checks_up_to_date(self) -> None:
-        """Have the zip check and the digest see the main part's bytes kept on disk, if they
-        have not: one read of the kept part serves both."""
-        head = self.parts.head
-        if self.checked == head.have:
-            return
-        self.check, self.digest, self.checked = StreamingZipCheck(), self._new_digest(), 0
-        for piece in read_prefix(self.parts.main, head.have):
-            self._feed_check(piece)
-        self.checked = head.have
+        """Have the checks see the main part's bytes kept on disk, if they have not: one read
+        of the kept part serves both."""
+        have = self.parts.head.have
+        if self.checks.seen != have:
+            self.checks.restart(read_prefix(self.parts.main, have))
 
-    def _feed_check(self, piece: bytes) -> None:
-        """Have the streaming check and the digest see the next bytes of the main part."""
-        self.check.feed(piece)
-        self.digest.feed(piece)
-        self.checked += len(piece)
-
-    def _receive(self, response: requests.Response, segment: Segment,
-                 feed: Optional[Callable[[bytes], None]]) -> None:
+    def receive(self, response: requests.Response, segment: Segment,
+                feed: Optional[Callable[[bytes], None]]) -> None:
         """Append the body to the segment's file, up to the segment's end."""
         try:
             handle = self._open_segment(segment)
@@ -428,10 +347,3 @@ class ProductTransfer:
                 self.until_eof = True
         if stop is not None and position < stop:
             raise Interrupted(f"got {position} of {stop} bytes")
-
-    def _total_for_helpers(self) -> Optional[int]:
-        """The product's size while other connections may fetch stretches of it, else None."""
-        welcome = (self.ranged and not self.stopped and not self.cancel.is_set()
-                   and not self.helper_refused and self.side_failures < self.policy.max_failures)
-        return self.total if welcome else None
-
