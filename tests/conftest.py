@@ -238,9 +238,23 @@ _INTERRUPTIBLE = ("import os, runpy, signal, sys; "
                   "runpy.run_path(sys.argv[0], run_name='__main__')")
 
 
+_INTERRUPTIBLE_MODULE = ("import runpy, signal, sys; "
+                         "signal.signal(signal.SIGINT, signal.default_int_handler); "
+                         "sys.argv.pop(0); runpy.run_module(sys.argv[0], run_name='__main__', "
+                         "alter_sys=True)")
+
+
 def interruptible(name: str, *args: object) -> list[str]:
     """The command line of a script started as from a terminal, for tests that press Ctrl-C."""
-    return [sys.executable, "-c", _INTERRUPTIBLE, str(SCRIPTS[name]), *map(str, args)]
+    return interruptible_python(SCRIPTS[name], *args)
+
+
+def interruptible_python(*argv: object) -> list[str]:
+    """`python ARGV...` (a script, or `-m MODULE`) started as from a terminal (see above)."""
+    words = [str(word) for word in argv]
+    if words[0] == "-m":
+        return [sys.executable, "-c", _INTERRUPTIBLE_MODULE, *words[1:]]
+    return [sys.executable, "-c", _INTERRUPTIBLE, *words]
 
 
 class Script:

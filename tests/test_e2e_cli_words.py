@@ -21,7 +21,15 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from conftest import PASSWORD, ROOT, SCRIPTS, USER, assert_one_line_error, submit
+from conftest import (
+    PASSWORD,
+    ROOT,
+    SCRIPTS,
+    USER,
+    assert_one_line_error,
+    interruptible_python,
+    submit,
+)
 
 from full_maja.jobrecord import JobRecord
 from full_maja.lock import hold_lock
@@ -403,8 +411,8 @@ def held() -> Iterator[tuple[str, threading.Event]]:
 
 def interrupted(command: list, cwd: Path, arrived: threading.Event) -> tuple[int, str]:
     """Run `command`, send Ctrl-C once the server holds its submission: (exit code, stderr)."""
-    process = subprocess.Popen([sys.executable, *command], cwd=cwd, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(interruptible_python(*command), cwd=cwd,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert arrived.wait(30), "the submission never arrived"
         process.send_signal(signal.SIGINT)
