@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
+import pystac
 import pytest
 from conftest import API_KEY, PASSWORD, USER, assert_one_line_error
 
@@ -495,6 +496,37 @@ def test_the_stac_checksum_of_a_catalogue_product_is_its_md5_as_a_multihash(cli,
     code, digest = multihash(item["assets"]["zip"]["file:checksum"])
     assert (code, digest.hex()) == (0xD5, md5(Path("out", name)))  # 0xd5: MD5
 
+
+
+MARCH = ("-t", "31TCJ", "-o", "51", "-d", "2023-03-01", "-f", "2023-03-31")
+
+
+def test_a_product_published_again_in_a_later_version_is_the_one_item_of_its_date(
+        cli, make_geodes, key_file):
+    from test_stac import assert_valid
+
+    geodes = make_geodes(two_versions_every=0, versions=("3.1", "4.0"))
+    search(cli, geodes, period=MARCH)
+    assert cli("download", "-l", LOG, "-w", "out", "--api-key-file", key_file).returncode == 0
+    first = {name: Path("out", name).read_bytes() for name in zips()}
+    assert first and all(name.endswith("_V4-0.zip") for name in first)
+    geodes.config.versions = ("4.0", "4.1")
+    refreshed = cli("download", "-l", LOG, "-w", "out", "--refresh", "--api-key-file",
+                    key_file)
+    assert refreshed.returncode == 0, (refreshed.stdout, refreshed.stderr)
+    newer = [name for name in zips() if name.endswith("_V4-1.zip")]
+    assert len(newer) == len(first) and len(zips()) == 2 * len(first)
+    assert all(Path("out", name).read_bytes() == data for name, data in first.items())
+    assert_valid(json.loads(Path("out", "catalog.json").read_text()), "catalog")
+    items = list(pystac.Catalog.from_file(str(Path("out", "catalog.json")))
+                 .get_items(recursive=True))
+    for item in items:
+        assert_valid(json.loads(Path(item.get_self_href() or "").read_text()), "item")
+    assert sorted(item.id + ".zip" for item in items) == sorted(newer)
+    assert len({item.datetime for item in items}) == len(items)
+    assert all(item.properties["processing:version"] == "4.1" for item in items)
+    assert sorted(path.name for path in Path("out", "stac-items").iterdir()) == \
+        sorted(name[:-4] + ".json" for name in newer)
 
 # -- Provenance before the zip: the catalogue's metadata files ------------------------------
 

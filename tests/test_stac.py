@@ -4,11 +4,13 @@ through a link; and what the download command leaves (`catalog.json`, `--no-cata
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import zipfile
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import pystac
 import pytest
@@ -28,7 +30,9 @@ from emulators.products import (
 )
 from full_maja.atomic import NotOwnFile
 from full_maja.download.verified import VerifiedRecord
+from full_maja.provenance import Provenance
 from full_maja.stac import CATALOG_NAME, ITEMS_DIR, series_items, write_catalogue
+from full_maja.stac.versions import superseded
 
 SCHEMAS = Path(__file__).parent / "stac-schemas"
 CORE = "https://schemas.stacspec.org/v1.1.0"
@@ -280,6 +284,89 @@ def test_a_record_without_the_product_on_disk_makes_no_item(tmp_path: Path) -> N
     write_catalogue(folder)
     assert [item["id"] for item in documents(folder)[1]] == [name[:-4] for name in NAMES[1:]]
 
+
+
+# Versions of one acquisition: one Item, the latest ---------------------------------------
+
+VERSIONS = [NAMES[0], NAMES[0].replace("_V2-2", "_V2-3")]
+
+
+def test_of_two_versions_of_an_acquisition_only_the_later_is_an_item(tmp_path: Path) -> None:
+    folder = folder_of(tmp_path, VERSIONS[:1] + NAMES[1:], all_bands=False)
+    write_catalogue(folder)
+    older = folder / ITEMS_DIR / (VERSIONS[0][:-4] + ".json")
+    assert older.is_file()
+    before = (folder / VERSIONS[0]).read_bytes()
+    folder_of(tmp_path, VERSIONS[1:], all_bands=False)
+    write_catalogue(folder)
+    catalogue, items = documents(folder)
+    assert_valid(catalogue, "catalog")
+    assert sorted(item["id"] for item in items) == sorted(
+        name[:-4] for name in VERSIONS[1:] + NAMES[1:])
+    assert not older.exists(), "the older version's Item file is removed"
+    assert len([link for link in catalogue["links"] if link["rel"] == "item"]) == 3
+    assert (folder / VERSIONS[0]).read_bytes() == before
+    assert [item.id for item in series_items(folder)] == [item["id"] for item in items]
+
+
+def test_a_catalogue_an_earlier_full_maja_wrote_with_both_versions_is_rewritten(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = folder_of(tmp_path, VERSIONS, all_bands=False)
+    with monkeypatch.context() as earlier:
+        earlier.setattr("full_maja.stac.write.CATALOGUE_FORM", 1)
+        earlier.setattr("full_maja.stac.write.superseded", lambda products: set())
+        write_catalogue(folder)
+    assert len(documents(folder)[1]) == 2
+    write_catalogue(folder)
+    assert [item["id"] for item in documents(folder)[1]] == [VERSIONS[1][:-4]]
+
+
+def test_two_products_of_one_acquisition_nothing_tells_apart_both_keep_an_item(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    twins = [NAMES[0], NAMES[0].replace("_C_V", "_D_V")]
+    folder = folder_of(tmp_path, twins, all_bands=False)
+    with caplog.at_level(logging.WARNING):
+        write_catalogue(folder)
+    assert sorted(item["id"] for item in documents(folder)[1]) == sorted(
+        name[:-4] for name in twins)
+    assert "nothing telling which is the latest" in caplog.text
+
+
+MOMENT = datetime(2023, 3, 7, 8, 37, 51, tzinfo=timezone.utc)
+
+
+def version(name: str, number: Optional[str] = None, day: Optional[int] = None,
+            when: datetime = MOMENT, tile: str = "31TCJ") -> tuple[str, Provenance]:
+    """A product as `superseded` takes it: its name, and a provenance of the facts given."""
+    produced = datetime(2023, 3, day, tzinfo=timezone.utc) if day else None
+    return name, Provenance(acquisition_date=when, production_date=produced,
+                            product_version=number, tile=tile)
+
+
+@pytest.mark.parametrize("products, older", [
+    ([version("a", "4.0", 9), version("b", "4.1", 8)], {"a"}),
+    ([version("a", "4.10", 8), version("b", "4.9", 9)], {"b"}),
+    ([version("a", "4.1", 8), version("b", "4.1", 9)], {"a"}),
+    ([version("a", "4", 8), version("b", "4.0", 9)], {"a"}),
+    ([version("a", "4.1", 8), version("b", None, 9)], {"a"}),
+    ([version("a", "4.1", 9), version("b", "4.1", 9)], set()),
+    ([version("a", "4.1", 8), version("b", "4.1")], set()),
+    ([version("a"), version("b")], set()),
+    ([version("a", "4.0", 8), version("b", "4.1", 8), version("c", "4.1", 8)], {"a"}),
+    ([version("a", "4.0"), version("b", "4.1", tile="31TCH")], set()),
+    ([version("a", "4.0"), version("b", "4.1", when=MOMENT.replace(second=52))], set()),
+])
+def test_the_latest_version_is_the_highest_then_the_last_produced_else_all_are_kept(
+        products: list[tuple[str, Provenance]], older: set[str]) -> None:
+    assert superseded(products) == older
+
+
+def test_an_acquisition_and_tile_are_the_names_when_the_metadata_give_none() -> None:
+    names = [NAMES[0], NAMES[0].replace("_V2-2", "_V2-3")]
+    products = [(name, Provenance(product_version=product_version(name))) for name in names]
+    assert superseded(products) == {names[0]}
+    assert superseded([("a", Provenance(product_version="1")),
+                       ("b", Provenance(product_version="2"))]) == set()
 
 # End to end: the download command ------------------------------------------------------
 

@@ -63,19 +63,11 @@ def folder_facts(write_dir: Path, facts: Optional[ProductFacts] = None) -> Produ
     return ProductFacts(VerifiedRecord(write_dir), write_dir)
 
 
-def folder_products(facts: ProductFacts, *, checksums: bool = True) -> Iterator[FolderProduct]:
-    """The verified products on disk in the facts' folder, by name, one at a time.
+def product_keys(facts: ProductFacts) -> Iterator[tuple[str, str]]:
+    """The name and fingerprint of each verified product on disk, by name (nothing built).
 
     Facts read from a product on the way are kept in the record; the caller saves it.
     """
-    for name in sorted(facts.record.names()):
-        product = folder_product(facts, name, checksums=checksums)
-        if product is not None:
-            yield product
-
-
-def product_keys(facts: ProductFacts) -> Iterator[tuple[str, str]]:
-    """The name and fingerprint of each verified product on disk, by name (nothing built)."""
     for name in sorted(facts.record.names()):
         found = _inputs(facts, name, True)
         if found is not None:

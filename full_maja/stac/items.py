@@ -16,7 +16,7 @@ Values the product does not hold are left out, never guessed.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Optional
 from urllib.parse import quote
 
@@ -31,18 +31,17 @@ from ..mgrs import TileGrid, tile_grid
 from ..provenance import Provenance
 from .assets import BAND_GROUPS, COMMON_NAMES, MEDIA, THUMBNAIL_KEY, ProductFile, product_files
 from .folder import CATALOG_NAME, FolderProduct
+from .versions import acquired, tile_in_name
 
 PROCESSING_SCHEMA = "https://stac-extensions.github.io/processing/v1.2.0/schema.json"
 RESOLUTIONS = {"R1": 10.0, "R2": 20.0}
-_NAME_TIME = re.compile(r"_(\d{8})-(\d{6})-(\d{3})_")
-_NAME_TILE = re.compile(r"_T(\d{2}[C-HJ-NP-X][A-HJ-NP-Z][A-HJ-NP-V])(?:_|$)")
 _PLATFORM = re.compile(r"SENTINEL-?2([A-D])", re.IGNORECASE)
 
 
 def build_item(product: FolderProduct, parent: str = "../" + CATALOG_NAME) -> pystac.Item:
     """The Item of `product`, for a file one folder below the catalogue (`parent` its href)."""
     facts = product.provenance
-    grid = tile_grid(facts.tile or _tile_in_name(product.name) or "")
+    grid = tile_grid(facts.tile or tile_in_name(product.name) or "")
     geometry, bbox = _footprint(facts, grid)
     item = pystac.Item(product.stem, geometry, bbox, _acquired(product.name, facts), {})
     _describe(item, product.name, facts, grid)
@@ -63,21 +62,10 @@ def item_document(item: pystac.Item) -> dict[str, Any]:
 
 
 def _acquired(name: str, facts: Provenance) -> datetime:
-    if facts.acquisition_date is not None:
-        return facts.acquisition_date
-    match = _NAME_TIME.search(name)
-    if match:
-        try:
-            return datetime.strptime(match[1] + match[2] + match[3] + "000",
-                                     "%Y%m%d%H%M%S%f").replace(tzinfo=timezone.utc)
-        except ValueError:
-            pass
-    raise ValueError(f"{name}: no acquisition time in its metadata or name")
-
-
-def _tile_in_name(name: str) -> Optional[str]:
-    match = _NAME_TILE.search(name)
-    return match[1] if match else None
+    moment = acquired(name, facts)
+    if moment is None:
+        raise ValueError(f"{name}: no acquisition time in its metadata or name")
+    return moment
 
 
 def _footprint(facts: Provenance, grid: Optional[TileGrid]) -> tuple[Optional[dict],

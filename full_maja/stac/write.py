@@ -1,4 +1,5 @@
-"""Writing the catalogue: `catalog.json` linking one Item file per product in `stac-items/`.
+"""Writing the catalogue: `catalog.json` linking one Item file per product in `stac-items/`,
+for each acquisition the latest version's only (`versions`).
 
 Why one file per Item: a STAC Catalog links its Items (it cannot hold them inline), every
 STAC tool opens it so, and an added product costs one new Item file and one rewritten
@@ -20,11 +21,12 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Optional, Union
+from typing import Any, Iterator, Optional, Union
 
 from ..atomic import FolderWrites, Lines, atomic_write
 from ..capped import own_file, read_own_file
 from ..download.facts import ProductFacts
+from ..provenance import Provenance
 from .folder import (
     CATALOG_NAME,
     FORMAT_VERSION,
@@ -32,12 +34,13 @@ from .folder import (
     FolderProduct,
     folder_facts,
     folder_product,
-    folder_products,
     item_file,
     product_keys,
 )
+from .versions import superseded
 
 INPUTS_FIELD = "full_maja:inputs"
+CATALOGUE_FORM = 2  # 2: one Item per acquisition (a catalogue of another form is rewritten)
 MAX_CATALOG_BYTES = 256 * 1024 * 1024
 HEAD_BYTES = 4096
 _HEAD = re.compile(r'^\{"full_maja:inputs": "([0-9a-f]{64})",\n')
@@ -60,18 +63,12 @@ def write_catalogue(write_dir: Union[str, Path],
     facts = folder_facts(folder, facts)
     target, items_dir = folder / CATALOG_NAME, folder / ITEMS_DIR
     listed = _listing(items_dir)
-    stamp = _stamp_of(target)
-    if stamp is None:  # no catalogue of this form: each Item is checked as its product comes
-        _check_items_dir(items_dir)
-        keyed, kept = _items(facts, items_dir, folder_products(facts), listed,
-                             _old_keys(target))
-    else:
-        keyed = list(product_keys(facts))
-        facts.record.flush()
-        if stamp == _stamp(keyed, listed):
-            return target
-        _check_items_dir(items_dir)
-        kept = _items(facts, items_dir, keyed, listed, _old_keys(target))[1]
+    keyed = list(product_keys(facts))
+    facts.record.flush()
+    if _stamp_of(target) == _stamp(keyed, listed):
+        return target
+    _check_items_dir(items_dir)
+    kept = _items(facts, items_dir, _latest(facts, keyed), listed, _old_keys(target))
     _remove_stale(items_dir, listed, {item_file(name) for name, _ in kept})
     atomic_write(target, Lines(_catalogue_lines(folder, kept,
                                                 _stamp(keyed, _listing(items_dir)))),
@@ -80,7 +77,8 @@ def write_catalogue(write_dir: Union[str, Path],
 
 
 def series_items(write_dir: Union[str, Path], facts: Optional[ProductFacts] = None) -> list[Any]:
-    """The verified products of `write_dir` as pystac Items, by name (nothing written).
+    """The verified products of `write_dir` as pystac Items, by name, each acquisition's latest
+    version only, as in `catalog.json` (nothing written).
 
     Their asset hrefs are relative to `write_dir/stac-items/`, where `write_catalogue`
     puts them; `item.get_self_href()` is set to that file so that they resolve.
@@ -90,7 +88,10 @@ def series_items(write_dir: Union[str, Path], facts: Optional[ProductFacts] = No
     folder = Path(write_dir)
     facts = folder_facts(folder, facts)
     items = []
-    for product in folder_products(facts):
+    for name, _ in _latest(facts, list(product_keys(facts))):
+        product = folder_product(facts, name)
+        if product is None:
+            continue
         item = build_item(product)
         item.set_self_href(str((folder / ITEMS_DIR / product.item_file).resolve()))
         items.append(item)
@@ -98,31 +99,31 @@ def series_items(write_dir: Union[str, Path], facts: Optional[ProductFacts] = No
     return items
 
 
-def _items(facts: ProductFacts, items_dir: Path,
-           products: Iterable[Union[FolderProduct, tuple[str, str]]], listed: set[str],
-           old: dict[str, str]) -> tuple[Keyed, Keyed]:
-    """Every product's fingerprint, and those that have an Item file: kept as it is (same
-    fingerprint), or written now (a product given by name and fingerprint is looked up
-    again to be written)."""
-    keyed: Keyed = []
+def _latest(facts: ProductFacts, keyed: Keyed) -> Keyed:
+    """The products that get an Item: each acquisition's latest version (`versions`)."""
+    older = superseded((name, facts.provenance(name) or Provenance()) for name, _ in keyed)
+    return [(name, key) for name, key in keyed if name not in older] if older else keyed
+
+
+def _items(facts: ProductFacts, items_dir: Path, keyed: Keyed, listed: set[str],
+           old: dict[str, str]) -> Keyed:
+    """The products that have an Item file: kept as it is (same fingerprint), or written now."""
     kept: Keyed = []
     with FolderWrites(items_dir) as writes:
-        for given in products:
-            name, key = (given.name, given.key) if isinstance(given, FolderProduct) else given
-            keyed.append((name, key))
+        for name, key in keyed:
             if old.get(item_file(name)) == key and item_file(name) in listed:
                 kept.append((name, key))
                 continue
-            product = given if isinstance(given, FolderProduct) else folder_product(facts, name)
+            product = folder_product(facts, name)
             if product is not None and _write_item(writes, product):
                 kept.append((name, product.key))
     facts.record.flush()
-    return keyed, kept
+    return kept
 
 
 def _stamp(keyed: Keyed, listed: set[str]) -> str:
     """The fingerprint of a catalogue: every Item's inputs, and the Item files there."""
-    digest = hashlib.sha256(f"{FORMAT_VERSION}\0".encode("ascii"))
+    digest = hashlib.sha256(f"{FORMAT_VERSION}.{CATALOGUE_FORM}\0".encode("ascii"))
     for _, key in keyed:
         digest.update(key.encode("ascii"))
     for name in sorted(listed):
@@ -222,7 +223,7 @@ def _write_item(writes: FolderWrites, product: FolderProduct) -> bool:
 
 
 def _remove_stale(items_dir: Path, listed: set[str], current: set[str]) -> None:
-    """Remove the Item files of products no longer on disk."""
+    """Remove the Item files of products no longer on disk, or superseded by a later version."""
     for name in listed - current:
         try:
             os.unlink(items_dir / name)

@@ -1,0 +1,92 @@
+"""The versions of one acquisition: THEIA reprocesses products, and a folder can hold
+several versions of one date of a tile (`_V4-0`, then `_V4-1`). The catalogue gives each
+acquisition one Item, the latest version's; the older stay on disk, without an Item.
+
+An acquisition is a tile and an acquisition time, as the product's provenance gives them,
+else its name (the Item's `datetime` and tile). The latest of its versions: the highest
+product version when every one has a version; then, among those left, the latest
+production date when every one has a date. Products still tied are all kept (never
+guessed), with a warning. A product whose tile or time is unknown has its own Item.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Iterable, Optional
+
+from ..provenance import Provenance
+
+_NAME_TIME = re.compile(r"_(\d{8})-(\d{6})-(\d{3})_")
+_NAME_TILE = re.compile(r"_T(\d{2}[C-HJ-NP-X][A-HJ-NP-Z][A-HJ-NP-V])(?:_|$)")
+_VERSION_PARTS = re.compile(r"\d+")
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """One product as a version of its acquisition: its name, product version, production."""
+
+    name: str
+    version: Optional[tuple[int, ...]]
+    produced: Optional[datetime]
+
+
+def acquired(name: str, facts: Provenance) -> Optional[datetime]:
+    """The acquisition time: the metadata's, else the name's; None if neither gives one."""
+    if facts.acquisition_date is not None:
+        return facts.acquisition_date
+    match = _NAME_TIME.search(name)
+    if match:
+        try:
+            return datetime.strptime(match[1] + match[2] + match[3] + "000",
+                                     "%Y%m%d%H%M%S%f").replace(tzinfo=timezone.utc)
+        except ValueError:
+            return None
+    return None
+
+
+def tile_in_name(name: str) -> Optional[str]:
+    """The MGRS tile a product name carries (`_T31TCJ_`: 31TCJ)."""
+    match = _NAME_TILE.search(name)
+    return match[1] if match else None
+
+
+def superseded(products: Iterable[tuple[str, Provenance]]) -> set[str]:
+    """The names of the products an other version of their acquisition supersedes."""
+    groups: dict[tuple[str, datetime], list[Version]] = {}
+    for name, facts in products:
+        tile, moment = facts.tile or tile_in_name(name), acquired(name, facts)
+        if tile and moment:
+            groups.setdefault((tile, moment), []).append(
+                Version(name, _version(facts.product_version), facts.production_date))
+    older: set[str] = set()
+    for group in groups.values():
+        if len(group) > 1:
+            kept = latest(group)
+            older.update(version.name for version in group if version not in kept)
+    return older
+
+
+def latest(group: list[Version]) -> list[Version]:
+    """The latest versions of one acquisition: one, unless nothing tells them apart."""
+    if all(version.version is not None for version in group):
+        top = max(version.version or () for version in group)
+        group = [version for version in group if version.version == top]
+    if len(group) > 1 and all(version.produced is not None for version in group):
+        last = max(version.produced for version in group if version.produced is not None)
+        group = [version for version in group if version.produced == last]
+    if len(group) > 1:
+        log.warning("%s: versions of one acquisition with nothing telling which is the "
+                    "latest (product version, production date); each keeps its Item",
+                    ", ".join(version.name for version in group))
+    return group
+
+
+def _version(text: Optional[str]) -> Optional[tuple[int, ...]]:
+    """A product version as numbers, trailing zeros dropped (`4.0` is `4`); None if none."""
+    parts = [int(part) for part in _VERSION_PARTS.findall(text or "")]
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts) or None
