@@ -7,7 +7,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Optional, Union
 from urllib.parse import unquote, urlsplit
@@ -17,6 +17,9 @@ from .masking import mask
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\.zip")
 _DATE_IN_NAME = re.compile(r"(?:^|_)(\d{4})(\d{2})(\d{2})(?=[-T_.]|$)")
+_TIME_IN_NAME = re.compile(r"_(\d{8})-(\d{6})-(\d{3})_")
+_TILE_IN_NAME = re.compile(r"_T(\d{2}[C-HJ-NP-X][A-HJ-NP-Z][A-HJ-NP-V])(?:_|$)")
+_VERSION_PARTS = re.compile(r"\d+")
 CLOUDY_MARK = "NOVALD"
 # Most file systems allow 255 bytes per name; the temporary NAME.zip.part needs 5 more.
 MAX_NAME_LENGTH = 250
@@ -174,6 +177,37 @@ def acquisition_date(name: str) -> Optional[date]:
         except ValueError:
             continue
     return None
+
+
+def acquisition_time(name: str) -> Optional[datetime]:
+    """The acquisition time (UTC, to the millisecond) in a MAJA L2A product name, if any."""
+    match = _TIME_IN_NAME.search(name)
+    if match is None:
+        return None
+    try:
+        return datetime.strptime(match[1] + match[2] + match[3] + "000",
+                                 "%Y%m%d%H%M%S%f").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def tile_in_name(name: str) -> Optional[str]:
+    """The MGRS tile a product name carries (`_T31TCJ_`: 31TCJ)."""
+    match = _TILE_IN_NAME.search(name)
+    return match[1] if match else None
+
+
+def version_numbers(text: Optional[str]) -> tuple[int, ...]:
+    """The numbers of a product version as written (`V4-1`, `4.1`: (4, 1))."""
+    return tuple(int(part) for part in _VERSION_PARTS.findall(text or ""))
+
+
+def version_key(text: Optional[str]) -> Optional[tuple[int, ...]]:
+    """A product version as numbers to compare, trailing zeros dropped (`4.0` is `4`)."""
+    parts = list(version_numbers(text))
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts) or None
 
 
 def is_cloudy(name: str) -> bool:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -12,10 +12,14 @@ from full_maja.masking import forget_secrets, register_secret
 from full_maja.products import (
     ProductRef,
     acquisition_date,
+    acquisition_time,
     is_cloudy,
     product_name_from_url,
     product_ref_from_json,
     target_path,
+    tile_in_name,
+    version_key,
+    version_numbers,
 )
 
 NAME = "SENTINEL2A_20190305-083752-456_L2A_T36TWQ_C_V2-2.zip"
@@ -125,3 +129,27 @@ def test_a_name_holding_a_secret_full_maja_sends_is_refused(ref):
     (RICH, False)])
 def test_a_date_is_skipped_for_clouds_by_name_or_by_reason(ref, cloudy):
     assert ref.cloudy is cloudy
+
+
+L2A = "SENTINEL2B_20230307-105857-123_L2A_T31TCJ_C_V4-1"
+
+
+@pytest.mark.parametrize("name, tile, moment", [
+    (L2A, "31TCJ", datetime(2023, 3, 7, 10, 58, 57, 123000, tzinfo=timezone.utc)),
+    (L2A + ".zip", "31TCJ", datetime(2023, 3, 7, 10, 58, 57, 123000, tzinfo=timezone.utc)),
+    ("SENTINEL2B_20230230-105857-123_L2A_T31TIJ_C_V4-1", None, None),
+    ("S2A_MSIL1C_20230307T105851_N0509_R051_T31TCJ_20230307T144149", "31TCJ", None),
+    ("notaproduct", None, None),
+])
+def test_the_tile_and_acquisition_time_of_a_name(name, tile, moment):
+    assert (tile_in_name(name), acquisition_time(name)) == (tile, moment)
+
+
+@pytest.mark.parametrize("text, numbers, key", [
+    ("V4-1", (4, 1), (4, 1)), ("4.0", (4, 0), (4,)), ("4", (4,), (4,)),
+    ("4.10", (4, 10), (4, 10)), ("", (), None), (None, (), None), ("0.0", (0, 0), (0,)),
+])
+def test_a_product_version_as_written_and_as_compared(text, numbers, key):
+    assert (version_numbers(text), version_key(text)) == (numbers, key)
+    assert version_key("4.10") > version_key("4.9")
+

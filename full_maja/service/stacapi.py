@@ -17,7 +17,7 @@ from typing import Any, Optional
 from dateutil.parser import isoparse
 
 from ..errors import ServiceError
-from ..products import ProductRef, is_md5
+from ..products import ProductRef, is_md5, tile_in_name, version_numbers
 from ..validation import JobRequest
 
 COLLECTION = "THEIA_REFLECTANCE_SENTINEL2_L2A"
@@ -29,8 +29,6 @@ METADATA_ONLY = "listed with metadata only: MAJA issues no product over 90 % clo
 _SIZE = re.compile(r"File size:\s*(\d+)\s*bytes", re.IGNORECASE)
 _ONLINE = re.compile(r"Is online:\s*(true|false)", re.IGNORECASE)
 _MD5 = re.compile(r"Checksum MD5:\s*([0-9a-fA-F]{32})\b", re.IGNORECASE)
-_TILE_IN_NAME = re.compile(r"_T(\d{2}[A-Z]{3})(?:_|$)")
-_VERSION_PARTS = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
@@ -124,8 +122,8 @@ def read_item(feature: Any, search_url: str) -> tuple[Optional[Item], str]:
     day = _day(moment)
     if not identifier or day is None:
         return None, f"item {item_id or '(no id)'} has no identifier or acquisition date"
-    tile = _tile(props.get("grid:code")) or _tile_in_name(identifier)
-    return Item(item_id, identifier, _version(props.get("version")),
+    tile = _tile(props.get("grid:code")) or tile_in_name(identifier) or ""
+    return Item(item_id, identifier, version_numbers(_text(props.get("version"))),
                 props.get("latest") is True, day, moment, tile, _orbit(props),
                 _cloud(props.get("eo:cloud_cover")), zipped[0] if zipped else None,
                 _named(assets, MTD_SUFFIX), _named(assets, JPI_SUFFIX),
@@ -213,15 +211,6 @@ def _tile(value: Any) -> str:
     text = _text(value).upper()
     text = text[len("MGRS-"):] if text.startswith("MGRS-") else text
     return text[1:] if text.startswith("T") and len(text) == 6 else text
-
-
-def _tile_in_name(identifier: str) -> str:
-    match = _TILE_IN_NAME.search(identifier)
-    return match.group(1) if match else ""
-
-
-def _version(value: Any) -> tuple[int, ...]:
-    return tuple(int(part) for part in _VERSION_PARTS.findall(_text(value)))
 
 
 def _orbit(props: dict[str, Any]) -> Optional[int]:

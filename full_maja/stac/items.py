@@ -28,10 +28,11 @@ from pystac.extensions.projection import ProjectionExtension
 from pystac.extensions.sat import SatExtension
 
 from ..mgrs import TileGrid, tile_grid
+from ..products import tile_in_name
 from ..provenance import Provenance
 from .assets import BAND_GROUPS, COMMON_NAMES, MEDIA, THUMBNAIL_KEY, ProductFile, product_files
 from .folder import CATALOG_NAME, FolderProduct
-from .versions import acquired, tile_in_name
+from .versions import acquired
 
 PROCESSING_SCHEMA = "https://stac-extensions.github.io/processing/v1.2.0/schema.json"
 RESOLUTIONS = {"R1": 10.0, "R2": 20.0}

@@ -11,16 +11,13 @@ guessed), with a warning. A product whose tile or time is unknown has its own It
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Iterable, Optional
 
+from ..products import acquisition_time, tile_in_name, version_key
 from ..provenance import Provenance
 
-_NAME_TIME = re.compile(r"_(\d{8})-(\d{6})-(\d{3})_")
-_NAME_TILE = re.compile(r"_T(\d{2}[C-HJ-NP-X][A-HJ-NP-Z][A-HJ-NP-V])(?:_|$)")
-_VERSION_PARTS = re.compile(r"\d+")
 log = logging.getLogger(__name__)
 
 
@@ -35,22 +32,7 @@ class Version:
 
 def acquired(name: str, facts: Provenance) -> Optional[datetime]:
     """The acquisition time: the metadata's, else the name's; None if neither gives one."""
-    if facts.acquisition_date is not None:
-        return facts.acquisition_date
-    match = _NAME_TIME.search(name)
-    if match:
-        try:
-            return datetime.strptime(match[1] + match[2] + match[3] + "000",
-                                     "%Y%m%d%H%M%S%f").replace(tzinfo=timezone.utc)
-        except ValueError:
-            return None
-    return None
-
-
-def tile_in_name(name: str) -> Optional[str]:
-    """The MGRS tile a product name carries (`_T31TCJ_`: 31TCJ)."""
-    match = _NAME_TILE.search(name)
-    return match[1] if match else None
+    return facts.acquisition_date or acquisition_time(name)
 
 
 def superseded(products: Iterable[tuple[str, Provenance]]) -> set[str]:
@@ -60,7 +42,7 @@ def superseded(products: Iterable[tuple[str, Provenance]]) -> set[str]:
         tile, moment = facts.tile or tile_in_name(name), acquired(name, facts)
         if tile and moment:
             groups.setdefault((tile, moment), []).append(
-                Version(name, _version(facts.product_version), facts.production_date))
+                Version(name, version_key(facts.product_version), facts.production_date))
     older: set[str] = set()
     for group in groups.values():
         if len(group) > 1:
@@ -82,11 +64,3 @@ def latest(group: list[Version]) -> list[Version]:
                     "latest (product version, production date); each keeps its Item",
                     ", ".join(version.name for version in group))
     return group
-
-
-def _version(text: Optional[str]) -> Optional[tuple[int, ...]]:
-    """A product version as numbers, trailing zeros dropped (`4.0` is `4`); None if none."""
-    parts = [int(part) for part in _VERSION_PARTS.findall(text or "")]
-    while len(parts) > 1 and parts[-1] == 0:
-        parts.pop()
-    return tuple(parts) or None
