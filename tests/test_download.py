@@ -254,6 +254,47 @@ def test_ctrl_c_keeps_the_partial_file_and_the_next_run_resumes(run, make_emulat
     assert requests_for(emulator)[0].range == f"bytes={kept}-"
 
 
+@pytest.mark.parametrize("parallel", ["1", "2"])
+@pytest.mark.parametrize("sent", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_ctrl_c_stops_a_download_whose_server_went_silent(run, make_emulator, auth_file,
+                                                          sent, parallel):
+    emulator = make_emulator(registration_polls=0, timeline=["FINISHED"],
+                             product_size=1024 * 1024)
+    submit(run, emulator, auth_file)
+    hold = emulator.hold("*", after=HELD)  # every body goes silent there until the signal
+    process = subprocess.Popen(interruptible("download", "-a", auth_file, "-l", "job.log",
+                                             "-w", "out", "-j", parallel, "--timeout", "3600"),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_until(lambda: [file_size(part) >= ON_DISK for part in Path("out").glob("*.part")]
+               == [True] * int(parallel), "each connection's part file holds the bytes sent")
+    process.send_signal(sent)
+    try:  # silent for 3600 s: only closing its connections stops the run before that
+        out, err = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        pytest.fail(f"-j {parallel}: the run still waited for its silent server 120 s after "
+                    f"{sent.name}")
+    hold.release()
+    stopped = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    assert_one_line_error(stopped, 130, "interrupted; partial downloads are kept")
+    assert "resuming" not in err
+    kept = {path.name[:-len(".part")]: path.stat().st_size for path in Path("out").glob("*.part")}
+    assert FIRST in kept and all(ON_DISK <= size <= HELD for size in kept.values()), kept
+    assert not list(Path("out").glob("*.zip"))
+    emulator.clear_requests()
+    result = download(run, auth_file)
+    assert result.returncode == 0, result.stderr
+    fetched = {name: requests_for(emulator, name) for name in kept}
+    for name, size in kept.items():
+        records = fetched[name]
+        assert records and all(record.range and int(record.range[6:].split("-")[0]) >= size
+                               for record in records), (name, size, records)
+        content = real_bytes(emulator, name)
+        assert sum(record.bytes_sent for record in records) == len(content) - size
+        assert Path("out", name).read_bytes() == content
+
+
 def test_parallel_downloads_fetch_everything(run, series, auth_file):
     result = download(run, auth_file, "-j", "4")
     assert result.returncode == 0, result.stderr

@@ -25,6 +25,7 @@ from ..states import (
     ProgressCallback,
     ProgressKind,
 )
+from .connections import OpenConnections
 from .extract import Extractions, remove_leftover
 from .partchecks import verify_while_syncing
 from .parts import PartFiles, file_size, remove_part_files, scan_part_files
@@ -74,6 +75,7 @@ class Downloader:
                                        keep_zip=keep_zip, cancel=self.cancel)
         self._lock = threading.Lock()
         self._transfers: set[ProductTransfer] = set()
+        self._connections = OpenConnections()
         self._parts: Optional[dict[str, dict[int, Path]]] = None
         self._held: set[str] = set()
         self._held_sizes: dict[str, Optional[int]] = {}
@@ -165,6 +167,7 @@ class Downloader:
             results = self._fetch_with(pool, refs)
         except BaseException:
             self.cancel.set()
+            self._connections.hang_up()  # a read from a silent server ends now, not at its timeout
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
@@ -222,6 +225,8 @@ class Downloader:
                     running.add(pool.submit(helper))
             done, pending = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
             running = set(pending)
+            if self.cancel.is_set():
+                self._connections.hang_up()
             for future in done:
                 result = future.result()
                 if future in products:
@@ -329,7 +334,8 @@ class Downloader:
         for attempt in (1, 2):
             parts = PartFiles(final, self._sides(final))
             transfer = ProductTransfer(self.session, ref, name, parts, cancel=self.cancel,
-                                       on_progress=self.on_progress, policy=self.split_policy)
+                                       on_progress=self.on_progress, policy=self.split_policy,
+                                       connections=self._connections)
             with self._lock:
                 self._transfers.add(transfer)
             try:

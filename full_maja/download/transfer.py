@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import BinaryIO, Callable, Optional
+from contextlib import contextmanager
+from typing import BinaryIO, Callable, Iterator, Optional
 
 import requests
 import urllib3
@@ -28,6 +29,7 @@ from ..errors import (
 from ..products import ProductRef
 from ..session import PepsSession
 from ..states import Progress, ProgressCallback, ProgressKind
+from .connections import OpenConnections
 from .digest import read_prefix
 from .partchecks import PartChecks
 from .parts import PartFiles, Segment, WriteBehind, file_size
@@ -61,11 +63,13 @@ class ProductTransfer:
 
     def __init__(self, session: PepsSession, ref: ProductRef, name: str, parts: PartFiles, *,
                  cancel: threading.Event, on_progress: ProgressCallback,
-                 policy: SplitPolicy = DEFAULT_SPLIT_POLICY) -> None:
+                 policy: SplitPolicy = DEFAULT_SPLIT_POLICY,
+                 connections: Optional[OpenConnections] = None) -> None:
         self.session, self.ref, self.name, self.parts = session, ref, name, parts
         self.url = ref.url
         self.policy = policy
         self.cancel = cancel
+        self.connections = connections or OpenConnections()
         self.on_progress = on_progress
         self.lock = threading.Condition()
         self.total: Optional[int] = None
@@ -88,6 +92,7 @@ class ProductTransfer:
                 try:
                     self._advance()
                 except Interrupted as exc:
+                    self._raise_if_cancelled()  # the run hung up its connections: no resuming
                     failures += 1
                     if failures >= RESUME_ATTEMPTS:
                         raise ProductError(f"{self.name}: the transfer kept breaking off ({exc}); "
@@ -227,12 +232,15 @@ class ProductTransfer:
             self.total = self.parts.head.have
         return True
 
-    def request(self, headers: dict[str, str]) -> requests.Response:
-        """The product's response, streamed; a network failure fails the product."""
+    @contextmanager
+    def request(self, headers: dict[str, str]) -> Iterator[requests.Response]:
+        """The product's response, streamed, among the open connections while it is read."""
         try:
-            return self.session.get(self.url, headers=headers, stream=True)
+            response = self.session.get(self.url, headers=headers, stream=True)
         except (NetworkError, UsageError, RefusedElsewhere, ServiceError) as exc:
             raise ProductError(f"{self.name}: {exc}", product=self.name) from None
+        with self.connections.holding(response):
+            yield response
 
     def _learn(self, response: requests.Response, total: Optional[int]) -> None:
         """Note the product's size and whether the server honours ranges."""
