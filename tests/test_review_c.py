@@ -42,3 +42,13 @@ def test_a_version_without_metadata_beside_one_with_is_warned_about(
         write_catalogue(folder)
     assert sorted(item["id"] for item in documents(folder)[1]) == sorted([OLD[:-4], NEW[:-4]])
     assert "nothing telling which is the latest" in caplog.text
+
+
+def test_the_names_client_py_exported_still_import_from_it() -> None:
+    """c3e528f's full_maja/client.py listed these in its `__all__`; the move of the
+    endpoints to endpoints.py was to change no behaviour."""
+    import full_maja.client as client
+
+    for name in ("DEFAULT_CATALOGUE", "DEFAULT_ENDPOINT", "resolve_catalogue",
+                 "resolve_endpoint"):
+        assert hasattr(client, name), name
