@@ -14,7 +14,7 @@ from .credentials import Credentials, basic_account
 from .download import DEFAULT_SPLIT_POLICY, Downloader, SplitPolicy
 from .download.announced import provenance_announced
 from .download.facts import ProductFacts
-from .endpoints import resolve_catalogue, resolve_endpoint
+from .endpoints import DEFAULT_CATALOGUE, DEFAULT_ENDPOINT, resolve_catalogue, resolve_endpoint
 from .errors import (
     FullMajaError,
     JobLogError,
@@ -396,4 +396,5 @@ def _ignore(_: object) -> None:
     return None
 
 
-__all__ = ["Client", "JobSeries", "open_log"]
+__all__ = ["DEFAULT_CATALOGUE", "DEFAULT_ENDPOINT", "Client", "JobSeries", "open_log",
+           "resolve_catalogue", "resolve_endpoint"]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+import full_maja.client
+import full_maja.endpoints
 from full_maja.endpoints import (
     CATALOGUE_VARIABLE,
     DEFAULT_CATALOGUE,
@@ -34,3 +36,10 @@ def test_the_option_wins_over_the_environment_which_wins_over_the_default(
 
 def test_the_endpoint_variable_does_not_move_the_catalogue():
     assert resolve_catalogue(None, {ENDPOINT_VARIABLE: FROM_ENV}) == DEFAULT_CATALOGUE
+
+
+@pytest.mark.parametrize("name", ["DEFAULT_CATALOGUE", "DEFAULT_ENDPOINT",
+                                  "resolve_catalogue", "resolve_endpoint"])
+def test_the_names_full_maja_client_exported_still_import_from_it(name):
+    assert name in full_maja.client.__all__
+    assert getattr(full_maja.client, name) is getattr(full_maja.endpoints, name)

@@ -368,6 +368,36 @@ def test_an_acquisition_and_tile_are_the_names_when_the_metadata_give_none() -> 
     assert superseded([("a", Provenance(product_version="1")),
                        ("b", Provenance(product_version="2"))]) == set()
 
+OLDER, NEWER = NAMES[0], NAMES[0].replace("_V2-2", "_V2-3")
+ACQUIRED = datetime(2019, 3, 1, 8, 37, 51, 1000, tzinfo=timezone.utc)
+
+
+def test_the_metadata_tile_and_the_name_tile_are_one_acquisition() -> None:
+    """GEOGRAPHICAL_ZONE gives `T31TCJ`, a name `31TCJ`: one tile, so one acquisition."""
+    products = [(OLDER, Provenance(tile="T31TCJ", acquisition_date=ACQUIRED,
+                                   product_version="2.2")),
+                (NEWER, Provenance(acquisition_date=ACQUIRED, product_version="2.3"))]
+    assert superseded(products) == {OLDER}
+
+
+def test_a_version_without_metadata_beside_one_with_is_warned_about(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Versions nothing tells apart all keep their Item, and the run names them: here the
+    older zip has no metadata (no version, no date, the tile from its name alone)."""
+    folder = folder_of(tmp_path, [NEWER], all_bands=False)
+    path = folder / OLDER
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(OLDER[:-4] + "/README.txt", "no metadata")
+    record = VerifiedRecord(folder)
+    record.remember(OLDER, path)
+    assert record.flush()
+    with caplog.at_level(logging.WARNING):
+        write_catalogue(folder)
+    assert sorted(item["id"] for item in documents(folder)[1]) == sorted([OLDER[:-4],
+                                                                          NEWER[:-4]])
+    assert "nothing telling which is the latest" in caplog.text
+
+
 # End to end: the download command ------------------------------------------------------
 
 def download(run, auth_file, *extra):

@@ -2,8 +2,9 @@
 several versions of one date of a tile (`_V4-0`, then `_V4-1`). The catalogue gives each
 acquisition one Item, the latest version's; the older stay on disk, without an Item.
 
-An acquisition is a tile and an acquisition time, as the product's provenance gives them,
-else its name (the Item's `datetime` and tile). The latest of its versions: the highest
+An acquisition is a tile and an acquisition time to the second, as the product's provenance
+gives them, else its name (the Item's `datetime` and tile): a name's time has milliseconds
+that the metadata may not, and its tile no `T`. The latest of its versions: the highest
 product version when every one has a version; then, among those left, the latest
 production date when every one has a date. Products still tied are all kept (never
 guessed), with a warning. A product whose tile or time is unknown has its own Item.
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Optional
 
+from ..mgrs import tile_grid
 from ..products import acquisition_time, tile_in_name, version_key
 from ..provenance import Provenance
 
@@ -35,13 +37,19 @@ def acquired(name: str, facts: Provenance) -> Optional[datetime]:
     return facts.acquisition_date or acquisition_time(name)
 
 
+def _tile(name: str, facts: Provenance) -> Optional[str]:
+    """The tile as one name whichever gives it (the metadata's `T31TCJ`, a name's `31TCJ`)."""
+    grid = tile_grid(facts.tile or tile_in_name(name) or "")
+    return grid.tile if grid is not None else None
+
+
 def superseded(products: Iterable[tuple[str, Provenance]]) -> set[str]:
     """The names of the products an other version of their acquisition supersedes."""
     groups: dict[tuple[str, datetime], list[Version]] = {}
     for name, facts in products:
-        tile, moment = facts.tile or tile_in_name(name), acquired(name, facts)
+        tile, moment = _tile(name, facts), acquired(name, facts)
         if tile and moment:
-            groups.setdefault((tile, moment), []).append(
+            groups.setdefault((tile, moment.replace(microsecond=0)), []).append(
                 Version(name, version_key(facts.product_version), facts.production_date))
     older: set[str] = set()
     for group in groups.values():
