@@ -59,34 +59,22 @@ class GeodesHandler(BaseHTTPRequestHandler):
 
     def send_json(self, status: int, document: Any, kind: str = "application/json") -> int:
         """Answer a JSON document."""
-        data = json.dumps(document).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-        return status
+        return self.send_bytes(status, json.dumps(document).encode(), kind)
 
     def send_error_json(self, status: int, code: str, text: str,
                         headers: Optional[Dict[str, str]] = None) -> int:
         """Answer an error as GEODES does, with a code and a description."""
-        data = json.dumps({"code": code, "description": text}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-        return status
+        return self.send_bytes(status, json.dumps({"code": code, "description": text}).encode(),
+                               "application/json", headers)
 
-    def send_bytes(self, status: int, data: bytes, kind: str) -> int:
-        """Answer bytes of the given content type."""
+    def send_bytes(self, status: int, data: bytes, kind: str,
+                   headers: Optional[Dict[str, str]] = None) -> int:
+        """Answer bytes of the given content type (and `headers`)."""
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
