@@ -229,6 +229,15 @@ def auth_file(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def key_file(tmp_path: Path) -> Path:
+    """An API key file (`--api-key-file`), readable by its owner only."""
+    path = tmp_path / "key.txt"
+    path.write_text(API_KEY + "\n")
+    path.chmod(0o600)
+    return path
+
+
 # Start a script as a terminal does: Ctrl-C (SIGINT) interrupts it even when this test run
 # ignores SIGINT, as any command started in the background (`make test &`, nohup) does and
 # hands down to the processes it starts.

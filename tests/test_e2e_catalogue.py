@@ -30,14 +30,6 @@ def geodes(make_geodes: Callable[..., GeodesServer]) -> GeodesServer:
     return make_geodes()
 
 
-@pytest.fixture
-def key_file(tmp_path: Path) -> Path:
-    path = tmp_path / "key.txt"
-    path.write_text(API_KEY + "\n")
-    path.chmod(0o600)
-    return path
-
-
 def search(cli: Any, server: GeodesServer, *args: object, period: tuple = ORBIT_YEAR) -> Any:
     result = cli("process", "--source", "catalogue", "--catalogue-url", server.url, *period,
                  "-l", LOG, *args)

@@ -120,14 +120,6 @@ def catalogue(hostile: Callable, product_cache: Path) -> Catalogue:
     return Catalogue(hostile, ProductStore(product_cache))
 
 
-@pytest.fixture
-def key_file(tmp_path: Path) -> Path:
-    path = tmp_path / "key.txt"
-    path.write_text(API_KEY + "\n")
-    path.chmod(0o600)
-    return path
-
-
 def search(cli: Any, catalogue: Catalogue, *extra: object, env: Optional[dict] = None) -> Any:
     result = cli("process", "--source", "catalogue", "--catalogue-url", catalogue.url,
                  *PERIOD, "-l", LOG, *extra, env=env)

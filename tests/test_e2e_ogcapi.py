@@ -32,14 +32,6 @@ def server(make_ogcapi: Callable[..., OgcApiServer]) -> OgcApiServer:
     return make_ogcapi()
 
 
-@pytest.fixture
-def key_file(tmp_path: Path) -> Path:
-    path = tmp_path / "key.txt"
-    path.write_text(API_KEY + "\n")
-    path.chmod(0o600)
-    return path
-
-
 def submit(cli, server: OgcApiServer, *account: object, log: str = "job.log",
            extra: tuple = ()) -> Any:
     result = cli("process", *account, *PERIOD, "--url", server.url, "-l", log, *extra)
